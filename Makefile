@@ -1,0 +1,51 @@
+# The two quick-start commands are `make run` and `make test`; everything else is what they use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app survey_app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup lint translations-extract translations-update translations-compile bench-respond bench-weighting clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed translations-compile
+
+run: setup
+	$(FLASK) init-db
+	$(FLASK) seed-demo --responses 300 --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+translations-extract: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --project par-survey .
+
+translations-update: translations-extract
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+translations-compile: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations --statistics
+
+bench-respond: setup
+	$(BIN)/python benchmarks/respond.py
+
+bench-weighting: setup
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/weighting.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,185 @@
+"""Population targets: the long ``variable,level,target`` table and its checks.
+
+A target file has one row per level of a weighting variable::
+
+    variable,level,target
+    sex,female,51200
+    sex,male,48800
+    sex:district,female:Ky Anh,1520
+
+A crossed variable joins its columns with ``:`` and writes its levels the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+CROSS = ":"
+
+#: Margins whose totals differ by more than this (relative) are refused.
+TOTAL_TOLERANCE = 1e-6
+
+
+class TargetError(ValueError):
+    """Targets that cannot be used: the message says what to fix."""
+
+
+def level_key(value: object) -> str:
+    """The text under which a level is matched between data and targets.
+
+    Integral numbers lose their decimal part (``2.0`` and ``"2"`` are the same level); everything
+    else is compared as stripped text.
+    """
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value):
+            return str(int(value))
+        return repr(value)
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if math.isfinite(number) and number == int(number):
+        return str(int(number))
+    return text
+
+
+@dataclass(frozen=True)
+class Margin:
+    """Population totals of one (possibly crossed) weighting variable."""
+
+    variable: str
+    levels: tuple[str, ...]
+    totals: tuple[float, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The data columns this margin is defined on (several for a crossed variable)."""
+        return tuple(self.variable.split(CROSS))
+
+    @property
+    def total(self) -> float:
+        return math.fsum(self.totals)
+
+    def level_parts(self, level: str) -> tuple[str, ...]:
+        parts = tuple(level_key(p) for p in level.split(CROSS))
+        if len(parts) != len(self.columns):
+            raise TargetError(
+                f"target level {level!r} of {self.variable} needs {len(self.columns)} parts "
+                f"joined by {CROSS!r}"
+            )
+        return parts
+
+
+@dataclass(frozen=True)
+class Targets:
+    """All margins of a target file, in file order."""
+
+    margins: tuple[Margin, ...]
+
+    def __iter__(self):
+        return iter(self.margins)
+
+    def __len__(self) -> int:
+        return len(self.margins)
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(m.variable for m in self.margins)
+
+    def get(self, variable: str) -> Margin | None:
+        for margin in self.margins:
+            if margin.variable == variable:
+                return margin
+        return None
+
+    def without(self, variable: str) -> Targets:
+        return Targets(tuple(m for m in self.margins if m.variable != variable))
+
+    def check_totals(self) -> float:
+        """Return the common total; raise `TargetError` if the margins disagree."""
+        if not self.margins:
+            raise TargetError("the targets are empty: give at least one variable")
+        first = self.margins[0]
+        for margin in self.margins[1:]:
+            if abs(margin.total - first.total) > TOTAL_TOLERANCE * abs(first.total):
+                raise TargetError(
+                    f"targets do not add to the same total: {first.variable} sums to "
+                    f"{first.total:.10g} but {margin.variable} sums to {margin.total:.10g}"
+                )
+        return first.total
+
+
+def targets_from_rows(rows: Iterable[tuple[str, object, object]]) -> Targets:
+    """Build `Targets` from ``(variable, level, target)`` rows, checking each value."""
+    levels: dict[str, dict[str, float]] = {}
+    for number, (variable, level, target) in enumerate(rows, start=1):
+        variable = str(variable).strip()
+        if not variable:
+            raise TargetError(f"target row {number} has no variable")
+        key = CROSS.join(level_key(p) for p in str(level).split(CROSS))
+        if key == "":
+            raise TargetError(f"target row {number} ({variable}) has no level")
+        try:
+            value = float(target)
+        except (TypeError, ValueError):
+            raise TargetError(
+                f"target row {number} ({variable}={level}) has target {target!r}, not a number"
+            ) from None
+        if not math.isfinite(value) or value < 0:
+            raise TargetError(
+                f"target row {number} ({variable}={level}) must be a finite number >= 0, "
+                f"not {target}"
+            )
+        by_level = levels.setdefault(variable, {})
+        if key in by_level:
+            raise TargetError(f"target {variable}={level} is given twice")
+        by_level[key] = value
+    margins = tuple(
+        Margin(variable, tuple(by_level), tuple(by_level.values()))
+        for variable, by_level in levels.items()
+    )
+    for margin in margins:
+        for level in margin.levels:
+            margin.level_parts(level)
+    return Targets(margins)
+
+
+def targets_from_mapping(mapping: Mapping[str, Mapping[object, float]]) -> Targets:
+    """Build `Targets` from ``{variable: {level: total}}``."""
+    return targets_from_rows(
+        (variable, level, total)
+        for variable, by_level in mapping.items()
+        for level, total in by_level.items()
+    )
+
+
+def read_targets(path: str | Path) -> Targets:
+    """Read a long ``variable,level,target`` CSV file."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = [h.strip() for h in reader.fieldnames or []]
+            if not {"variable", "level", "target"} <= set(header):
+                raise TargetError(
+                    f"{path}: the header must be variable,level,target (found {','.join(header)})"
+                )
+            reader.fieldnames = header
+            rows = [(r["variable"], r["level"], r["target"]) for r in reader]
+    except OSError as exc:
+        raise TargetError(f"cannot read targets {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise TargetError(f"{path} is not UTF-8 text") from None
+    for row in rows:
+        if any(v is None for v in row):
+            raise TargetError(f"{path}: a row has fewer than three fields")
+    return targets_from_rows(rows)

@@ -1,0 +1,256 @@
+"""The statisticians' command line: ``python -m analysis weight|estimate``, tables in and out.
+
+Bad input prints one line starting with ``error:`` and exits with status 2 without writing anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.estimate import LONELY_PSU, Design, EstimationError, estimate
+from analysis.targets import TargetError, Targets, read_targets
+from analysis.weights import (
+    DEFAULT_TOL,
+    METHODS,
+    WeightingError,
+    WeightResult,
+    check_base_weight,
+    design_weights,
+    trim_result,
+    weight,
+    worst_margin,
+)
+
+
+class UsageError(ValueError):
+    """Input the command line refuses; the message is shown as is."""
+
+
+def _pair(text: str, option: str) -> tuple[float, float]:
+    parts = text.split(",")
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise UsageError(f"{option} takes two numbers L,U (e.g. 0.5,3), not {text!r}") from None
+    if not low < high:
+        raise UsageError(f"{option} needs L < U, got {text}")
+    return low, high
+
+
+def _numbers(text: str, option: str) -> list[float]:
+    try:
+        return [float(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise UsageError(f"{option} takes numbers separated by commas, not {text!r}") from None
+
+
+def _names(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def read_data(path: str) -> pd.DataFrame:
+    """Read a CSV keeping every cell as text; empty cells are missing."""
+    try:
+        data = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except FileNotFoundError:
+        raise UsageError(f"cannot read data {path}: no such file") from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read data {path}: {str(exc).splitlines()[0]}") from None
+    if data.empty:
+        raise UsageError(f"the data {path} have no rows")
+    return data
+
+
+def _column(data: pd.DataFrame, name: str, option: str) -> pd.Series:
+    if name not in data.columns:
+        raise UsageError(f"{option} column {name!r} is not in the data")
+    return data[name]
+
+
+def _numeric(data: pd.DataFrame, name: str, option: str) -> np.ndarray:
+    column = _column(data, name, option)
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    if np.isnan(values).any():
+        row = int(np.flatnonzero(np.isnan(values))[0])
+        raise UsageError(
+            f"{option} column {name!r} must be a number on every row (row {row + 1} is "
+            f"{column.iloc[row]!r})"
+        )
+    return values
+
+
+def _base_weight(args, data: pd.DataFrame, targets: Targets | None) -> np.ndarray | None:
+    if args.base_weight:
+        return check_base_weight(_numeric(data, args.base_weight, "--base-weight"), len(data))
+    return None
+
+
+def _weighting(args, data: pd.DataFrame) -> WeightResult:
+    targets = read_targets(args.targets)
+    base = _base_weight(args, data, targets)
+    if base is None and getattr(args, "derive_design_weights", False) and args.strata:
+        margin = targets.get(args.strata)
+        if margin is None:
+            raise UsageError(
+                f"--strata {args.strata} without --base-weight needs targets for {args.strata} "
+                "to make design weights N_h / n_h"
+            )
+        base = design_weights(_column(data, args.strata, "--strata"), margin)
+    bounds = _pair(args.bounds, "--bounds") if args.bounds else (-math.inf, math.inf)
+    if args.bounds and args.method in ("poststratify", "rake"):
+        raise UsageError(f"--bounds applies to linear, raking and logit, not {args.method}")
+    if args.method == "logit" and not args.bounds:
+        raise UsageError("--method logit needs --bounds L,U with L < 1 < U")
+    for margin in targets:
+        for column in margin.columns:
+            _column(data, column, "target")
+    result = weight(data, targets, args.method, base, bounds, args.tol, args.max_iter)
+    if not result.converged:
+        raise UsageError(
+            f"{args.method} did not converge in {result.iterations} iterations: worst margin "
+            f"{worst_margin(result)}; loosen --bounds, raise --max-iter or merge sparse levels"
+        )
+    return result
+
+
+def _write(path: str, write) -> None:
+    """Write through a temporary file in the same folder, so a failure leaves nothing behind."""
+    target = Path(path)
+    handle, temp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
+    os.close(handle)
+    try:
+        write(temp)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _check_out(*paths: str | None) -> None:
+    for path in paths:
+        if path and not Path(path).resolve().parent.is_dir():
+            raise UsageError(f"cannot write {path}: its folder does not exist")
+
+
+def cmd_weight(args) -> int:
+    _check_out(args.out, args.report)
+    data = read_data(args.data)
+    result = _weighting(args, data)
+    if args.trim:
+        low, high = _pair(args.trim, "--trim")
+        result = trim_result(result, low, high)
+    report = result.report()
+    report["inputs"] = {
+        "data": args.data,
+        "targets": args.targets,
+        "base_weight": args.base_weight,
+        "strata": args.strata,
+        "bounds": args.bounds,
+        "trim": args.trim,
+        "tol": args.tol,
+        "max_iter": args.max_iter,
+    }
+    out = data.copy()
+    out["weight"] = result.weights
+    _write(args.out, lambda p: out.to_csv(p, index=False))
+    if args.report:
+        _write(args.report, lambda p: Path(p).write_text(json.dumps(report, indent=2) + "\n"))
+    return 0
+
+
+def cmd_estimate(args) -> int:
+    _check_out(args.out)
+    data = read_data(args.data)
+    items = _names(args.items)
+    if not items:
+        raise UsageError("--items needs at least one column name")
+    for item in items:
+        _column(data, item, "--items")
+    by = _names(args.by) if args.by else []
+    for column in by:
+        _column(data, column, "--by")
+    share = _numbers(args.share, "--share") if args.share else None
+    strata = _column(data, args.strata, "--strata") if args.strata else None
+    cluster = _column(data, args.cluster, "--cluster") if args.cluster else None
+    if args.weight and (args.targets or args.base_weight):
+        raise UsageError("give either --weight or --base-weight/--targets, not both")
+    calibration = None
+    if args.targets:
+        if not args.method:
+            raise UsageError("--targets needs --method (one of " + ", ".join(METHODS) + ")")
+        result = _weighting(args, data)
+        weights, calibration = result.weights, result.calibration
+    elif args.method:
+        raise UsageError("--method needs --targets")
+    elif args.weight:
+        weights = check_base_weight(_numeric(data, args.weight, "--weight"), len(data))
+    elif args.base_weight:
+        weights = _base_weight(args, data, None)
+    else:
+        weights = np.ones(len(data))
+    design = Design.build(weights, strata, cluster, calibration, args.lonely_psu)
+    table = estimate(data, items, design, by, share, args.stat)
+    _write(args.out, lambda p: table.to_csv(p, index=False))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m analysis", description="Weight survey data and estimate with SEs."
+    )
+    sub = top.add_subparsers(dest="command", required=True)
+
+    w = sub.add_parser("weight", help="add a weight column calibrated to population targets")
+    w.add_argument("--data", required=True, help="respondents, one row each (CSV)")
+    w.add_argument("--targets", required=True, help="variable,level,target (CSV)")
+    w.add_argument("--method", required=True, choices=METHODS)
+    w.add_argument("--base-weight", help="column of design weights (default 1)")
+    w.add_argument("--strata", help="stratum column: without --base-weight, design weights N_h/n_h")
+    w.add_argument("--bounds", help="L,U bounds on g = weight / base weight")
+    w.add_argument("--trim", help="L,U bounds on the final weights (survey's trimWeights)")
+    w.add_argument("--tol", type=float, default=DEFAULT_TOL, help="relative tolerance")
+    w.add_argument("--max-iter", type=int, default=None)
+    w.add_argument("--out", required=True, help="the data with a weight column (CSV)")
+    w.add_argument("--report", help="diagnostics (JSON)")
+    w.set_defaults(run=cmd_weight, derive_design_weights=True)
+
+    e = sub.add_parser("estimate", help="means or shares with standard errors, by domain")
+    e.add_argument("--data", required=True)
+    e.add_argument("--items", required=True, help="item columns, comma separated")
+    e.add_argument("--weight", help="column of final weights")
+    e.add_argument("--base-weight", help="column of design weights before calibration")
+    e.add_argument("--targets", help="calibrate to these targets first")
+    e.add_argument("--method", choices=METHODS)
+    e.add_argument("--bounds")
+    e.add_argument("--tol", type=float, default=DEFAULT_TOL)
+    e.add_argument("--max-iter", type=int, default=None)
+    e.add_argument("--strata", help="stratum column of the design")
+    e.add_argument("--cluster", help="PSU column of the design (nested in strata)")
+    e.add_argument("--by", help="domain columns, comma separated (each on its own)")
+    e.add_argument("--share", help="answer values counted as positive, e.g. 4,5")
+    e.add_argument("--stat", choices=("mean", "total"), default="mean")
+    e.add_argument("--lonely-psu", choices=LONELY_PSU, default="fail")
+    e.add_argument("--out", required=True)
+    e.set_defaults(run=cmd_estimate, derive_design_weights=False)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.max_iter is not None and args.max_iter < 1:
+        print("error: --max-iter must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except (UsageError, TargetError, WeightingError, EstimationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,191 @@
+"""`flask --app survey_app ...` commands. Messages follow PAR_LANG or LANG (vi or en)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext as _
+
+from .extensions import db
+from .i18n import in_cli_locale
+from .models import Invitation
+from .questionnaire.store import latest_version, sync_questionnaires
+from .questionnaire.validate import QuestionnaireInvalid, load_directory
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@click.command("check-questionnaires")
+@with_appcontext
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def check_questionnaires(directory: Path | None) -> None:
+    """Validate questionnaire files; print every problem as file:line: key: message."""
+    directory = directory or Path(current_app.config["QUESTIONNAIRE_DIR"])
+    with in_cli_locale():
+        questionnaires, problems = load_directory(directory)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if problems:
+            _fail(_("%(count)s problem(s) found in %(dir)s.", count=len(problems), dir=directory))
+        for questionnaire in questionnaires:
+            click.echo(
+                _(
+                    "%(code)s: %(pages)s pages, %(questions)s questions, valid.",
+                    code=questionnaire.code,
+                    pages=len(questionnaire.pages),
+                    questions=len(questionnaire.questions),
+                )
+            )
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the schema, load the questionnaires, open a default wave if none."""
+    from .schema import upgrade
+    from .waves import ensure_default_wave
+
+    with in_cli_locale():
+        upgrade(db.engine)
+        try:
+            with db.transaction() as session:
+                results = sync_questionnaires(session, current_app.config["QUESTIONNAIRE_DIR"])
+                wave = ensure_default_wave(session)
+        except QuestionnaireInvalid as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            _fail(
+                _(
+                    "The questionnaires were not loaded: fix the problems above and run "
+                    "init-db again. Nothing was changed."
+                )
+            )
+        click.echo(_("Database schema is up to date."))
+        for result in results:
+            click.echo(
+                _(
+                    "Questionnaire %(code)s version %(version)s: %(action)s.",
+                    code=result.code,
+                    version=result.version,
+                    action=result.action,
+                )
+            )
+        if wave is not None:
+            click.echo(_("Opened wave %(code)s with every questionnaire.", code=wave.code))
+
+
+invitations = AppGroup("invitations", help="Personal links for the invited questionnaires.")
+
+
+@invitations.command("issue")
+@click.option("--questionnaire", "code", required=True, help="Questionnaire code, e.g. leader.")
+@click.option("--count", type=click.IntRange(1, 100_000), required=True)
+@click.option("--wave", "wave_code", help="Wave code (default: the newest carrying it).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option(
+    "--base-url",
+    default=lambda: os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+    help="The site's public address (default: $PUBLIC_URL).",
+)
+def issue_invitations(
+    code: str, count: int, wave_code: str | None, lang: str, base_url: str
+) -> None:
+    """Print COUNT new personal links, one a line. Tokens are stored only as hashes."""
+    from .respond.services import new_token, token_hash
+    from .waves import wave_for
+
+    with in_cli_locale():
+        with db.transaction() as session:
+            version = latest_version(session, code)
+            if version is None:
+                _fail(_("Unknown questionnaire %(code)s.", code=code), 2)
+            if version.access != "invitation":
+                _fail(
+                    _(
+                        "Questionnaire %(code)s is answered through its open link, not by "
+                        "invitation.",
+                        code=code,
+                    ),
+                    2,
+                )
+            wave = wave_for(session, code, wave_code)
+            if wave is None:
+                _fail(
+                    _(
+                        "No wave carries questionnaire %(code)s%(named)s.",
+                        code=code,
+                        named=f" ({wave_code})" if wave_code else "",
+                    ),
+                    2,
+                )
+            tokens = [new_token() for _ in range(count)]
+            session.add_all(
+                Invitation(wave_id=wave.id, questionnaire_code=code, token_hash=token_hash(t))
+                for t in tokens
+            )
+        base = base_url.rstrip("/")
+        for token in tokens:
+            click.echo(f"{base}/{lang}/i/{token}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--responses", type=click.IntRange(1, 1_000_000), default=300, show_default=True)
+@click.option("--seed", type=int, default=2025, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the demo wave has responses.")
+def seed_demo_command(responses: int, seed: int, if_empty: bool) -> None:
+    """Add a demo wave with synthetic, seeded responses, skewed the way field samples are."""
+    from .demo import demo_response_count, seed_demo
+
+    with in_cli_locale():
+        with db.transaction() as session:
+            if if_empty and demo_response_count(session):
+                click.echo(_("The demo wave has responses already; nothing added."))
+                return
+            made = seed_demo(session, responses, seed)
+        for code, n in made.items():
+            click.echo(
+                _(
+                    "%(count)s synthetic %(code)s responses added to the demo wave.",
+                    count=n,
+                    code=code,
+                )
+            )
+
+
+@click.command("export-responses")
+@with_appcontext
+@click.option("--questionnaire", "code", required=True)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--wave", "wave_code", help="Only this wave.")
+def export_responses(code: str, out_path: Path, wave_code: str | None) -> None:
+    """Write complete responses as CSV: one row each, coded values, missing left empty."""
+    from .export import write_csv
+
+    with in_cli_locale():
+        if latest_version(db.session, code) is None:
+            _fail(_("Unknown questionnaire %(code)s.", code=code), 2)
+        partial = out_path.with_name(out_path.name + ".partial")
+        with partial.open("w", encoding="utf-8", newline="") as handle:
+            count = write_csv(db.session, code, handle, wave_code)
+        partial.replace(out_path)
+        click.echo(_("%(count)s responses written to %(path)s.", count=count, path=out_path))
+
+
+def init_app(app: Flask) -> None:
+    for command in (
+        check_questionnaires,
+        init_db,
+        invitations,
+        seed_demo_command,
+        export_responses,
+    ):
+        app.cli.add_command(command)

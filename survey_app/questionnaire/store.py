@@ -1,0 +1,124 @@
+"""Questionnaire versions in the database: load files as snapshots, read them back (cached)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from ..models import QuestionnaireVersion, Response
+from .definition import Questionnaire
+from .validate import QuestionnaireInvalid, from_snapshot, load_directory
+
+#: (version id, content hash) -> parsed definition; a stored version changes only before answers.
+_cache: dict[tuple[int, str], Questionnaire] = {}
+_cache_lock = threading.Lock()
+
+
+def content_hash(definition: dict) -> str:
+    canonical = json.dumps(definition, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class SyncResult:
+    code: str
+    version: int
+    action: str  # "unchanged", "created", "new version", "updated"
+
+
+def sync_questionnaires(session: Session, directory: str | Path) -> list[SyncResult]:
+    """Store every questionnaire of `directory`; refuses the whole folder if any file is invalid.
+
+    A changed file replaces its latest version while nobody has answered it, and becomes a new
+    version once somebody has: responses keep the version they were answered on.
+    """
+    questionnaires, problems = load_directory(Path(directory))
+    if problems:
+        raise QuestionnaireInvalid(problems)
+    results = []
+    for questionnaire in questionnaires:
+        digest = content_hash(questionnaire.raw)
+        latest = session.scalars(
+            select(QuestionnaireVersion)
+            .where(QuestionnaireVersion.code == questionnaire.code)
+            .order_by(QuestionnaireVersion.version.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and latest.content_hash == digest:
+            results.append(SyncResult(questionnaire.code, latest.version, "unchanged"))
+            continue
+        answered = latest is not None and session.scalar(
+            select(exists().where(Response.questionnaire_version_id == latest.id))
+        )
+        if latest is not None and not answered:
+            latest.definition = questionnaire.raw
+            latest.content_hash = digest
+            latest.group = questionnaire.group
+            latest.access = questionnaire.access
+            _forget(latest.id)
+            results.append(SyncResult(questionnaire.code, latest.version, "updated"))
+            continue
+        version = (latest.version + 1) if latest is not None else 1
+        session.add(
+            QuestionnaireVersion(
+                code=questionnaire.code,
+                version=version,
+                group=questionnaire.group,
+                access=questionnaire.access,
+                content_hash=digest,
+                definition=questionnaire.raw,
+            )
+        )
+        results.append(
+            SyncResult(questionnaire.code, version, "created" if latest is None else "new version")
+        )
+    session.flush()
+    return results
+
+
+def latest_version(session: Session, code: str) -> QuestionnaireVersion | None:
+    return session.scalars(
+        select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.code == code)
+        .order_by(QuestionnaireVersion.version.desc())
+        .limit(1)
+    ).first()
+
+
+def latest_versions(session: Session) -> dict[str, QuestionnaireVersion]:
+    newest = (
+        select(QuestionnaireVersion.code, func.max(QuestionnaireVersion.version).label("v"))
+        .group_by(QuestionnaireVersion.code)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(QuestionnaireVersion).join(
+            newest,
+            (QuestionnaireVersion.code == newest.c.code)
+            & (QuestionnaireVersion.version == newest.c.v),
+        )
+    )
+    return {row.code: row for row in rows}
+
+
+def definition(version: QuestionnaireVersion) -> Questionnaire:
+    """The parsed questionnaire of a stored version; versions never change once answered."""
+    key = (version.id, version.content_hash)
+    found = _cache.get(key)
+    if found is None:
+        found = from_snapshot(version.definition)
+        with _cache_lock:
+            _cache[key] = found
+    return found
+
+
+def _forget(version_id: int) -> None:
+    with _cache_lock:
+        for key in [key for key in _cache if key[0] == version_id]:
+            _cache.pop(key, None)

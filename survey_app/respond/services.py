@@ -1,0 +1,326 @@
+"""The rules of answering: which survey is open, who holds which response, saving a page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Answer,
+    Invitation,
+    QuestionnaireVersion,
+    Response,
+    Wave,
+    WaveQuestionnaire,
+    utcnow,
+)
+from ..questionnaire.definition import Item, Page, Questionnaire
+from ..questionnaire.store import definition, latest_version
+
+#: Crockford's base32 without I, L, O, U: nothing a respondent can misread when copying it.
+RESUME_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RESUME_LENGTH = 16  # 80 bits
+
+
+def new_resume_code() -> str:
+    return "".join(secrets.choice(RESUME_ALPHABET) for _ in range(RESUME_LENGTH))
+
+
+def format_resume_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def normalize_resume_code(text: str) -> str | None:
+    cleaned = (text or "").upper().replace("-", "").replace(" ", "")
+    cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
+    if len(cleaned) != RESUME_LENGTH or any(c not in RESUME_ALPHABET for c in cleaned):
+        return None
+    return cleaned
+
+
+def new_token() -> str:
+    """A personal link's token: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def token_hash(token: str) -> str:
+    return _sha256("invitation:" + token)
+
+
+def response_key_for_token(token: str) -> str:
+    # A different hash of the same token: the invitation and response tables share no value.
+    return _sha256("response:" + token)
+
+
+def response_key_for_resume_code(code: str) -> str:
+    return _sha256("resume:" + code)
+
+
+# --- waves --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Availability:
+    state: str  # "open", "not_yet_open", "closed", "unknown"
+    wave: Wave | None = None
+    version: QuestionnaireVersion | None = None
+    opens_at: dt.datetime | None = None
+
+
+def wave_is_open(wave: Wave, now: dt.datetime) -> bool:
+    return (
+        wave.status == "open"
+        and (wave.opens_at is None or wave.opens_at <= now)
+        and (wave.closes_at is None or now < wave.closes_at)
+    )
+
+
+def availability(session: Session, code: str, now: dt.datetime | None = None) -> Availability:
+    """Whether questionnaire `code` takes responses now, and in which wave."""
+    now = now or utcnow()
+    version = latest_version(session, code)
+    if version is None:
+        return Availability("unknown")
+    waves = session.scalars(
+        select(Wave)
+        .join(WaveQuestionnaire)
+        .where(WaveQuestionnaire.questionnaire_code == code)
+        .order_by(Wave.created_at.desc(), Wave.id.desc())
+    ).all()
+    for wave in waves:
+        if wave_is_open(wave, now):
+            return Availability("open", wave, version)
+    upcoming = [w for w in waves if w.status == "open" and w.opens_at and w.opens_at > now]
+    if upcoming:
+        first = min(upcoming, key=lambda w: w.opens_at)
+        return Availability("not_yet_open", first, version, first.opens_at)
+    if waves:
+        return Availability("closed", waves[0], version)
+    return Availability("closed", None, version)
+
+
+def open_questionnaires(session: Session, now: dt.datetime | None = None) -> list[tuple]:
+    """(wave, version) of every questionnaire that takes responses now, newest wave first."""
+    now = now or utcnow()
+    found: dict[str, tuple] = {}
+    rows = session.execute(
+        select(Wave, WaveQuestionnaire.questionnaire_code)
+        .join(WaveQuestionnaire)
+        .where(Wave.status == "open")
+        .order_by(Wave.created_at.desc(), Wave.id.desc())
+    ).all()
+    for wave, code in rows:
+        if code in found or not wave_is_open(wave, now):
+            continue
+        version = latest_version(session, code)
+        if version is not None:
+            found[code] = (wave, version)
+    return sorted(found.values(), key=lambda pair: pair[1].code)
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+def encode(item: Item, value: Any) -> str | None:
+    if value is None or value == "" or value == []:
+        return None
+    if item.type == "multiple":
+        return " ".join(value)
+    return str(value)
+
+
+def decode(item: Item | None, stored: str) -> Any:
+    if item is not None and item.type == "multiple":
+        return stored.split(" ")
+    return stored
+
+
+def load_answers(session: Session, response_id: int, questionnaire: Questionnaire) -> dict:
+    rows = session.execute(
+        select(Answer.item_code, Answer.value).where(Answer.response_id == response_id)
+    ).all()
+    return {code: decode(questionnaire.by_code.get(code), value) for code, value in rows}
+
+
+def expression_values(questionnaire: Questionnaire, answers: dict) -> dict:
+    """Answers as expressions see them: an answer coded as missing ("don't know") is missing."""
+    values = {}
+    for code, value in answers.items():
+        item = questionnaire.by_code.get(code)
+        if item is not None and item.type in ("single", "dropdown"):
+            option = item.option(value)
+            if option is not None and option.missing:
+                continue
+        values[code] = value
+    return values
+
+
+def page_is_relevant(page: Page, values: dict) -> bool:
+    return page.relevant is None or page.relevant.evaluate(values)
+
+
+def question_is_relevant(item: Item, values: dict) -> bool:
+    owner = item.grid or item
+    return owner.relevant is None or owner.relevant.evaluate(values)
+
+
+def next_page(questionnaire: Questionnaire, values: dict, after: int) -> int | None:
+    for page in questionnaire.pages[after + 1 :]:
+        if page_is_relevant(page, values):
+            return page.index
+    return None
+
+
+def previous_page(questionnaire: Questionnaire, values: dict, before: int) -> int | None:
+    for page in reversed(questionnaire.pages[:before]):
+        if page_is_relevant(page, values):
+            return page.index
+    return None
+
+
+def relevant_page_count(questionnaire: Questionnaire, values: dict) -> int:
+    return sum(page_is_relevant(page, values) for page in questionnaire.pages)
+
+
+# --- responses ----------------------------------------------------------------------------------
+
+
+def find_response(session: Session, key_hash: str) -> Response | None:
+    return session.scalars(select(Response).where(Response.key_hash == key_hash)).first()
+
+
+def start_response(
+    session: Session, wave: Wave, version: QuestionnaireVersion, key_hash: str, language: str
+) -> Response:
+    questionnaire = definition(version)
+    first = next_page(questionnaire, {}, -1) or 0
+    response = Response(
+        wave_id=wave.id,
+        questionnaire_code=version.code,
+        questionnaire_version_id=version.id,
+        key_hash=key_hash,
+        language=language,
+        page_index=first,
+        furthest_page=first,
+    )
+    session.add(response)
+    session.flush()
+    return response
+
+
+def mark_invitation(session: Session, token: str, status: str) -> None:
+    """Move an invitation forward (issued -> opened -> in_progress -> complete), never back."""
+    order = ("issued", "opened", "in_progress", "complete")
+    earlier = order[: order.index(status)]
+    values: dict[str, Any] = {"status": status}
+    if status == "complete":
+        values["completed_on"] = utcnow().date()
+    session.execute(
+        update(Invitation)
+        .where(Invitation.token_hash == token_hash(token), Invitation.status.in_(earlier))
+        .values(**values)
+    )
+
+
+@dataclass
+class SaveOutcome:
+    kind: str  # "page", "complete", "already_complete"
+    page_index: int | None = None
+
+
+def save_page(
+    session: Session,
+    response_id: int,
+    questionnaire: Questionnaire,
+    page: Page,
+    submitted: dict[str, Any],
+    direction: str,
+    language: str,
+    token: str | None = None,
+) -> SaveOutcome:
+    """Store one page's answers and move on, in the caller's transaction.
+
+    The response row is locked first, so a double click or a replayed POST waits for the first
+    and then finds the response complete: it stores nothing more.
+    """
+    response = session.scalars(
+        select(Response).where(Response.id == response_id).with_for_update()
+    ).one()
+    if response.status != "in_progress":
+        return SaveOutcome("already_complete")
+    codes = [q.code for q in page.questions]
+    session.execute(
+        delete(Answer).where(Answer.response_id == response_id, Answer.item_code.in_(codes))
+    )
+    rows = []
+    for question in page.questions:
+        stored = encode(question, submitted.get(question.code))
+        if stored is not None:
+            rows.append({"response_id": response_id, "item_code": question.code, "value": stored})
+    if rows:
+        session.execute(insert(Answer), rows)
+    answers = load_answers(session, response_id, questionnaire)
+    values = expression_values(questionnaire, answers)
+    now = utcnow()
+    if direction == "back":
+        target = previous_page(questionnaire, values, page.index)
+        target = page.index if target is None else target
+    else:
+        target = next_page(questionnaire, values, page.index)
+    if target is None:
+        drop_irrelevant(session, response_id, questionnaire, answers)
+        done = session.execute(
+            update(Response)
+            .where(Response.id == response_id, Response.status == "in_progress")
+            .values(status="complete", completed_at=now, updated_at=now, language=language)
+        )
+        if done.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
+            return SaveOutcome("already_complete")
+        if token is not None:
+            mark_invitation(session, token, "complete")
+        return SaveOutcome("complete")
+    response.page_index = target
+    response.furthest_page = max(response.furthest_page, target)
+    response.updated_at = now
+    response.language = language
+    return SaveOutcome("page", target)
+
+
+def drop_irrelevant(
+    session: Session, response_id: int, questionnaire: Questionnaire, answers: dict
+) -> None:
+    """Answers to questions that later changes made irrelevant are not kept.
+
+    Relevance only looks at earlier pages, so one pass in page order, with only the answers kept
+    so far, also drops the follow-ups of a follow-up.
+    """
+    all_values = expression_values(questionnaire, answers)
+    kept: dict[str, Any] = {}
+    stale = []
+    for page in questionnaire.pages:
+        page_shown = page_is_relevant(page, kept)
+        for question in page.questions:
+            if question.code not in answers:
+                continue
+            if page_shown and question_is_relevant(question, kept):
+                if question.code in all_values:
+                    kept[question.code] = all_values[question.code]
+            else:
+                stale.append(question.code)
+    unknown = [code for code in answers if code not in questionnaire.by_code]
+    if stale or unknown:
+        session.execute(
+            delete(Answer).where(
+                Answer.response_id == response_id, Answer.item_code.in_(stale + unknown)
+            )
+        )

@@ -1,0 +1,368 @@
+"""Respondent pages: thin views that parse the request, call a service and render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from ..extensions import db
+from ..languages import LANGUAGES
+from ..models import Invitation, QuestionnaireVersion, Response, Wave
+from ..questionnaire.definition import Questionnaire
+from ..questionnaire.store import definition
+from . import services
+from .forms import form_class
+
+bp = Blueprint("respond", __name__, url_prefix="/<lang>", template_folder="templates")
+
+SESSION_KEY = "responses"
+
+
+@bp.url_value_preprocessor
+def _pull_lang(_endpoint, values):
+    lang = (values or {}).pop("lang", None)
+    if lang not in LANGUAGES:
+        abort(404)
+    g.lang = lang
+
+
+@bp.url_defaults
+def _add_lang(endpoint, values):
+    if "lang" not in values:
+        values["lang"] = getattr(g, "lang", None) or LANGUAGES[0]
+
+
+@dataclass
+class Handle:
+    """How this respondent reaches their response: an open link (resume code) or a token."""
+
+    questionnaire_code: str
+    key_hash: str | None
+    token: str | None = None
+    resume_code: str | None = None
+
+    def url(self, endpoint: str, **values) -> str:
+        if self.token is not None:
+            return url_for(f"respond.invited_{endpoint}", token=self.token, **values)
+        return url_for(f"respond.{endpoint}", code=self.questionnaire_code, **values)
+
+
+def _open_handle(code: str) -> Handle:
+    resume = session.get(SESSION_KEY, {}).get(code)
+    key = services.response_key_for_resume_code(resume) if resume else None
+    return Handle(code, key, resume_code=resume)
+
+
+def _invitation(token: str) -> Invitation:
+    invitation = None
+    if 16 <= len(token) <= 128:
+        invitation = db.session.scalars(
+            select(Invitation).where(Invitation.token_hash == services.token_hash(token))
+        ).first()
+    if invitation is None or invitation.status == "revoked":
+        abort(make_response(render_template("respond/message.html", kind="invalid_link"), 404))
+    return invitation
+
+
+def _remember(code: str, resume_code: str) -> None:
+    held = dict(session.get(SESSION_KEY, {}))
+    held[code] = resume_code
+    session[SESSION_KEY] = held
+
+
+# --- home and start -----------------------------------------------------------------------------
+
+
+@bp.get("/")
+def home():
+    pairs = services.open_questionnaires(db.session)
+    surveys = [(wave, version, definition(version)) for wave, version in pairs]
+    return render_template("respond/home.html", surveys=surveys)
+
+
+def _unavailable(state: services.Availability):
+    kinds = {"unknown": 404, "closed": 410, "not_yet_open": 403}
+    page = render_template("respond/message.html", kind=state.state, opens_at=state.opens_at)
+    return page, kinds.get(state.state, 404)
+
+
+@bp.route("/s/<code>", methods=["GET", "POST"])
+def start(code: str):
+    state = services.availability(db.session, code)
+    if state.state != "open" or state.version.access != "open":
+        if state.state == "open":
+            return render_template("respond/message.html", kind="invitation_only"), 403
+        return _unavailable(state)
+    questionnaire = definition(state.version)
+    handle = _open_handle(code)
+    current = services.find_response(db.session, handle.key_hash) if handle.key_hash else None
+    form = FlaskForm()  # a bare FlaskForm: CSRF only
+    if request.method == "POST" and form.validate_on_submit():
+        if current is not None and current.status == "in_progress" and "new" not in request.form:
+            return redirect(handle.url("page", index=current.page_index))
+        resume_code = services.new_resume_code()
+        with db.transaction() as tx:
+            response = services.start_response(
+                tx,
+                state.wave,
+                state.version,
+                services.response_key_for_resume_code(resume_code),
+                g.lang,
+            )
+            first = response.page_index
+        _remember(code, resume_code)
+        flash(
+            _(
+                "Your answers are saved after every page. To continue later, on this or another "
+                "device, note your resume code: %(code)s",
+                code=services.format_resume_code(resume_code),
+            ),
+            "resume",
+        )
+        return redirect(url_for("respond.page", code=code, index=first))
+    return render_template(
+        "respond/start.html",
+        questionnaire=questionnaire,
+        form=form,
+        current=current,
+        handle=handle,
+        wave=state.wave,
+    )
+
+
+@bp.route("/s/<code>/resume", methods=["GET", "POST"])
+def resume(code: str):
+    state = services.availability(db.session, code)
+    if state.state != "open" or state.version.access != "open":
+        return _unavailable(state) if state.state != "open" else abort(404)
+    questionnaire = definition(state.version)
+    form = FlaskForm()
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        normalized = services.normalize_resume_code(request.form.get("resume_code", ""))
+        found = None
+        if normalized:
+            found = services.find_response(
+                db.session, services.response_key_for_resume_code(normalized)
+            )
+        if found is None or found.questionnaire_code != code:
+            error = _(
+                "This resume code was not found. Check it and try again: it has 16 letters "
+                "and digits, for example ABCD-EFGH-JKMN-PQRS."
+            )
+        else:
+            _remember(code, normalized)
+            if found.status == "complete":
+                return redirect(url_for("respond.done", code=code))
+            return redirect(url_for("respond.page", code=code, index=found.page_index))
+    return render_template(
+        "respond/resume.html", questionnaire=questionnaire, form=form, error=error, code=code
+    ), (400 if error else 200)
+
+
+# --- invitations --------------------------------------------------------------------------------
+
+
+@bp.route("/i/<token>", methods=["GET", "POST"])
+def invited(token: str):
+    invitation = _invitation(token)
+    handle = Handle(
+        invitation.questionnaire_code, services.response_key_for_token(token), token=token
+    )
+    if invitation.status == "complete":
+        return render_template("respond/message.html", kind="already_submitted"), 410
+    wave = db.session.get(Wave, invitation.wave_id)
+    if wave is None or not services.wave_is_open(wave, services.utcnow()):
+        state = services.Availability(
+            "not_yet_open"
+            if wave and wave.opens_at and wave.opens_at > services.utcnow()
+            else "closed",
+            wave,
+            None,
+            wave.opens_at if wave else None,
+        )
+        return _unavailable(state)
+    current = services.find_response(db.session, handle.key_hash)
+    if current is not None:
+        if current.status == "complete":
+            return redirect(handle.url("done"))
+        return redirect(handle.url("page", index=current.page_index))
+    version = services.latest_version(db.session, invitation.questionnaire_code)
+    if version is None:
+        abort(404)
+    questionnaire = definition(version)
+    form = FlaskForm()
+    if request.method == "POST" and form.validate_on_submit():
+        with db.transaction() as tx:
+            existing = services.find_response(tx, handle.key_hash)
+            if existing is None:
+                existing = services.start_response(tx, wave, version, handle.key_hash, g.lang)
+                services.mark_invitation(tx, token, "in_progress")
+            first = existing.page_index
+        return redirect(handle.url("page", index=first))
+    if invitation.status == "issued":
+        with db.transaction() as tx:
+            services.mark_invitation(tx, token, "opened")
+    return render_template(
+        "respond/start.html",
+        questionnaire=questionnaire,
+        form=form,
+        current=None,
+        handle=handle,
+        wave=wave,
+    )
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+@bp.route("/s/<code>/p/<int:index>", methods=["GET", "POST"])
+def page(code: str, index: int):
+    state = services.availability(db.session, code)
+    if state.state != "open":
+        return _unavailable(state)
+    handle = _open_handle(code)
+    return _page(handle, index)
+
+
+@bp.route("/i/<token>/p/<int:index>", methods=["GET", "POST"])
+def invited_page(token: str, index: int):
+    invitation = _invitation(token)
+    if invitation.status == "complete":
+        return redirect(url_for("respond.invited_done", token=token))
+    wave = db.session.get(Wave, invitation.wave_id)
+    if wave is None or not services.wave_is_open(wave, services.utcnow()):
+        return _unavailable(services.Availability("closed", wave))
+    handle = Handle(
+        invitation.questionnaire_code, services.response_key_for_token(token), token=token
+    )
+    return _page(handle, index)
+
+
+def _page(handle: Handle, index: int):
+    response = services.find_response(db.session, handle.key_hash) if handle.key_hash else None
+    if response is None:
+        if handle.token is None:
+            flash(
+                _(
+                    "We could not find your answers in this browser. Start again, or continue "
+                    "with your resume code."
+                ),
+                "warning",
+            )
+            return redirect(url_for("respond.start", code=handle.questionnaire_code))
+        return redirect(url_for("respond.invited", token=handle.token))
+    if response.status == "complete":
+        return redirect(handle.url("done"))
+    version = db.session.get(QuestionnaireVersion, response.questionnaire_version_id)
+    questionnaire = definition(version)
+    if index >= len(questionnaire.pages) or index > response.furthest_page:
+        return redirect(handle.url("page", index=response.page_index))
+    answers = services.load_answers(db.session, response.id, questionnaire)
+    values = services.expression_values(questionnaire, answers)
+    page = questionnaire.pages[index]
+    if not services.page_is_relevant(page, values):
+        return redirect(handle.url("page", index=response.page_index))
+    cls = form_class((version.id, version.content_hash, index), questionnaire, page)
+    if request.method == "POST":
+        return _save(handle, response, questionnaire, page, cls, values)
+    shown = {q.code: answers.get(q.code) for q in page.questions}
+    return _render_page(handle, response, questionnaire, page, None, shown, values)
+
+
+def _save(handle, response: Response, questionnaire: Questionnaire, page, cls, values):
+    form = cls(values=values)
+    direction = "back" if request.form.get("action") == "back" else "next"
+    valid = form.validate(require=direction != "back")
+    if not valid and direction == "back" and not form.csrf_token.errors:
+        form.drop_invalid()
+        valid = True
+    if not valid:
+        shown = {q.code: form[q.code].data for q in page.questions}
+        return _render_page(handle, response, questionnaire, page, form, shown, values), 400
+    with db.transaction() as tx:
+        outcome = services.save_page(
+            tx,
+            response.id,
+            questionnaire,
+            page,
+            form.answers(),
+            direction,
+            g.lang,
+            token=handle.token,
+        )
+    if outcome.kind in ("complete", "already_complete"):
+        return redirect(handle.url("done"))
+    return redirect(handle.url("page", index=outcome.page_index))
+
+
+def _render_page(handle, response, questionnaire, page, form, shown, values):
+    errors = []
+    if form is not None:
+        errors = [(q, form[q.code].errors[0]) for q in page.questions if form[q.code].errors]
+    visible = [item for item in page.items if services.question_is_relevant(item, values)]
+    total = services.relevant_page_count(questionnaire, values)
+    number = sum(
+        services.page_is_relevant(p, values) for p in questionnaire.pages[: page.index + 1]
+    )
+    is_last = services.next_page(questionnaire, values, page.index) is None
+    has_back = services.previous_page(questionnaire, values, page.index) is not None
+    return render_template(
+        "respond/page.html",
+        questionnaire=questionnaire,
+        page=page,
+        items=visible,
+        shown=shown,
+        errors=errors,
+        error_map={question.code: message for question, message in errors},
+        csrf_error=bool(form is not None and form.csrf_token.errors),
+        number=number,
+        total=total,
+        is_last=is_last,
+        has_back=has_back,
+        action=handle.url("page", index=page.index),
+        handle=handle,
+        lang=g.lang,
+    )
+
+
+@bp.get("/s/<code>/done")
+def done(code: str):
+    return _done(_open_handle(code))
+
+
+@bp.get("/i/<token>/done")
+def invited_done(token: str):
+    invitation = _invitation(token)
+    return _done(
+        Handle(invitation.questionnaire_code, services.response_key_for_token(token), token=token)
+    )
+
+
+def _done(handle: Handle):
+    response = services.find_response(db.session, handle.key_hash) if handle.key_hash else None
+    if response is None or response.status != "complete":
+        if handle.token is not None:
+            return redirect(url_for("respond.invited", token=handle.token))
+        return redirect(url_for("respond.start", code=handle.questionnaire_code))
+    version = db.session.get(QuestionnaireVersion, response.questionnaire_version_id)
+    questionnaire = definition(version)
+    form = FlaskForm()
+    return render_template(
+        "respond/done.html", questionnaire=questionnaire, handle=handle, form=form
+    )

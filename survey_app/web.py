@@ -1,0 +1,81 @@
+"""Routes outside any audience: the language redirect, health check, errors, response headers."""
+
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+
+from .extensions import db
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
+from .respond.services import format_resume_code
+
+
+def init_app(app: Flask) -> None:
+    from .respond.views import bp as respond_bp
+
+    app.register_blueprint(respond_bp)
+
+    @app.get("/")
+    def root():
+        lang = request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+        return redirect(url_for("respond.home", lang=lang))
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            db.session.execute(text("SELECT 1"))
+            return jsonify(status="ok", database="ok")
+        except Exception as exc:  # noqa: BLE001 - any failure means the database is unhealthy
+            app.logger.warning("health check: database unavailable: %s", exc)
+            return jsonify(status="error", database="unavailable"), 503
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return render_template("respond/message.html", kind="csrf"), 400
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return render_template("respond/message.html", kind="not_found"), 404
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return render_template("respond/message.html", kind="too_large"), 413
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        # Personal links carry their token in the path: never leak it to another site.
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+        if request.endpoint and request.endpoint.startswith("respond."):
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.context_processor
+    def template_helpers():
+        lang = getattr(g, "lang", None) or DEFAULT_LANGUAGE
+        return {
+            "lang": lang,
+            "t": lambda label: label.get(lang) or next(iter(label.values()), ""),
+            "language_names": LANGUAGE_NAMES,
+            "switch_language_url": switch_language_url,
+            "format_resume_code": format_resume_code,
+        }
+
+
+#: Each language named in itself, so a reader finds their own.
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def switch_language_url(other: str) -> str:
+    """The same page in another language (a GET: an unsent form is not carried over)."""
+    if request.endpoint and request.endpoint.startswith("respond."):
+        return url_for(request.endpoint, **{**(request.view_args or {}), "lang": other})
+    return url_for("respond.home", lang=other)

@@ -5,10 +5,11 @@ Grammar (lowest precedence first)::
     or      := and ("or" and)*
     and     := not ("and" not)*
     not     := "not" not | compare
-    compare := sum (("=" | "!=" | "<" | "<=" | ">" | ">=") sum | "in" "(" literal ("," literal)* ")")?
+    compare := sum (COMPARISON sum | "in" "(" literal ("," literal)* ")")?
     sum     := product (("+" | "-") product)*
     product := unary (("*" | "/") unary)*
     unary   := "-" unary | atom
+    COMPARISON := "=" | "!=" | "<" | "<=" | ">" | ">="
     atom    := NUMBER | STRING | "true" | "false" | "." | NAME | NAME "(" args ")" | "(" or ")"
 
 A missing answer is ``None``: comparisons with it are false and arithmetic with it is missing, so a

@@ -1,4 +1,5 @@
-"""Turn a questionnaire file into a `Questionnaire`, or into every problem it has (file, line, key)."""
+"""Turn a questionnaire file into a `Questionnaire`, or into every problem it has (file, line,
+key)."""
 
 from __future__ import annotations
 

@@ -10,12 +10,21 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from .extensions import db
 from .i18n import in_cli_locale
 from .models import Invitation
 from .questionnaire.store import latest_version, sync_questionnaires
 from .questionnaire.validate import QuestionnaireInvalid, load_directory
+
+SYNC_ACTIONS = {
+    "unchanged": _l("unchanged"),
+    "created": _l("created"),
+    "new version": _l("new version"),
+    "updated": _l("updated"),
+}
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -34,14 +43,23 @@ def check_questionnaires(directory: Path | None) -> None:
         for problem in problems:
             click.echo(str(problem), err=True)
         if problems:
-            _fail(_("%(count)s problem(s) found in %(dir)s.", count=len(problems), dir=directory))
+            _fail(
+                ngettext(
+                    "%(num)s problem found in %(dir)s.",
+                    "%(num)s problems found in %(dir)s.",
+                    len(problems),
+                    dir=directory,
+                )
+            )
         for questionnaire in questionnaires:
             click.echo(
                 _(
-                    "%(code)s: %(pages)s pages, %(questions)s questions, valid.",
+                    "%(code)s is valid: %(pages)s, %(questions)s.",
                     code=questionnaire.code,
-                    pages=len(questionnaire.pages),
-                    questions=len(questionnaire.questions),
+                    pages=ngettext("%(num)s page", "%(num)s pages", len(questionnaire.pages)),
+                    questions=ngettext(
+                        "%(num)s question", "%(num)s questions", len(questionnaire.questions)
+                    ),
                 )
             )
 
@@ -75,7 +93,7 @@ def init_db() -> None:
                     "Questionnaire %(code)s version %(version)s: %(action)s.",
                     code=result.code,
                     version=result.version,
-                    action=result.action,
+                    action=SYNC_ACTIONS[result.action],
                 )
             )
         if wave is not None:
@@ -120,10 +138,12 @@ def issue_invitations(
             if wave is None:
                 _fail(
                     _(
-                        "No wave carries questionnaire %(code)s%(named)s.",
+                        "Wave %(wave)s does not exist or does not carry questionnaire %(code)s.",
+                        wave=wave_code,
                         code=code,
-                        named=f" ({wave_code})" if wave_code else "",
-                    ),
+                    )
+                    if wave_code
+                    else _("No wave carries questionnaire %(code)s.", code=code),
                     2,
                 )
             tokens = [new_token() for _ in range(count)]

@@ -154,7 +154,7 @@ class Response(Base):
 
 
 class Answer(Base):
-    """One stored answer: the coded value as text (a multiple choice: its values, space-separated)."""
+    """One stored answer: its coded value as text (a multiple choice: values, space-separated)."""
 
     __tablename__ = "answer"
     __table_args__ = (UniqueConstraint("response_id", "item_code"),)

@@ -121,8 +121,8 @@ def test_resume_code_continues_on_another_device(app, client):
     )
     first_page = client.get(moved.headers["Location"])
     html = first_page.get_data(as_text=True)
-    code = re.search(r"Resume code:</?\w*>? ?<strong>([0-9A-Z-]{19})</strong>", html)
-    assert code, "the resume code is shown on the page"
+    code = re.search(r"Resume code: <strong>([0-9A-Z-]{19})</strong>", html)
+    assert code, html[:4000]
     # Another device: a new client with no cookie.
     other = app.test_client()
     form_page = other.get("/en/s/citizen/resume")

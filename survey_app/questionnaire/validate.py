@@ -256,7 +256,9 @@ class _QuestionnaireBuilder:
         self.page_of: dict[str, int] = {}
         self.expressions: list[tuple[Expression, PathT, int, str, Item | None]] = []
 
-    def claim_code(self, code: str | None, path: PathT, page_index: int) -> None:
+    def claim_code(
+        self, code: str | None, path: PathT, page_index: int, answerable: bool = True
+    ) -> None:
         if code is None:
             return
         if code in RESERVED_CODES:
@@ -272,7 +274,8 @@ class _QuestionnaireBuilder:
             )
             return
         self.codes[code] = path
-        self.page_of[code] = page_index
+        if answerable:
+            self.page_of[code] = page_index
 
     def item(self, raw: Any, path: PathT, page_index: int) -> Item | None:
         check = self.check
@@ -291,8 +294,7 @@ class _QuestionnaireBuilder:
             if key in ITEM_KEYS and key not in allowed:
                 check.problem((*path, key), _l("does not apply to a %(type)s item", type=item_type))
         code = check.identifier(raw.get("code"), (*path, "code"))
-        if item_type != "grid":
-            self.claim_code(code, (*path, "code"), page_index)
+        self.claim_code(code, (*path, "code"), page_index, item_type not in ("grid", "note"))
         item = Item(
             code=code or "",
             type=item_type,

@@ -10,6 +10,7 @@ import re
 import threading
 from typing import Any
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Field
@@ -114,17 +115,17 @@ def check_answer(question: Item, data: Any, values: dict, require: bool) -> str 
             return _("Please enter a whole number, using digits only.")
         number = int(data)
         if question.min is not None and number < question.min:
-            return _("Please enter a number of at least %(min)s.", min=question.min)
+            return _("Please enter a number of at least %(min)s.", min=format_decimal(question.min))
         if question.max is not None and number > question.max:
-            return _("Please enter a number of at most %(max)s.", max=question.max)
+            return _("Please enter a number of at most %(max)s.", max=format_decimal(question.max))
     elif question.type in ("text", "longtext"):
         if CONTROL.search(data):
             return _("The answer contains characters that cannot be stored.")
         if len(data) > (question.max_length or 0):
             return _(
                 "Please shorten your answer to at most %(max)s characters (it has %(length)s).",
-                max=question.max_length,
-                length=len(data),
+                max=format_decimal(question.max_length),
+                length=format_decimal(len(data)),
             )
     if question.constraint is not None:
         current = values.get(question.code)

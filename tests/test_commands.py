@@ -1,0 +1,178 @@
+"""The flask commands and the health check, on both databases."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.models import Answer, Invitation, QuestionnaireVersion, Response, Wave
+
+
+def test_init_db_is_idempotent_and_opens_one_wave(app, runner):
+    first = runner.invoke(args=["init-db"], env={"PAR_LANG": "en"})
+    assert first.exit_code == 0, first.output
+    assert "Database schema is up to date." in first.output
+    assert "citizen version 1: unchanged" in first.output
+    again = runner.invoke(args=["init-db"])
+    assert again.exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Wave.id))) == 1
+        assert db.session.scalar(select(func.count(QuestionnaireVersion.id))) == 3
+
+
+def test_init_db_on_an_empty_database_takes_responses_at_once(tmp_path):
+    from conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'fresh.db'}")
+    result = app.test_cli_runner().invoke(args=["init-db"], env={"PAR_LANG": "vi"})
+    assert result.exit_code == 0, result.output
+    assert "citizen" in result.output
+    client = app.test_client()
+    page = client.get("/vi/s/citizen")
+    assert page.status_code == 200
+    assert "Bắt đầu" in page.get_data(as_text=True)
+
+
+def test_invitations_issue_prints_unguessable_single_links(app, runner):
+    result = runner.invoke(
+        args=[
+            "invitations",
+            "issue",
+            "--questionnaire",
+            "delegate",
+            "--count",
+            "5",
+            "--base-url",
+            "https://survey.example.vn/",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    links = result.output.split()
+    assert len(links) == len(set(links)) == 5
+    for link in links:
+        assert link.startswith("https://survey.example.vn/vi/i/")
+        token = link.rsplit("/", 1)[1]
+        assert len(token) >= 43  # 256 bits in URL-safe base64
+    with app.app_context():
+        hashes = db.session.scalars(select(Invitation.token_hash)).all()
+    assert len(hashes) == 5
+    assert not any(link.rsplit("/", 1)[1] in h for h in hashes for link in links)
+
+
+def test_invitations_for_an_open_questionnaire_are_refused(runner):
+    result = runner.invoke(
+        args=["invitations", "issue", "--questionnaire", "citizen", "--count", "1"],
+        env={"PAR_LANG": "en"},
+    )
+    assert result.exit_code == 2
+    assert "open link" in result.output
+    result = runner.invoke(
+        args=["invitations", "issue", "--questionnaire", "nope", "--count", "1"],
+        env={"PAR_LANG": "en"},
+    )
+    assert result.exit_code == 2
+    assert "Unknown questionnaire nope" in result.output
+
+
+def test_seed_demo_is_seeded_skewed_and_complete(app, runner, tmp_path):
+    result = runner.invoke(args=["seed-demo", "--responses", "400", "--seed", "9"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "citizen.csv"
+    exported = runner.invoke(
+        args=["export-responses", "--questionnaire", "citizen", "--out", str(out)]
+    )
+    assert exported.exit_code == 0, exported.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(rows) == 400
+    sexes = Counter(r["sex"] for r in rows)
+    assert 0.55 < sexes["male"] / 400 < 0.70  # field samples over-represent men
+    districts = Counter(r["district"] for r in rows)
+    assert len(districts) == 13
+    assert max(districts.values()) > 2 * min(districts.values())
+    for row in rows:
+        for code in ("district", "sex", "age_group"):
+            assert row[code], code
+    # The same seed on a fresh database gives the same answers.
+    with app.app_context():
+        first = sorted(
+            db.session.execute(
+                select(Answer.item_code, Answer.value)
+                .join(Response)
+                .where(Response.questionnaire_code == "citizen")
+            ).all()
+        )
+        skipped = runner.invoke(args=["seed-demo", "--responses", "5", "--if-empty"])
+        assert "nothing added" in skipped.output or "không thêm" in skipped.output
+        assert (
+            db.session.scalar(
+                select(func.count(Response.id)).where(Response.questionnaire_code == "citizen")
+            )
+            == 400
+        )
+    from conftest import reset_database
+
+    reset_database(app)
+    runner.invoke(args=["seed-demo", "--responses", "400", "--seed", "9"])
+    with app.app_context():
+        second = sorted(
+            db.session.execute(
+                select(Answer.item_code, Answer.value)
+                .join(Response)
+                .where(Response.questionnaire_code == "citizen")
+            ).all()
+        )
+    assert first == second
+
+
+def test_export_leaves_dont_know_empty_and_has_no_secrets(app, runner, tmp_path):
+    runner.invoke(args=["seed-demo", "--responses", "60"])
+    out = tmp_path / "citizen.csv"
+    runner.invoke(args=["export-responses", "--questionnaire", "citizen", "--out", str(out)])
+    text = out.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert not any(v == "9" for r in rows for k, v in r.items() if k.startswith("acc_"))
+    assert any(v == "" for r in rows for k, v in r.items() if k.startswith("acc_"))
+    with app.app_context():
+        secrets = db.session.scalars(select(Response.key_hash)).all()
+    assert not any(s in text for s in secrets)
+    assert "key_hash" not in text and "token" not in text.split("\n", 1)[0]
+    assert all(len(r["completed_on"]) == 10 for r in rows)  # the day only
+
+
+def test_export_of_unknown_questionnaire_fails_cleanly(runner, tmp_path):
+    out = tmp_path / "x.csv"
+    result = runner.invoke(
+        args=["export-responses", "--questionnaire", "nope", "--out", str(out)],
+        env={"PAR_LANG": "en"},
+    )
+    assert result.exit_code == 2
+    assert not out.exists()
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_says_when_the_database_is_down(tmp_path):
+    from conftest import make_app
+
+    app = make_app("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unavailable"
+
+
+def test_root_redirects_by_accept_language(client):
+    english = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert english.headers["Location"].endswith("/en/")
+    vietnamese = client.get("/", headers={"Accept-Language": "vi-VN,vi;q=0.9,en;q=0.5"})
+    assert vietnamese.headers["Location"].endswith("/vi/")
+    other = client.get("/", headers={"Accept-Language": "fr-FR"})
+    assert other.headers["Location"].endswith("/vi/")
+    assert client.get("/de/").status_code == 404

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.stats import norm
 
 from analysis.cells import code_column
 from analysis.weights import CalibrationModel
@@ -230,7 +230,7 @@ def domain_estimates(
         variance[start:stop] = design.variance(infl)
     variance[count == 0] = np.nan
     se = np.sqrt(variance)
-    quantile = norm.ppf(0.5 + level / 2)
+    quantile = NormalDist().inv_cdf(0.5 + level / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         srs = s2 * (wsum - count) / (wsum * count)
         if statistic == "total":

@@ -576,6 +576,10 @@ def trim_weights(
     weight is outside the bounds. Returns the new weights and how many were trimmed.
     """
     w = np.asarray(weights, dtype=np.float64).copy()
+    if strict and not len(w) * lower <= w.sum() <= len(w) * upper:
+        raise WeightingError(
+            f"no weights within [{lower:g}, {upper:g}] keep the total {w.sum():g}: widen them"
+        )
     trimmed = np.zeros(len(w), dtype=bool)
     for _ in range(1000):
         outside = (w < lower) | (w > upper)

@@ -89,8 +89,10 @@ def test_trim_keeps_total_and_spreads_equally():
     trimmed, count = trim_weights(w, upper=6)
     assert count == 1 and trimmed.sum() == pytest.approx(w.sum())
     np.testing.assert_allclose(trimmed, [1 + 4 / 3, 2 + 4 / 3, 3 + 4 / 3, 6])
-    strict, _ = trim_weights([1.0, 1.0, 1.0, 30.0], upper=8, strict=True)
-    assert strict.max() <= 8 + 1e-12
+    strict, _ = trim_weights([1.0, 1.0, 1.0, 1.0, 30.0], upper=8, strict=True)
+    assert strict.max() <= 8 + 1e-12 and strict.sum() == pytest.approx(34)
+    with pytest.raises(WeightingError, match="widen"):
+        trim_weights([1.0, 1.0, 1.0, 30.0], upper=8, strict=True)
 
 
 def test_design_weights_and_nonresponse():

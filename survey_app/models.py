@@ -59,7 +59,8 @@ class QuestionnaireVersion(Base):
     #: SHA-256 of the canonical JSON of `definition`: an unchanged file loads as the same version.
     content_hash: Mapped[str] = mapped_column(String(64))
     #: The validated definition with shared scales and lists copied in, so it stands alone.
-    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Deferred: pages read the parsed definition from the process cache, not this column.
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -118,6 +118,15 @@ def definition(version: QuestionnaireVersion) -> Questionnaire:
     return found
 
 
+def definition_of(session: Session, version_id: int, digest: str) -> Questionnaire:
+    """The parsed questionnaire of a version known by id and hash: no query when cached."""
+    found = _cache.get((version_id, digest))
+    if found is not None:
+        return found
+    version = session.get(QuestionnaireVersion, version_id)
+    return definition(version)
+
+
 def _forget(version_id: int) -> None:
     with _cache_lock:
         for key in [key for key in _cache if key[0] == version_id]:

@@ -7,15 +7,14 @@ which cost most of a page's render time.
 from __future__ import annotations
 
 import re
-import threading
 from typing import Any
 
+from flask import request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from wtforms import Field
 
-from ..questionnaire.definition import Item, Page, Questionnaire
+from ..questionnaire.definition import Item, Page
 from .services import question_is_relevant
 
 INTEGER = re.compile(r"^[+-]?\d{1,9}$")
@@ -23,69 +22,60 @@ INTEGER = re.compile(r"^[+-]?\d{1,9}$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class AnswerField(Field):
-    """One value from the form, or None; trims white space."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.raw_data = valuelist
-        value = valuelist[0].strip() if valuelist else ""
-        self.data = value or None
-
-    def _value(self) -> str:
-        return self.data or ""
-
-
-class AnswersField(Field):
-    """Every value chosen in a group of check boxes."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.raw_data = valuelist
-        self.data = [v for v in valuelist if v]
-
-
 class PageForm(FlaskForm):
-    """Fields are added per page by `form_class`; `validate` checks them against the page."""
+    """The form of one questionnaire page: Flask-WTF's CSRF check, then every answer validated
+    against the page (type, choices, bounds, required, relevance, constraints).
 
-    page: Page
-    questionnaire: Questionnaire
+    Answers are read straight from the request rather than through one WTForms field per
+    question: a page of thirty questions would build thirty field objects per request for no
+    gain, and the inputs are rendered by Jinja macros anyway.
+    """
 
-    def __init__(self, *args: Any, values: dict | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, page: Page, values: dict | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.page = page
         #: What relevance and constraints see from earlier pages.
         self.earlier_values = values or {}
+        self.answer_errors: dict[str, str] = {}
+        form = request.form
+        self.data_by_code: dict[str, Any] = {}
+        for question in page.questions:
+            if question.type == "multiple":
+                self.data_by_code[question.code] = [v for v in form.getlist(question.code) if v]
+            else:
+                value = form.get(question.code, "").strip()
+                self.data_by_code[question.code] = value or None
 
     def answers(self) -> dict[str, Any]:
-        return {q.code: self[q.code].data for q in self.page.questions}
+        return dict(self.data_by_code)
+
+    @property
+    def csrf_failed(self) -> bool:
+        return bool(self.csrf_token.errors)
 
     def validate(self, extra_validators=None, require: bool = True) -> bool:
         super().validate(extra_validators)
         values = dict(self.earlier_values)
         for question in self.page.questions:
-            data = self[question.code].data
+            data = self.data_by_code[question.code]
             if data not in (None, []):
                 option = question.option(data) if isinstance(data, str) else None
                 if option is None or not option.missing:
                     values[question.code] = data
         for question in self.page.questions:
-            field = self[question.code]
             if not question_is_relevant(question, self.earlier_values):
-                field.data = None
+                self.data_by_code[question.code] = None
                 continue
-            message = check_answer(question, field.data, values, require)
+            message = check_answer(question, self.data_by_code[question.code], values, require)
             if message:
-                field.errors = [*field.errors, message]
-                field.data = None if not require else field.data
-        return not any(self[q.code].errors for q in self.page.questions) and not (
-            self.csrf_token.errors if hasattr(self, "csrf_token") else False
-        )
+                self.answer_errors[question.code] = message
+        return not self.answer_errors and not self.csrf_failed
 
     def drop_invalid(self) -> None:
         """Going back keeps what is valid and forgets the rest, so it never blocks."""
-        for question in self.page.questions:
-            field = self[question.code]
-            if field.errors:
-                field.data = None
-                field.errors = []
+        for code in self.answer_errors:
+            self.data_by_code[code] = None
+        self.answer_errors = {}
 
 
 def check_answer(question: Item, data: Any, values: dict, require: bool) -> str | None:
@@ -140,21 +130,3 @@ def label_text(label: dict[str, str]) -> str:
     from flask_babel import get_locale
 
     return label.get(str(get_locale()), next(iter(label.values())))
-
-
-_classes: dict[tuple, type[PageForm]] = {}
-_classes_lock = threading.Lock()
-
-
-def form_class(cache_key: tuple, questionnaire: Questionnaire, page: Page) -> type[PageForm]:
-    """One form class per stored page, built once per process."""
-    found = _classes.get(cache_key)
-    if found is not None:
-        return found
-    attributes: dict[str, Any] = {"page": page, "questionnaire": questionnaire}
-    for question in page.questions:
-        attributes[question.code] = AnswersField() if question.type == "multiple" else AnswerField()
-    cls = type(f"Page_{page.code}", (PageForm,), attributes)
-    with _classes_lock:
-        _classes[cache_key] = cls
-    return cls

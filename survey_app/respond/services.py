@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -21,7 +21,7 @@ from ..models import (
     utcnow,
 )
 from ..questionnaire.definition import Item, Page, Questionnaire
-from ..questionnaire.store import definition, latest_version
+from ..questionnaire.store import definition, definition_of, latest_version
 
 #: Crockford's base32 without I, L, O, U: nothing a respondent can misread when copying it.
 RESUME_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -77,7 +77,7 @@ class Availability:
     opens_at: dt.datetime | None = None
 
 
-def wave_is_open(wave: Wave, now: dt.datetime) -> bool:
+def wave_is_open(wave: Wave | WaveWindow, now: dt.datetime) -> bool:
     return (
         wave.status == "open"
         and (wave.opens_at is None or wave.opens_at <= now)
@@ -149,7 +149,11 @@ def load_answers(session: Session, response_id: int, questionnaire: Questionnair
     rows = session.execute(
         select(Answer.item_code, Answer.value).where(Answer.response_id == response_id)
     ).all()
-    return {code: decode(questionnaire.by_code.get(code), value) for code, value in rows}
+    return decode_all(questionnaire, dict(rows))
+
+
+def decode_all(questionnaire: Questionnaire, stored: dict[str, str]) -> dict:
+    return {code: decode(questionnaire.by_code.get(code), value) for code, value in stored.items()}
 
 
 def expression_values(questionnaire: Questionnaire, answers: dict) -> dict:
@@ -195,6 +199,70 @@ def relevant_page_count(questionnaire: Questionnaire, values: dict) -> int:
 # --- responses ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class WaveWindow:
+    """The part of a wave that decides whether it takes answers now."""
+
+    id: int
+    status: str
+    opens_at: dt.datetime | None
+    closes_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a page needs to know of a response and its wave, read in one query."""
+
+    response_id: int
+    status: str
+    page_index: int
+    furthest_page: int
+    version_id: int
+    content_hash: str
+    wave: WaveWindow
+
+    def questionnaire(self, session: Session) -> Questionnaire:
+        return definition_of(session, self.version_id, self.content_hash)
+
+
+def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dict] | None:
+    """The response behind a respondent's secret, with its stored answers, in one round trip.
+
+    `lock` holds the response's row to the end of the transaction, so concurrent saves of one
+    response happen one after the other and each reads what the previous one wrote.
+    """
+    query = (
+        select(
+            Response.id,
+            Response.status,
+            Response.page_index,
+            Response.furthest_page,
+            Response.questionnaire_version_id,
+            QuestionnaireVersion.content_hash,
+            Wave.id,
+            Wave.status,
+            Wave.opens_at,
+            Wave.closes_at,
+            Answer.item_code,
+            Answer.value,
+        )
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
+        .join(Wave, Wave.id == Response.wave_id)
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .where(Response.key_hash == key_hash)
+    )
+    if lock:
+        query = query.with_for_update(of=Response)
+    rows = session.execute(query).all()
+    if not rows:
+        return None
+    first = rows[0]
+    wave = WaveWindow(first[6], first[7], first[8], first[9])
+    held = Held(first[0], first[1], first[2], first[3], first[4], first[5], wave)
+    stored = {row[10]: row[11] for row in rows if row[10] is not None}
+    return held, stored
+
+
 def find_response(session: Session, key_hash: str) -> Response | None:
     return session.scalars(select(Response).where(Response.key_hash == key_hash)).first()
 
@@ -232,6 +300,29 @@ def mark_invitation(session: Session, token: str, status: str) -> None:
     )
 
 
+def upsert_answers(session: Session, rows: list[dict]) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE for a whole page, as one executemany of one cached
+    statement (psycopg pipelines it): no delete-then-insert, no per-request compilation."""
+    connection = session.connection()
+    statement = _UPSERTS.get(connection.dialect.name)
+    if statement is None:
+        if connection.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        table = Answer.__table__
+        base = dialect_insert(table)
+        statement = base.on_conflict_do_update(
+            index_elements=[table.c.response_id, table.c.item_code],
+            set_={"value": base.excluded.value},
+        )
+        _UPSERTS[connection.dialect.name] = statement
+    connection.execute(statement, rows)
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
 @dataclass
 class SaveOutcome:
     kind: str  # "page", "complete", "already_complete"
@@ -240,9 +331,10 @@ class SaveOutcome:
 
 def save_page(
     session: Session,
-    response_id: int,
+    held: Held,
     questionnaire: Questionnaire,
     page: Page,
+    answers: dict[str, Any],
     submitted: dict[str, Any],
     direction: str,
     language: str,
@@ -250,26 +342,30 @@ def save_page(
 ) -> SaveOutcome:
     """Store one page's answers and move on, in the caller's transaction.
 
-    The response row is locked first, so a double click or a replayed POST waits for the first
-    and then finds the response complete: it stores nothing more.
+    The caller holds the response's row lock (`hold(..., lock=True)`) and read `answers` after
+    taking it, so a double click or a replayed POST waits for the first and then finds the
+    response complete: it stores nothing more.
     """
-    response = session.scalars(
-        select(Response).where(Response.id == response_id).with_for_update()
-    ).one()
-    if response.status != "in_progress":
+    if held.status != "in_progress":
         return SaveOutcome("already_complete")
-    codes = [q.code for q in page.questions]
-    session.execute(
-        delete(Answer).where(Answer.response_id == response_id, Answer.item_code.in_(codes))
-    )
+    response_id = held.response_id
     rows = []
+    cleared = []
+    answers = dict(answers)
     for question in page.questions:
-        stored = encode(question, submitted.get(question.code))
+        value = submitted.get(question.code)
+        stored = encode(question, value)
         if stored is not None:
             rows.append({"response_id": response_id, "item_code": question.code, "value": stored})
+            answers[question.code] = value
+        elif answers.pop(question.code, None) is not None:
+            cleared.append(question.code)
+    if cleared:
+        session.execute(
+            delete(Answer).where(Answer.response_id == response_id, Answer.item_code.in_(cleared))
+        )
     if rows:
-        session.execute(insert(Answer), rows)
-    answers = load_answers(session, response_id, questionnaire)
+        upsert_answers(session, rows)
     values = expression_values(questionnaire, answers)
     now = utcnow()
     if direction == "back":
@@ -289,10 +385,16 @@ def save_page(
         if token is not None:
             mark_invitation(session, token, "complete")
         return SaveOutcome("complete")
-    response.page_index = target
-    response.furthest_page = max(response.furthest_page, target)
-    response.updated_at = now
-    response.language = language
+    session.execute(
+        update(Response)
+        .where(Response.id == response_id)
+        .values(
+            page_index=target,
+            furthest_page=max(held.furthest_page, target),
+            updated_at=now,
+            language=language,
+        )
+    )
     return SaveOutcome("page", target)
 
 

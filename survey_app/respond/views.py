@@ -22,11 +22,11 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..languages import LANGUAGES
-from ..models import Invitation, QuestionnaireVersion, Response, Wave
+from ..models import Invitation, QuestionnaireVersion, Wave
 from ..questionnaire.definition import Questionnaire
 from ..questionnaire.store import definition
-from . import services
-from .forms import form_class
+from . import render, services
+from .forms import PageForm
 
 bp = Blueprint("respond", __name__, url_prefix="/<lang>", template_folder="templates")
 
@@ -233,11 +233,7 @@ def invited(token: str):
 
 @bp.route("/s/<code>/p/<int:index>", methods=["GET", "POST"])
 def page(code: str, index: int):
-    state = services.availability(db.session, code)
-    if state.state != "open":
-        return _unavailable(state)
-    handle = _open_handle(code)
-    return _page(handle, index)
+    return _page(_open_handle(code), index)
 
 
 @bp.route("/i/<token>/p/<int:index>", methods=["GET", "POST"])
@@ -245,9 +241,6 @@ def invited_page(token: str, index: int):
     invitation = _invitation(token)
     if invitation.status == "complete":
         return redirect(url_for("respond.invited_done", token=token))
-    wave = db.session.get(Wave, invitation.wave_id)
-    if wave is None or not services.wave_is_open(wave, services.utcnow()):
-        return _unavailable(services.Availability("closed", wave))
     handle = Handle(
         invitation.questionnaire_code, services.response_key_for_token(token), token=token
     )
@@ -255,9 +248,15 @@ def invited_page(token: str, index: int):
 
 
 def _page(handle: Handle, index: int):
-    response = services.find_response(db.session, handle.key_hash) if handle.key_hash else None
-    if response is None:
+    """One page, shown or saved. A POST locks the response first and reads under the lock."""
+    saving = request.method == "POST"
+    found = services.hold(db.session, handle.key_hash, lock=saving) if handle.key_hash else None
+    if found is None:
+        db.session.rollback()
         if handle.token is None:
+            state = services.availability(db.session, handle.questionnaire_code)
+            if state.state != "open":
+                return _unavailable(state)
             flash(
                 _(
                     "We could not find your answers in this browser. Start again, or continue "
@@ -267,40 +266,51 @@ def _page(handle: Handle, index: int):
             )
             return redirect(url_for("respond.start", code=handle.questionnaire_code))
         return redirect(url_for("respond.invited", token=handle.token))
-    if response.status == "complete":
+    held, stored = found
+    if held.status == "complete":
+        db.session.rollback()
         return redirect(handle.url("done"))
-    version = db.session.get(QuestionnaireVersion, response.questionnaire_version_id)
-    questionnaire = definition(version)
-    if index >= len(questionnaire.pages) or index > response.furthest_page:
-        return redirect(handle.url("page", index=response.page_index))
-    answers = services.load_answers(db.session, response.id, questionnaire)
+    if not services.wave_is_open(held.wave, services.utcnow()):
+        db.session.rollback()
+        return _unavailable(services.Availability("closed", held.wave))
+    questionnaire = held.questionnaire(db.session)
+    if index >= len(questionnaire.pages) or index > held.furthest_page:
+        db.session.rollback()
+        return redirect(handle.url("page", index=held.page_index))
+    answers = services.decode_all(questionnaire, stored)
     values = services.expression_values(questionnaire, answers)
     page = questionnaire.pages[index]
     if not services.page_is_relevant(page, values):
-        return redirect(handle.url("page", index=response.page_index))
-    cls = form_class((version.id, version.content_hash, index), questionnaire, page)
-    if request.method == "POST":
-        return _save(handle, response, questionnaire, page, cls, values)
+        db.session.rollback()
+        return redirect(handle.url("page", index=held.page_index))
+    version_key = (held.version_id, held.content_hash)
+    if saving:
+        return _save(handle, held, questionnaire, page, answers, values)
+    db.session.rollback()
     shown = {q.code: answers.get(q.code) for q in page.questions}
-    return _render_page(handle, response, questionnaire, page, None, shown, values)
+    return _render_page(handle, version_key, questionnaire, page, None, shown, values)
 
 
-def _save(handle, response: Response, questionnaire: Questionnaire, page, cls, values):
-    form = cls(values=values)
+def _save(handle, held, questionnaire: Questionnaire, page, answers, values):
+    form = PageForm(page, values=values)
     direction = "back" if request.form.get("action") == "back" else "next"
     valid = form.validate(require=direction != "back")
-    if not valid and direction == "back" and not form.csrf_token.errors:
+    if not valid and direction == "back" and not form.csrf_failed:
         form.drop_invalid()
         valid = True
     if not valid:
-        shown = {q.code: form[q.code].data for q in page.questions}
-        return _render_page(handle, response, questionnaire, page, form, shown, values), 400
+        db.session.rollback()
+        shown = form.answers()
+        version_key = (held.version_id, held.content_hash)
+        page_html = _render_page(handle, version_key, questionnaire, page, form, shown, values)
+        return page_html, 400
     with db.transaction() as tx:
         outcome = services.save_page(
             tx,
-            response.id,
+            held,
             questionnaire,
             page,
+            answers,
             form.answers(),
             direction,
             g.lang,
@@ -311,33 +321,32 @@ def _save(handle, response: Response, questionnaire: Questionnaire, page, cls, v
     return redirect(handle.url("page", index=outcome.page_index))
 
 
-def _render_page(handle, response, questionnaire, page, form, shown, values):
+def _render_page(handle, version_key, questionnaire, page, form, shown, values):
     errors = []
     if form is not None:
-        errors = [(q, form[q.code].errors[0]) for q in page.questions if form[q.code].errors]
-    visible = [item for item in page.items if services.question_is_relevant(item, values)]
-    total = services.relevant_page_count(questionnaire, values)
-    number = sum(
-        services.page_is_relevant(p, values) for p in questionnaire.pages[: page.index + 1]
-    )
-    is_last = services.next_page(questionnaire, values, page.index) is None
-    has_back = services.previous_page(questionnaire, values, page.index) is not None
+        errors = [
+            (q, form.answer_errors[q.code]) for q in page.questions if q.code in form.answer_errors
+        ]
+    error_map = {question.code: message for question, message in errors}
+    items_html = [
+        render.item_html(version_key, item, shown, error_map, g.lang)
+        for item in page.items
+        if services.question_is_relevant(item, values)
+    ]
+    relevant = [services.page_is_relevant(p, values) for p in questionnaire.pages]
     return render_template(
         "respond/page.html",
         questionnaire=questionnaire,
         page=page,
-        items=visible,
-        shown=shown,
+        items_html=items_html,
         errors=errors,
-        error_map={question.code: message for question, message in errors},
-        csrf_error=bool(form is not None and form.csrf_token.errors),
-        number=number,
-        total=total,
-        is_last=is_last,
-        has_back=has_back,
+        csrf_error=bool(form is not None and form.csrf_failed),
+        number=sum(relevant[: page.index + 1]),
+        total=sum(relevant),
+        is_last=not any(relevant[page.index + 1 :]),
+        has_back=any(relevant[: page.index]),
         action=handle.url("page", index=page.index),
         handle=handle,
-        lang=g.lang,
     )
 
 

@@ -1,0 +1,310 @@
+"""Respondent pages under load: gunicorn on PostgreSQL, measured with wrk.
+
+Prints requests/s and p50/p99 latency for a 30-question page (GET) and its save (POST) at 16 and
+64 connections, beside a bare Flask endpoint served the same way in the same run, then checks that
+what the database holds equals what the accepted POSTs sent.
+
+    python benchmarks/respond.py [--duration 10] [--workers 3] [--threads 4]
+
+Needs wrk (apt-get install wrk) and a PostgreSQL server (BENCH_DATABASE_URL, default: a database
+par_bench on 127.0.0.1:5432 as user postgres, dropped and created anew).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUESTIONS = 30
+RESPONSES = 2048
+SERVER_URL = os.environ.get("BENCH_SERVER_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", f"{SERVER_URL}/par_bench")
+
+BARE_APP = '''
+from flask import Flask
+app = Flask(__name__)
+
+@app.get("/")
+def index():
+    return "ok"
+'''
+
+LUA = r"""
+local lines = {}
+local counter = 0
+local nthreads = 1
+local method = "GET"
+local made = 0
+id = 0  -- a global, so that setup() can give each thread its own
+
+function setup(thread)
+  thread:set("id", made)
+  made = made + 1
+end
+
+function init(args)
+  method = args[1]
+  local path = args[2]
+  nthreads = tonumber(args[3])
+  local n = 0
+  for line in io.lines(path) do
+    if n % nthreads == id then table.insert(lines, line) end
+    n = n + 1
+  end
+end
+
+function request()
+  counter = counter + 1
+  local line = lines[(counter % #lines) + 1]
+  local cookie, body = line:match("([^\t]*)\t(.*)")
+  local headers = {}
+  headers["Cookie"] = cookie
+  if method == "POST" then
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return wrk.format("POST", nil, headers, body)
+  end
+  return wrk.format("GET", nil, headers, nil)
+end
+"""
+
+
+def questionnaire_yaml() -> str:
+    items = "\n".join(
+        f"      - {{code: q{i:02d}, type: single, scale: satisfaction5, "
+        f"label: {{vi: Câu hỏi số {i}, en: Question number {i}}}}}"
+        for i in range(1, QUESTIONS + 1)
+    )
+    return f"""code: bench
+group: citizen
+access: open
+title: {{vi: Phiếu đo tốc độ, en: Speed benchmark}}
+intro: {{vi: Đo tốc độ, en: Measures speed}}
+pages:
+  - code: p1
+    title: {{vi: Ba mươi câu hỏi, en: Thirty questions}}
+    items:
+{items}
+  - code: p2
+    title: {{vi: Trang cuối, en: Last page}}
+    items:
+      - {{code: note, type: text, label: {{vi: Ghi chú, en: Note}}}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def recreate_database() -> None:
+    from sqlalchemy import create_engine, text
+
+    server = create_engine(f"{SERVER_URL}/postgres", isolation_level="AUTOCOMMIT")
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+
+
+def prepare(workdir: Path) -> tuple[list[str], list[str], list[dict]]:
+    """Schema, questionnaire, and RESPONSES open responses each with a session cookie."""
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    from survey_app import create_app
+    from survey_app.extensions import db
+    from survey_app.questionnaire.store import latest_version, sync_questionnaires
+    from survey_app.respond.services import (
+        new_resume_code,
+        response_key_for_resume_code,
+        start_response,
+    )
+    from survey_app.schema import upgrade
+    from survey_app.waves import ensure_default_wave
+
+    app = create_app({"DATABASE_URL": DATABASE_URL, "SECRET_KEY": "bench-secret",
+                      "QUESTIONNAIRE_DIR": str(workdir), "SESSION_COOKIE_SECURE": False})
+    serializer = app.session_interface.get_signing_serializer(app)
+    get_lines, post_lines, bodies = [], [], []
+    rng = random.Random(1)
+    with app.app_context():
+        upgrade(db.engine)
+        with db.transaction() as tx:
+            sync_questionnaires(tx, workdir)
+            wave = ensure_default_wave(tx)
+            version = latest_version(tx, "bench")
+            codes = []
+            for _ in range(RESPONSES):
+                code = new_resume_code()
+                start_response(tx, wave, version, response_key_for_resume_code(code), "en")
+                codes.append(code)
+    for code in codes:
+        with app.test_request_context("/en/s/bench/p/0"):
+            session["responses"] = {"bench": code}
+            token = generate_csrf()
+            cookie = f"session={serializer.dumps(dict(session))}"
+        answers = {f"q{i:02d}": str(rng.randint(1, 5)) for i in range(1, QUESTIONS + 1)}
+        body = "&".join(f"{k}={v}" for k, v in answers.items())
+        body += f"&csrf_token={token}&action=next"
+        get_lines.append(f"{cookie}\t")
+        post_lines.append(f"{cookie}\t{body}")
+        bodies.append({"code": code, "answers": answers})
+    db.engine.dispose()
+    return get_lines, post_lines, bodies
+
+
+def start_gunicorn(target: str, port: int, workers: int, threads: int, env: dict,
+                   chdir: Path) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+        "--backlog", "2048", "--log-level", "warning", "--chdir", str(chdir),
+    ]
+    process = subprocess.Popen(command, env=env, start_new_session=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"gunicorn did not start on port {port}")
+
+
+def run_wrk(url: str, connections: int, duration: int, method: str, lines_file: Path | None,
+            script: Path) -> dict:
+    threads = 2
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+               "--latency", "--timeout", "5s"]
+    if lines_file is not None:
+        command += ["-s", str(script), url, "--", method, str(lines_file), str(threads)]
+    else:
+        command += [url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output)
+
+
+def _ms(value: str) -> float:
+    number = float(re.match(r"[\d.]+", value).group())
+    if value.endswith("us"):
+        return number / 1000
+    if value.endswith("ms"):
+        return number
+    if value.endswith("s"):
+        return number * 1000
+    return number
+
+
+def parse_wrk(output: str) -> dict:
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
+    for pct in ("50", "99"):
+        match = re.search(rf"\s{pct}%\s+([\d.]+\w+)", output)
+        result[f"p{pct}"] = _ms(match.group(1)) if match else float("nan")
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    result["bad"] = int(bad.group(1)) if bad else 0
+    errors = re.search(r"Socket errors: (.*)", output)
+    result["socket_errors"] = errors.group(1) if errors else ""
+    result["requests"] = int(re.search(r"(\d+) requests in", output).group(1))
+    return result
+
+
+def verify(bodies: list[dict]) -> tuple[int, int]:
+    """Every response that was saved holds exactly the answers its POSTs sent."""
+    from sqlalchemy import create_engine, text
+
+    from survey_app.respond.services import response_key_for_resume_code
+
+    engine = create_engine(DATABASE_URL)
+    by_key = {response_key_for_resume_code(b["code"]): b["answers"] for b in bodies}
+    saved = mismatched = 0
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT r.key_hash, a.item_code, a.value FROM response r "
+            "JOIN answer a ON a.response_id = r.id")).all()
+    stored: dict[str, dict[str, str]] = {}
+    for key, item, value in rows:
+        stored.setdefault(key, {})[item] = value
+    for key, answers in stored.items():
+        saved += 1
+        if answers != by_key[key]:
+            mismatched += 1
+    engine.dispose()
+    return saved, mismatched
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        shutil.copy(ROOT / "questionnaires" / "shared.yaml", workdir / "shared.yaml")
+        (workdir / "bench.yaml").write_text(questionnaire_yaml(), encoding="utf-8")
+        (workdir / "bare_app.py").write_text(BARE_APP)
+        script = workdir / "load.lua"
+        script.write_text(LUA)
+        recreate_database()
+        get_lines, post_lines, bodies = prepare(workdir)
+        (workdir / "get.txt").write_text("\n".join(get_lines) + "\n")
+        (workdir / "post.txt").write_text("\n".join(post_lines) + "\n")
+        env = {**os.environ, "DATABASE_URL": DATABASE_URL, "SECRET_KEY": "bench-secret",
+               "QUESTIONNAIRE_DIR": str(workdir), "SESSION_COOKIE_SECURE": "0",
+               "PYTHONPATH": str(ROOT)}
+        app_port, bare_port = free_port(), free_port()
+        servers = [
+            start_gunicorn("survey_app:create_app()", app_port, args.workers, args.threads, env,
+                           ROOT),
+            start_gunicorn("bare_app:app", bare_port, args.workers, args.threads, env, workdir),
+        ]
+        try:
+            page = f"http://127.0.0.1:{app_port}/en/s/bench/p/0"
+            # Warm up every worker: questionnaire parsed, form class built, templates compiled.
+            run_wrk(page, 8, 2, "GET", workdir / "get.txt", script)
+            print(f"gunicorn gthread, {args.workers} workers x {args.threads} threads; "
+                  f"wrk 2 threads, {args.duration} s per run; {os.cpu_count()} cores shared")
+            print(f"{'what':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-3xx':>9}")
+            cases = [
+                ("bare Flask endpoint (GET)", f"http://127.0.0.1:{bare_port}/", None, "GET"),
+                (f"page of {QUESTIONS} questions (GET)", page, workdir / "get.txt", "GET"),
+                (f"save of {QUESTIONS} answers (POST)", page, workdir / "post.txt", "POST"),
+            ]
+            for connections in (16, 64):
+                for label, url, lines, method in cases:
+                    r = run_wrk(url, connections, args.duration, method, lines, script)
+                    note = f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else ""
+                    print(f"{label:<34}{connections:>6}{r['rps']:>10.0f}{r['p50']:>9.1f}"
+                          f"{r['p99']:>9.1f}{r['bad']:>9}{note}")
+        finally:
+            for server in servers:
+                os.killpg(server.pid, signal.SIGTERM)
+            for server in servers:
+                server.wait(timeout=30)
+        saved, mismatched = verify(bodies)
+        print(f"check: {saved} responses saved, {mismatched} differ from the POSTs they accepted"
+              f" ({'OK' if saved and not mismatched else 'FAILED'})")
+        if not saved or mismatched:
+            raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Question HTML, cached: a page of thirty questions is mostly the same bytes for everyone.
+
+An item's HTML depends only on the stored version, the language and its own answer(s), so it is
+made once per (version, language, item, answer) and reused. Items with an error are never cached.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from flask import get_template_attribute
+from markupsafe import Markup
+
+from ..questionnaire.definition import Item
+
+CACHE_SIZE = 50_000
+#: Free-text answers would fill the cache with one-off entries; these render cheaply anyway.
+UNCACHED = ("integer", "text", "longtext")
+_cache: OrderedDict[tuple, Markup] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def item_html(version_key: tuple, item: Item, shown: dict, error_map: dict, lang: str) -> Markup:
+    codes = [row.code for row in item.rows] if item.type == "grid" else [item.code]
+    if item.type in UNCACHED or any(code in error_map for code in codes):
+        return get_template_attribute("respond/_items.html", "item")(item, shown, error_map, lang)
+    key = (version_key, lang, item.code, *(_hashable(shown.get(code)) for code in codes))
+    found = _cache.get(key)
+    if found is not None:
+        return found
+    html = get_template_attribute("respond/_items.html", "item")(item, shown, {}, lang)
+    with _lock:
+        _cache[key] = html
+        if len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return html

@@ -1,0 +1,128 @@
+"""Questionnaire files read as plain data: shared scales resolved, export variables listed.
+
+Only what scoring and exports need: the export column of every question, its label and its
+options. The full format and its validation belong to the web application
+(questionnaires/README.md).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SHARED = "shared.yaml"
+
+
+class QuestionnaireError(ValueError):
+    """A questionnaire that cannot be read; the message names the file."""
+
+
+@dataclass
+class Variable:
+    """One export column of a questionnaire."""
+
+    name: str
+    #: the item the column comes from (the grid for a grid row, the item for a multiple choice)
+    item: str
+    page: str
+    type: str
+    #: label per language; a grid row joins the grid's question and the row
+    label: dict[str, str]
+    #: answer options, each ``{"value", "label", "missing"}``; a multiple-choice column is 0/1
+    #: with the option's label on 1
+    options: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def values(self) -> list[Any]:
+        """The option values that carry a value (not "don't know")."""
+        return [o["value"] for o in self.options if not o.get("missing")]
+
+
+def read_questionnaire(folder: str | Path, code: str) -> dict[str, Any]:
+    """The questionnaire ``code`` of ``folder`` as plain data with scales and lists resolved."""
+    folder = Path(folder)
+    path = folder / f"{code}.yaml"
+    data = _read_yaml(path)
+    shared_path = folder / SHARED
+    shared = _read_yaml(shared_path) if shared_path.exists() else {}
+    return resolve(data, shared)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise QuestionnaireError(f"{path}: no such questionnaire file") from None
+    except yaml.YAMLError as exc:
+        raise QuestionnaireError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise QuestionnaireError(f"{path}: a questionnaire file must be a mapping")
+    return data
+
+
+def resolve(definition: dict[str, Any], shared: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A copy of ``definition`` where every ``scale:`` and ``list:`` is replaced by ``options``."""
+    shared = shared or {}
+    scales = {**(shared.get("scales") or {}), **(definition.get("scales") or {})}
+    lists = {**(shared.get("lists") or {}), **(definition.get("lists") or {})}
+    out = copy.deepcopy(definition)
+    for page in out.get("pages") or []:
+        for item in page.get("items") or []:
+            if "options" in item:
+                continue
+            if item.get("scale") is not None:
+                scale = scales.get(item["scale"])
+                if scale is None:
+                    raise QuestionnaireError(
+                        f"questionnaire {out.get('code')}: item {item.get('code')} names the "
+                        f"scale {item['scale']!r}, which no file defines"
+                    )
+                item["options"] = copy.deepcopy(scale["options"])
+            elif item.get("list") is not None:
+                options = lists.get(item["list"])
+                if options is None:
+                    raise QuestionnaireError(
+                        f"questionnaire {out.get('code')}: item {item.get('code')} names the "
+                        f"list {item['list']!r}, which no file defines"
+                    )
+                item["options"] = copy.deepcopy(options)
+    return out
+
+
+def variables(definition: dict[str, Any]) -> list[Variable]:
+    """Every export column of a resolved questionnaire, in page order (notes have none)."""
+    out: list[Variable] = []
+    for page in definition.get("pages") or []:
+        for item in page.get("items") or []:
+            kind = item.get("type")
+            label = item.get("label") or {}
+            options = item.get("options") or []
+            if kind == "note":
+                continue
+            if kind == "grid":
+                for row in item.get("rows") or []:
+                    joined = {
+                        lang: f"{label.get(lang, '')} {text}".strip()
+                        for lang, text in (row.get("label") or {}).items()
+                    }
+                    variable = Variable(
+                        row["code"], item["code"], page["code"], kind, joined, options
+                    )
+                    out.append(variable)
+            elif kind == "multiple":
+                for option in options:
+                    joined = {
+                        lang: f"{label.get(lang, '')} {text}".strip()
+                        for lang, text in (option.get("label") or {}).items()
+                    }
+                    name = f"{item['code']}__{option['value']}"
+                    # 1 = chosen, labelled with the option; 0 = not chosen, left unlabelled
+                    chosen = [{"value": 1, "label": option.get("label") or {}}]
+                    out.append(Variable(name, item["code"], page["code"], kind, joined, chosen))
+            else:
+                out.append(Variable(item["code"], item["code"], page["code"], kind, label, options))
+    return out

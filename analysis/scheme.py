@@ -1,0 +1,784 @@
+"""Scoring schemes: the file that turns answers into PAR Index points (questionnaires/scoring/).
+
+A scheme holds every number of a year's rules: fields and criteria with their maximum points and
+source, which questionnaire items feed which criterion and how an item is scored, how respondent
+groups combine, the SIPAS elements, the bands and the minimum number of valid answers. The format
+is described in questionnaires/scoring/README.md; this module reads a file, reports every problem
+as ``file:line: key: message`` and, given the questionnaire folder, checks the items it names.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from analysis.questionnaire import QuestionnaireError, read_questionnaire, variables
+from analysis.yamllines import LocatedData, YamlSyntaxError, load_located
+
+LANGUAGES = ("vi", "en")
+SOURCES = ("appraisal", "survey")
+RULE_TYPES = ("mean", "share")
+OVERALL = ("elements", "item")
+POOLED = "pooled"
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Points are compared to totals to this many decimals (schemes use halves and quarters).
+TOLERANCE = 1e-9
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.key}: {self.message}"
+
+
+class SchemeError(ValueError):
+    """A scheme file with problems; ``problems`` lists them all, the message joins them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def format_key(path: KeyPath) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(file)"
+
+
+# ---------------------------------------------------------------------------------------------
+# The scheme as objects
+
+
+@dataclass(frozen=True)
+class ItemRule:
+    """How one answer becomes a score in [0, 1]: ``mean`` (rescaled value) or ``share``."""
+
+    code: str
+    type: str
+    #: answer code -> value (a list in the file maps every code to itself)
+    values: dict[float, float]
+    #: answer codes counted as positive by ``share``
+    positive: frozenset[float] = frozenset()
+    #: answer codes read as "don't know" (normally exported empty already)
+    missing: frozenset[float] = frozenset()
+
+    def score(self, answers: np.ndarray) -> np.ndarray:
+        """Scores of numeric answers (NaN = no answer); a code outside the rule is NaN too.
+
+        Callers check `unknown` first: a code the rule does not know is an error in the data.
+        """
+        codes = np.array(sorted(self.values), dtype=np.float64)
+        if self.type == "mean":
+            values = np.array([self.values[c] for c in codes])
+            low, high = values.min(), values.max()
+            mapped = (values - low) / (high - low)
+        else:
+            mapped = np.isin(codes, list(self.positive)).astype(np.float64)
+        out = np.full(len(answers), np.nan)
+        where = np.searchsorted(codes, answers)
+        where = np.clip(where, 0, len(codes) - 1)
+        known = codes[where] == answers
+        out[known] = mapped[where[known]]
+        return out
+
+    def unknown(self, answers: np.ndarray) -> np.ndarray:
+        """Rows whose answer is neither empty, a known code, nor a "don't know" code."""
+        given = ~np.isnan(answers)
+        known = np.isin(answers, list(self.values)) | np.isin(answers, list(self.missing))
+        return given & ~known
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """A questionnaire item scored by a rule."""
+
+    item: str
+    rule: ItemRule
+
+
+@dataclass
+class Group:
+    code: str
+    questionnaire: str
+    #: citizens are a weighted sample; leaders and delegates are unweighted censuses
+    weighted: bool
+    minimum_answers: int
+
+
+@dataclass
+class Criterion:
+    code: str
+    field: str
+    name: dict[str, str]
+    max_points: float
+    source: str
+    #: survey items per rating group (empty for appraisal and SIPAS criteria)
+    items: dict[str, list[ItemRef]] = field(default_factory=dict)
+    #: group weights, or ``"pooled"``
+    combine: dict[str, float] | str | None = None
+    #: for citizens' points: ``"overall"`` or the code of a SIPAS element
+    sipas: str | None = None
+
+    @property
+    def survey_kind(self) -> str | None:
+        """``"survey"`` (leaders and delegates), ``"sipas"``, or None for appraisal."""
+        if self.source != "survey":
+            return None
+        return "sipas" if self.sipas else "survey"
+
+
+@dataclass
+class Field:
+    code: str
+    name: dict[str, str]
+    criteria: list[Criterion]
+
+    @property
+    def max_points(self) -> float:
+        return sum(c.max_points for c in self.criteria)
+
+
+@dataclass
+class Element:
+    code: str
+    name: dict[str, str]
+    items: list[ItemRef]
+
+
+@dataclass
+class Sipas:
+    group: str
+    elements: list[Element]
+    #: ``"elements"``: the mean of the element indices; ``"item"``: the share on `overall_item`
+    overall: str
+    overall_item: ItemRef | None = None
+
+
+@dataclass
+class Band:
+    code: str
+    min: float
+    name: dict[str, str] | None = None
+
+
+@dataclass
+class Block:
+    code: str
+    name: dict[str, str]
+    #: the groups that rate the units of this block
+    raters: list[str]
+
+
+@dataclass
+class Scheme:
+    code: str
+    name: dict[str, str]
+    year: int | None
+    groups: dict[str, Group]
+    rules: dict[str, ItemRule]
+    fields: list[Field]
+    sipas: Sipas | None
+    bands: list[Band]
+    blocks: list[Block]
+    totals: dict[str, float]
+    path: str = ""
+
+    @property
+    def criteria(self) -> dict[str, Criterion]:
+        return {c.code: c for f in self.fields for c in f.criteria}
+
+    def band(self, percent: float) -> str:
+        """The band of a total in %: the first band (highest minimum first) it reaches."""
+        for band in self.bands:
+            if percent >= band.min - TOLERANCE:
+                return band.code
+        return ""
+
+    def block(self, code: str) -> Block | None:
+        return next((b for b in self.blocks if b.code == code), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and checking
+
+
+def load_scheme(path: str | Path, questionnaires: str | Path | None = None) -> Scheme:
+    """Read and validate a scheme file; with a questionnaire folder, check the items it names.
+
+    Raises `SchemeError` listing every problem as ``file:line: key: message``.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = Problem(str(path), 0, "(file)", f"cannot read the file: {exc}")
+        raise SchemeError([problem]) from None
+    return parse_scheme(text, str(path), questionnaires)
+
+
+def parse_scheme(text: str, file: str = "<scheme>", questionnaires=None) -> Scheme:
+    try:
+        located = load_located(text)
+    except YamlSyntaxError as exc:
+        problem = Problem(file, exc.line, "(file)", f"not valid YAML: {exc.message}")
+        raise SchemeError([problem]) from None
+    check = _Checker(file, located)
+    for key_path, line in located.duplicates:
+        check.problems.append(Problem(file, line, format_key(key_path), "this key is given twice"))
+    scheme = check.scheme(located.data)
+    if questionnaires is not None:
+        check.against_questionnaires(scheme, Path(questionnaires))
+    if check.problems:
+        raise SchemeError(sorted(check.problems, key=lambda p: p.line))
+    scheme.path = file
+    return scheme
+
+
+TOP_KEYS = {
+    "code",
+    "name",
+    "year",
+    "groups",
+    "totals",
+    "rules",
+    "survey",
+    "sipas",
+    "bands",
+    "blocks",
+    "fields",
+}
+TOTAL_KEYS = ("appraisal", "survey", "sipas", "total")
+
+
+class _Checker:
+    """Walks one scheme file and collects every problem; never stops at the first."""
+
+    def __init__(self, file: str, located: LocatedData) -> None:
+        self.file = file
+        self.located = located
+        self.problems: list[Problem] = []
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def problem(self, path: KeyPath, message: str) -> None:
+        self.problems.append(Problem(self.file, self.located.line(path), format_key(path), message))
+
+    def mapping(self, value, path: KeyPath, allowed: set[str], required: set[str]) -> dict:
+        if not isinstance(value, dict):
+            self.problem(path, "must be a mapping of keys to values")
+            return {}
+        for key in value:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                self.problem((*path, str(key)), f"unknown key (known keys: {known})")
+        for key in sorted(required - set(value)):
+            self.problem(path, f"the required key {key} is missing")
+        return value
+
+    def sequence(self, value, path: KeyPath, what: str) -> list:
+        if not isinstance(value, list) or not value:
+            self.problem(path, f"must be a list of {what}, with at least one")
+            return []
+        return value
+
+    def identifier(self, value, path: KeyPath) -> str:
+        if not isinstance(value, str) or not IDENTIFIER.match(value):
+            self.problem(path, "must be an identifier: a-z, 0-9 and _, starting with a letter")
+            return str(value)
+        return value
+
+    def code(self, value, path: KeyPath) -> str:
+        """A field or criterion code such as '1' or '1.10' (quoted, else YAML reads a number)."""
+        if isinstance(value, bool) or not isinstance(value, str) or not value.strip():
+            self.problem(
+                path,
+                f"must be a code written as text; put it in quotes ('{value}'), or YAML reads "
+                "1.10 as the number 1.1",
+            )
+            return str(value)
+        return value.strip()
+
+    def label(self, value, path: KeyPath) -> dict[str, str]:
+        if not isinstance(value, dict):
+            self.problem(path, f"must give the text in every language: {', '.join(LANGUAGES)}")
+            return {lang: "" for lang in LANGUAGES}
+        for key in value:
+            if key not in LANGUAGES:
+                self.problem((*path, str(key)), f"unknown language (use {', '.join(LANGUAGES)})")
+        out = {}
+        for lang in LANGUAGES:
+            text = value.get(lang)
+            if not isinstance(text, str) or not text.strip():
+                where = (*path, lang) if lang in value else path
+                self.problem(where, f"the {lang} text is missing")
+                text = ""
+            out[lang] = text.strip()
+        return out
+
+    def number(self, value, path: KeyPath, positive: bool = False) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            self.problem(path, "must be a number")
+            return 0.0
+        if positive and value <= 0:
+            self.problem(path, "must be greater than 0")
+        elif value < 0:
+            self.problem(path, "must not be negative")
+        return float(value)
+
+    def codes(self, value, path: KeyPath) -> list[float]:
+        if not isinstance(value, list) or not value:
+            self.problem(path, "must be a list of answer codes (numbers), with at least one")
+            return []
+        out = []
+        for i, v in enumerate(value):
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                self.problem((*path, i), "must be an answer code (a number)")
+            else:
+                out.append(float(v))
+        if len(set(out)) != len(out):
+            self.problem(path, "lists an answer code twice")
+        return out
+
+    # --- the file --------------------------------------------------------------------------
+
+    def scheme(self, data) -> Scheme:
+        data = self.mapping(data, (), TOP_KEYS, {"code", "name", "groups", "totals", "fields"})
+        code = self.identifier(data.get("code"), ("code",)) if "code" in data else ""
+        name = self.label(data.get("name"), ("name",)) if "name" in data else {}
+        year = data.get("year")
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+            self.problem(("year",), "must be a year such as 2022")
+            year = None
+        groups = self.groups(data.get("groups"))
+        rules = self.rules(data.get("rules") or {})
+        survey = self.mapping(data.get("survey") or {}, ("survey",), {"rule", "combine"}, set())
+        default_rule = self.rule_ref(survey.get("rule"), ("survey", "rule"), rules)
+        default_combine = None
+        if "combine" in survey:
+            default_combine = self.combine(survey["combine"], ("survey", "combine"), groups)
+        sipas = self.sipas(data["sipas"], groups, rules) if "sipas" in data else None
+        defaults = (default_rule, default_combine)
+        fields = self.fields(data.get("fields"), groups, rules, defaults, sipas)
+        bands = self.bands(data.get("bands") or [])
+        blocks = self.blocks(data.get("blocks"), groups)
+        totals = self.totals(data.get("totals"), fields)
+        return Scheme(code, name, year, groups, rules, fields, sipas, bands, blocks, totals)
+
+    def groups(self, value) -> dict[str, Group]:
+        if not isinstance(value, dict) or not value:
+            self.problem(("groups",), "must map each respondent group to its questionnaire")
+            return {}
+        out = {}
+        for code, spec in value.items():
+            path = ("groups", str(code))
+            self.identifier(code, path)
+            spec = self.mapping(
+                spec, path, {"questionnaire", "weighted", "minimum_answers"}, {"questionnaire"}
+            )
+            questionnaire = self.identifier(spec.get("questionnaire"), (*path, "questionnaire"))
+            weighted = spec.get("weighted", False)
+            if not isinstance(weighted, bool):
+                self.problem((*path, "weighted"), "must be true or false")
+                weighted = False
+            minimum = spec.get("minimum_answers", 1)
+            if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
+                self.problem((*path, "minimum_answers"), "must be a whole number, at least 1")
+                minimum = 1
+            out[str(code)] = Group(str(code), questionnaire, weighted, minimum)
+        return out
+
+    def rules(self, value) -> dict[str, ItemRule]:
+        if not isinstance(value, dict):
+            self.problem(("rules",), "must map rule names to rules")
+            return {}
+        out = {}
+        for code, spec in value.items():
+            path = ("rules", str(code))
+            self.identifier(code, path)
+            spec = self.mapping(
+                spec, path, {"type", "values", "positive", "missing"}, {"type", "values"}
+            )
+            kind = spec.get("type")
+            if kind not in RULE_TYPES:
+                self.problem((*path, "type"), f"must be one of {', '.join(RULE_TYPES)}")
+            raw = spec.get("values")
+            if isinstance(raw, dict):
+                values = {}
+                for key, v in raw.items():
+                    try:
+                        answer = float(key)
+                    except (TypeError, ValueError):
+                        where = (*path, "values", str(key))
+                        self.problem(where, "must be an answer code (a number)")
+                        continue
+                    values[answer] = self.number(v, (*path, "values", str(key)))
+            else:
+                values = {c: c for c in self.codes(raw, (*path, "values"))}
+            if kind == "mean" and len(set(values.values())) < 2:
+                self.problem((*path, "values"), "a mean needs at least two different values")
+            positive = frozenset()
+            if kind == "share":
+                if "positive" not in spec:
+                    self.problem(path, "a share needs positive: the answer codes counted")
+                else:
+                    positive = frozenset(self.codes(spec["positive"], (*path, "positive")))
+                    for p in sorted(positive - set(values)):
+                        self.problem((*path, "positive"), f"{_num(p)} is not one of the values")
+            elif "positive" in spec:
+                self.problem((*path, "positive"), "only a share rule has positive answers")
+            missing = frozenset()
+            if "missing" in spec:
+                missing = frozenset(self.codes(spec["missing"], (*path, "missing")))
+                for m in sorted(missing & set(values)):
+                    self.problem((*path, "missing"), f"{_num(m)} is also one of the values")
+            out[str(code)] = ItemRule(str(code), str(kind), values, positive, missing)
+        return out
+
+    def rule_ref(self, value, path: KeyPath, rules: dict[str, ItemRule]) -> ItemRule | None:
+        if value is None:
+            return None
+        if value not in rules:
+            known = ", ".join(rules) or "none defined"
+            self.problem(path, f"names the rule {value!r}, which rules does not define ({known})")
+            return None
+        return rules[value]
+
+    def item_refs(self, value, path: KeyPath, rules, default: ItemRule | None) -> list[ItemRef]:
+        out = []
+        for i, entry in enumerate(self.sequence(value, path, "item codes")):
+            rule = default
+            if isinstance(entry, dict):
+                entry_path = (*path, i)
+                spec = self.mapping(entry, entry_path, {"item", "rule"}, {"item"})
+                item = self.identifier(spec.get("item"), (*entry_path, "item"))
+                if "rule" in spec:
+                    rule = self.rule_ref(spec["rule"], (*entry_path, "rule"), rules)
+            else:
+                item = self.identifier(entry, (*path, i))
+            if rule is None:
+                self.problem((*path, i), "has no rule: give rule here or a default rule above")
+                continue
+            out.append(ItemRef(item, rule))
+        if len({r.item for r in out}) != len(out):
+            self.problem(path, "names an item twice")
+        return out
+
+    def combine(self, value, path: KeyPath, groups: dict[str, Group]):
+        if value == POOLED:
+            return POOLED
+        if not isinstance(value, dict) or not value:
+            self.problem(path, "must be pooled or map groups to weights (e.g. leader: 0.5)")
+            return None
+        weights = {}
+        for group, weight in value.items():
+            if group not in groups:
+                self.problem((*path, str(group)), f"{group!r} is not one of the groups")
+            weights[str(group)] = self.number(weight, (*path, str(group)), positive=True)
+        if abs(sum(weights.values()) - 1) > TOLERANCE:
+            self.problem(path, f"the group weights add up to {sum(weights.values()):g}, not 1")
+        return weights
+
+    def sipas(self, value, groups, rules) -> Sipas | None:
+        path = ("sipas",)
+        spec = self.mapping(
+            value,
+            path,
+            {"group", "rule", "elements", "overall", "overall_item"},
+            {"group", "elements", "overall"},
+        )
+        group = spec.get("group")
+        if group not in groups:
+            self.problem((*path, "group"), f"{group!r} is not one of the groups")
+        default = self.rule_ref(spec.get("rule"), (*path, "rule"), rules)
+        elements = []
+        seen = set()
+        for i, entry in enumerate(
+            self.sequence(spec.get("elements"), (*path, "elements"), "elements")
+        ):
+            e_path = (*path, "elements", i)
+            keys = {"code", "name", "items"}
+            entry = self.mapping(entry, e_path, keys, keys)
+            code = self.identifier(entry.get("code"), (*e_path, "code"))
+            if code in seen:
+                self.problem((*e_path, "code"), f"the element {code} is given twice")
+            seen.add(code)
+            name = self.label(entry.get("name"), (*e_path, "name"))
+            items = self.item_refs(entry.get("items"), (*e_path, "items"), rules, default)
+            for ref in items:
+                if ref.rule.type != "share":
+                    self.problem((*e_path, "items"), f"{ref.item}: SIPAS items are scored by share")
+            elements.append(Element(code, name, items))
+        overall = spec.get("overall")
+        overall_item = None
+        if overall not in OVERALL:
+            self.problem(
+                (*path, "overall"),
+                "must be elements (the mean of the element indices) "
+                "or item (the share on overall_item)",
+            )
+        elif overall == "item":
+            if "overall_item" not in spec:
+                self.problem(path, "overall: item needs overall_item, the overall question")
+            else:
+                refs = self.item_refs(
+                    [spec["overall_item"]], (*path, "overall_item"), rules, default
+                )
+                overall_item = refs[0] if refs else None
+        elif "overall_item" in spec:
+            self.problem((*path, "overall_item"), "is used only with overall: item")
+        return Sipas(str(group), elements, str(overall), overall_item)
+
+    def fields(self, value, groups, rules, defaults, sipas) -> list[Field]:
+        out = []
+        field_codes: set[str] = set()
+        criterion_codes: set[str] = set()
+        for i, entry in enumerate(self.sequence(value, ("fields",), "fields")):
+            path = ("fields", i)
+            entry = self.mapping(
+                entry,
+                path,
+                {"code", "name", "max_points", "criteria"},
+                {"code", "name", "criteria"},
+            )
+            code = self.code(entry.get("code"), (*path, "code"))
+            if code in field_codes:
+                self.problem((*path, "code"), f"the field {code} is given twice")
+            field_codes.add(code)
+            name = self.label(entry.get("name"), (*path, "name"))
+            criteria = []
+            for j, spec in enumerate(
+                self.sequence(entry.get("criteria"), (*path, "criteria"), "criteria")
+            ):
+                c_path = (*path, "criteria", j)
+                criterion = self.criterion(spec, c_path, code, groups, rules, defaults, sipas)
+                if criterion.code in criterion_codes:
+                    where = (*c_path, "code")
+                    self.problem(where, f"the criterion {criterion.code} is given twice")
+                criterion_codes.add(criterion.code)
+                criteria.append(criterion)
+            result = Field(code, name, criteria)
+            if "max_points" in entry:
+                stated = self.number(entry["max_points"], (*path, "max_points"), positive=True)
+                if abs(stated - result.max_points) > TOLERANCE:
+                    self.problem(
+                        (*path, "max_points"),
+                        f"is {stated:g} but the criteria add up to {result.max_points:g}",
+                    )
+            out.append(result)
+        return out
+
+    def criterion(self, spec, path, field_code, groups, rules, defaults, sipas) -> Criterion:
+        allowed = {"code", "name", "max_points", "source", "items", "rule", "combine", "sipas"}
+        spec = self.mapping(spec, path, allowed, {"code", "name", "max_points", "source"})
+        code = self.code(spec.get("code"), (*path, "code"))
+        name = self.label(spec.get("name"), (*path, "name"))
+        max_points = self.number(spec.get("max_points", 0), (*path, "max_points"), positive=True)
+        source = spec.get("source")
+        criterion = Criterion(code, field_code, name, max_points, str(source))
+        if source not in SOURCES:
+            self.problem((*path, "source"), f"must be one of {', '.join(SOURCES)}")
+            return criterion
+        if source == "appraisal":
+            for key in ("items", "rule", "combine", "sipas"):
+                if key in spec:
+                    self.problem((*path, key), "an appraisal criterion takes no survey keys")
+            return criterion
+        if "sipas" in spec:
+            for key in ("items", "rule", "combine"):
+                if key in spec:
+                    self.problem((*path, key), "a SIPAS criterion takes its items from sipas")
+            element = spec["sipas"]
+            known = ["overall"] + ([e.code for e in sipas.elements] if sipas else [])
+            if sipas is None:
+                self.problem((*path, "sipas"), "the scheme has no sipas section")
+            elif element not in known:
+                self.problem((*path, "sipas"), f"must be one of {', '.join(known)}")
+            criterion.sipas = str(element)
+            return criterion
+        rule, combine = defaults
+        if "rule" in spec:
+            rule = self.rule_ref(spec["rule"], (*path, "rule"), rules)
+        raw = spec.get("items")
+        if "combine" in spec:
+            combine = self.combine(spec["combine"], (*path, "combine"), groups)
+        if isinstance(raw, dict):
+            items = {}
+            for group, refs in raw.items():
+                if group not in groups:
+                    where = (*path, "items", str(group))
+                    self.problem(where, f"{group!r} is not one of the groups")
+                items[str(group)] = self.item_refs(refs, (*path, "items", str(group)), rules, rule)
+        else:
+            refs = self.item_refs(raw, (*path, "items"), rules, rule)
+            if isinstance(combine, dict):
+                items = {g: list(refs) for g in combine}
+            else:
+                items = {}
+                self.problem(
+                    (*path, "items"),
+                    "a plain list of items needs group weights in "
+                    "combine (here or under survey); with pooled, map each group to "
+                    "its items",
+                )
+        if combine is None:
+            self.problem(path, "needs combine: group weights or pooled (here or under survey)")
+        elif isinstance(combine, dict):
+            for group in items:
+                if group not in combine:
+                    self.problem(
+                        (*path, "items", group), f"the group {group} has no weight in combine"
+                    )
+        criterion.items = items
+        criterion.combine = combine
+        return criterion
+
+    def bands(self, value) -> list[Band]:
+        out = []
+        for i, entry in enumerate(value if isinstance(value, list) else []):
+            path = ("bands", i)
+            entry = self.mapping(entry, path, {"code", "min", "name"}, {"code", "min"})
+            code = entry.get("code")
+            if not isinstance(code, str) or not code:
+                self.problem((*path, "code"), "must be a band name written as text, such as A")
+            low = self.number(entry.get("min", 0), (*path, "min"))
+            name = self.label(entry["name"], (*path, "name")) if "name" in entry else None
+            out.append(Band(str(code), low, name))
+        if not isinstance(value, list):
+            self.problem(("bands",), "must be a list of bands, highest first")
+        elif out:
+            mins = [b.min for b in out]
+            if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+                self.problem(("bands",), "list the bands from the highest minimum to the lowest")
+            if mins[-1] != 0:
+                self.problem(
+                    ("bands", len(out) - 1, "min"),
+                    "the last band must start at 0, so every unit gets a band",
+                )
+        return out
+
+    def blocks(self, value, groups) -> list[Block]:
+        if value is None:
+            return [Block("all", {lang: "" for lang in LANGUAGES}, list(groups))]
+        out = []
+        for i, entry in enumerate(self.sequence(value, ("blocks",), "blocks")):
+            path = ("blocks", i)
+            keys = {"code", "name", "raters"}
+            entry = self.mapping(entry, path, keys, keys)
+            code = self.identifier(entry.get("code"), (*path, "code"))
+            name = self.label(entry.get("name"), (*path, "name"))
+            raters = self.sequence(entry.get("raters"), (*path, "raters"), "groups")
+            for j, group in enumerate(raters):
+                if group not in groups:
+                    self.problem((*path, "raters", j), f"{group!r} is not one of the groups")
+            out.append(Block(code, name, [str(g) for g in raters]))
+        return out
+
+    def totals(self, value, fields: list[Field]) -> dict[str, float]:
+        spec = self.mapping(value, ("totals",), set(TOTAL_KEYS), set(TOTAL_KEYS))
+        stated = {k: self.number(spec[k], ("totals", k)) for k in TOTAL_KEYS if k in spec}
+        found = {k: 0.0 for k in TOTAL_KEYS}
+        for f in fields:
+            for c in f.criteria:
+                found[c.survey_kind or "appraisal"] += c.max_points
+                found["total"] += c.max_points
+        meaning = {
+            "appraisal": "appraisal criteria",
+            "survey": "survey criteria of leaders and delegates",
+            "sipas": "SIPAS criteria",
+            "total": "criteria",
+        }
+        for key, number in stated.items():
+            if abs(number - found[key]) > 1e-6:
+                self.problem(
+                    ("totals", key),
+                    f"is {number:g} but the {meaning[key]} add up to {found[key]:g}",
+                )
+        return stated
+
+    # --- against the questionnaires ------------------------------------------------------
+
+    def against_questionnaires(self, scheme: Scheme, folder: Path) -> None:
+        found: dict[str, dict] = {}
+        for code, group in scheme.groups.items():
+            try:
+                definition = read_questionnaire(folder, group.questionnaire)
+            except QuestionnaireError as exc:
+                self.problem(("groups", code, "questionnaire"), str(exc))
+                continue
+            found[code] = {v.name: v for v in variables(definition)}
+        for i, f in enumerate(scheme.fields):
+            for j, criterion in enumerate(f.criteria):
+                for group, refs in criterion.items.items():
+                    path = ("fields", i, "criteria", j, "items", group)
+                    self._check_refs(refs, found.get(group), scheme.groups.get(group), path)
+        if scheme.sipas is not None:
+            group = scheme.sipas.group
+            for i, element in enumerate(scheme.sipas.elements):
+                path = ("sipas", "elements", i, "items")
+                self._check_refs(element.items, found.get(group), scheme.groups.get(group), path)
+            if scheme.sipas.overall_item is not None:
+                refs = [scheme.sipas.overall_item]
+                self._check_refs(
+                    refs, found.get(group), scheme.groups.get(group), ("sipas", "overall_item")
+                )
+
+    def _check_refs(self, refs: list[ItemRef], known, group: Group | None, path) -> None:
+        if known is None or group is None:
+            return
+        for ref in refs:
+            variable = known.get(ref.item)
+            if variable is None:
+                self.problem(
+                    path, f"the item {ref.item} is not in the questionnaire {group.questionnaire}"
+                )
+                continue
+            options = {o["value"] for o in variable.options}
+            missing_codes = {o["value"] for o in variable.options if o.get("missing")}
+            answers = {_as_float(v) for v in variable.values}
+            if None in answers or not variable.options:
+                self.problem(path, f"the item {ref.item} has no numeric answer options to score")
+                continue
+            not_scored = sorted(answers - set(ref.rule.values))
+            if not_scored:
+                self.problem(
+                    path,
+                    f"the item {ref.item} has the answer "
+                    f"{_num(not_scored[0])}, which the rule {ref.rule.code} gives no "
+                    "value",
+                )
+            extra = sorted(set(ref.rule.values) - answers)
+            if extra:
+                codes = ", ".join(_num(v) for v in extra)
+                has = _options(options, missing_codes)
+                self.problem(
+                    path,
+                    f"the rule {ref.rule.code} values answers {codes}, which the item {ref.item} "
+                    f"does not have ({has})",
+                )
+
+
+def _as_float(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def _options(options, missing) -> str:
+    shown = [str(v) + (" = don't know" if v in missing else "") for v in options]
+    return "answers " + ", ".join(shown)

@@ -21,7 +21,7 @@ setup: $(VENV)/.installed translations-compile
 run: setup
 	$(FLASK) init-db
 	$(FLASK) seed-demo --responses 300 --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	SESSION_COOKIE_SECURE=0 $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/ruff check .
@@ -41,6 +41,7 @@ translations-compile: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations --statistics
 
 bench-respond: setup
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python benchmarks/respond.py
 
 bench-weighting: setup

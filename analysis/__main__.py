@@ -1,4 +1,4 @@
-"""``python -m analysis weight|estimate``: see `analysis.cli`."""
+"""``python -m analysis weight|estimate|score|index|check-scheme``: see `analysis.cli`."""
 
 import sys
 

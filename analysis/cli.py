@@ -1,4 +1,8 @@
-"""The statisticians' command line: ``python -m analysis weight|estimate``, tables in and out.
+"""The statisticians' command line, tables in and out.
+
+``python -m analysis weight|estimate`` weight and estimate; ``score`` turns responses into survey
+points with a scoring scheme, ``index`` adds appraisal points and ranks, ``check-scheme`` lists
+every problem of a scheme file.
 
 Bad input prints one line starting with ``error:`` and exits with status 2 without writing anything.
 """
@@ -17,6 +21,17 @@ import numpy as np
 import pandas as pd
 
 from analysis.estimate import LONELY_PSU, Design, EstimationError, estimate
+from analysis.index import (
+    POINTS,
+    AppraisalError,
+    build_index,
+    check_appraisal,
+    read_previous,
+    read_table,
+    survey_points,
+)
+from analysis.scheme import Scheme, SchemeError, load_scheme
+from analysis.scoring import DEFAULT_UNIT, ScoringError, score
 from analysis.targets import TargetError, Targets, read_targets
 from analysis.weights import (
     DEFAULT_TOL,
@@ -203,6 +218,90 @@ def cmd_estimate(args) -> int:
     return 0
 
 
+def _scheme(path: str, questionnaires: str | None) -> Scheme:
+    """Load a scheme; problems become one line naming the first and counting the rest."""
+    folder = questionnaires
+    if folder is None:
+        # questionnaires/scoring/S.yaml: the questionnaires are one folder up, when they are there
+        guess = Path(path).resolve().parent.parent
+        folder = str(guess) if any(guess.glob("*.yaml")) else None
+    elif not Path(folder).is_dir():
+        raise UsageError(f"--questionnaires {folder} is not a folder")
+    try:
+        return load_scheme(path, folder)
+    except SchemeError as exc:
+        first = exc.problems[0]
+        more = len(exc.problems) - 1
+        tail = (
+            f" (and {more} more; python -m analysis check-scheme {path} lists them)" if more else ""
+        )
+        raise UsageError(f"{first}{tail}") from None
+
+
+def _responses(specs: list[str]) -> dict[str, pd.DataFrame] | pd.DataFrame:
+    """``--data PATH`` (a group column in the file) or ``--data GROUP=PATH``, repeated."""
+    named = {}
+    for spec in specs:
+        group, sep, path = spec.partition("=")
+        if not sep:
+            if len(specs) > 1:
+                raise UsageError(
+                    "with several --data files, name each one's group: --data leader=L.csv"
+                )
+            return read_data(spec)
+        group = group.strip()
+        if group in named:
+            raise UsageError(f"--data names the group {group} twice")
+        named[group] = read_data(path)
+    return named
+
+
+def cmd_score(args) -> int:
+    _check_out(args.out)
+    scheme = _scheme(args.scheme, args.questionnaires)
+    responses = _responses(args.data)
+    result = score(
+        scheme,
+        responses,
+        group_column=args.group_column,
+        unit=args.unit,
+        unit_code=args.unit_code,
+        block=args.block,
+        weight=args.weight,
+        strata=args.strata,
+        cluster=args.cluster,
+        lonely_psu=args.lonely_psu,
+    )
+    _write(args.out, lambda p: result.table.to_csv(p, index=False))
+    return 0
+
+
+def cmd_index(args) -> int:
+    _check_out(args.out, args.weak)
+    scheme = _scheme(args.scheme, args.questionnaires)
+    appraisal = check_appraisal(
+        scheme, read_table(args.appraisal, "appraisal file"), points=args.points
+    )
+    survey = survey_points(scheme, read_table(args.survey, "survey scores"))
+    previous = read_previous(args.previous) if args.previous else None
+    result = build_index(scheme, appraisal, survey, previous)
+    _write(args.out, lambda p: result.table.to_csv(p, index=False))
+    if args.weak:
+        _write(args.weak, lambda p: result.weak.to_csv(p, index=False))
+    return 0
+
+
+def cmd_check_scheme(args) -> int:
+    try:
+        load_scheme(args.scheme, args.questionnaires)
+    except SchemeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    print(f"{args.scheme}: no problems")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python -m analysis", description="Weight survey data and estimate with SEs."
@@ -241,16 +340,63 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--lonely-psu", choices=LONELY_PSU, default="fail")
     e.add_argument("--out", required=True)
     e.set_defaults(run=cmd_estimate, derive_design_weights=False)
+
+    s = sub.add_parser("score", help="survey points and SIPAS from responses, with a scheme")
+    s.add_argument(
+        "--data",
+        required=True,
+        action="append",
+        help="responses (CSV): GROUP=PATH once per group, or one PATH with a group column",
+    )
+    s.add_argument("--scheme", required=True, help="scoring scheme (YAML)")
+    s.add_argument(
+        "--questionnaires", help="folder of the questionnaire files the scheme is checked against"
+    )
+    s.add_argument("--group-column", default="group", help="group column of a single --data file")
+    s.add_argument("--unit", help="column naming the rated unit (internal indexes)")
+    s.add_argument(
+        "--unit-code", default=DEFAULT_UNIT, help="the unit's code when there is no --unit column"
+    )
+    s.add_argument("--block", help="column naming the unit's block (schemes with several blocks)")
+    s.add_argument("--weight", default="weight", help="weight column of weighted groups")
+    s.add_argument("--strata", help="stratum column of weighted groups")
+    s.add_argument("--cluster", help="PSU column of weighted groups")
+    s.add_argument("--lonely-psu", choices=LONELY_PSU, default="fail")
+    s.add_argument("--out", required=True, help="the scores table (CSV)")
+    s.set_defaults(run=cmd_score)
+
+    x = sub.add_parser("index", help="appraisal + survey points, ranks, bands and changes")
+    x.add_argument("--scheme", required=True)
+    x.add_argument("--questionnaires")
+    x.add_argument("--survey", required=True, help="the scores table of python -m analysis score")
+    x.add_argument("--appraisal", required=True, help="appraisal points (CSV or .xlsx)")
+    x.add_argument("--previous", help="last year's index file, for the changes")
+    x.add_argument("--points", choices=POINTS, default="appraised", help="which appraisal points")
+    x.add_argument("--out", required=True, help="one row per unit (CSV)")
+    x.add_argument("--weak", help="criteria at 0 or below half, one row each (CSV)")
+    x.set_defaults(run=cmd_index)
+
+    c = sub.add_parser("check-scheme", help="list every problem of a scoring scheme")
+    c.add_argument("scheme")
+    c.add_argument("--questionnaires")
+    c.set_defaults(run=cmd_check_scheme)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.max_iter is not None and args.max_iter < 1:
+    if getattr(args, "max_iter", None) is not None and args.max_iter < 1:
         print("error: --max-iter must be at least 1", file=sys.stderr)
         return 2
     try:
         return args.run(args)
-    except (UsageError, TargetError, WeightingError, EstimationError) as exc:
+    except (
+        UsageError,
+        TargetError,
+        WeightingError,
+        EstimationError,
+        ScoringError,
+        AppraisalError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

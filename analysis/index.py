@@ -1,0 +1,442 @@
+"""The index: appraisal points plus survey points, per field and in total, ranked within blocks.
+
+DOMAIN.md, rule 6: a unit's index is its appraised points plus its survey points; a field's %
+is its points over its maximum; units are ranked within their block by total points, descending,
+ties sharing a rank (1, 2, 2, 4); the band comes from the scheme's thresholds on the total %.
+Against last year's index file we give the change of rank (positive = moved up) and of % (in
+percentage points), and per unit the criteria at 0 or below half of their maximum.
+
+Rows of an input file are numbered as a spreadsheet shows them: the header is row 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.scheme import Scheme
+
+APPRAISAL_COLUMNS = [
+    "unit_code",
+    "unit_name",
+    "block",
+    "field",
+    "criterion",
+    "max_points",
+    "self_points",
+    "appraised_points",
+]
+POINTS = ("appraised", "self")
+#: Totals are compared for ties after rounding to this many decimals.
+RANK_DECIMALS = 6
+WEAK_COLUMNS = [
+    "unit_code",
+    "unit_name",
+    "block",
+    "field",
+    "criterion",
+    "source",
+    "points",
+    "max_points",
+    "percent",
+    "reason",
+]
+
+
+class AppraisalError(ValueError):
+    """An input file that cannot make an index; the message names the file and row."""
+
+
+@dataclass
+class SurveyPoints:
+    """Combined survey points per unit and criterion, and the SE of each unit's survey total."""
+
+    criteria: pd.DataFrame
+    total_se: dict[str, float]
+
+
+@dataclass
+class IndexResult:
+    """One row per unit (`table`), and the weak criteria, one row each (`weak`)."""
+
+    table: pd.DataFrame
+    weak: pd.DataFrame
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_table(path: str | Path, what: str) -> pd.DataFrame:
+    """A CSV or Excel (.xlsx) file as text cells; empty cells are missing."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            table = pd.read_excel(path, dtype=str, keep_default_na=False, na_values=[""])
+        else:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except FileNotFoundError:
+        raise AppraisalError(f"cannot read the {what} {path}: no such file") from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AppraisalError(f"cannot read the {what} {path}: {reason}") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    return table
+
+
+def _number(table: pd.DataFrame, column: str, row: int, what: str, required: bool = True):
+    text = table[column].iloc[row]
+    if pd.isna(text) or not str(text).strip():
+        if required:
+            raise AppraisalError(f"{what} row {row + 2}: {column} is empty")
+        return np.nan
+    try:
+        value = float(str(text).replace(",", "."))
+    except ValueError:
+        raise AppraisalError(f"{what} row {row + 2}: {column} {text!r} is not a number") from None
+    if not np.isfinite(value):
+        raise AppraisalError(f"{what} row {row + 2}: {column} {text!r} is not a number")
+    return value
+
+
+def check_appraisal(
+    scheme: Scheme, table: pd.DataFrame, what: str = "appraisal file", points: str = "appraised"
+) -> pd.DataFrame:
+    """Validate appraisal rows against the scheme; return them with numeric ``points``.
+
+    ``points`` chooses the council's ``appraised`` points (the default) or the unit's ``self``
+    points (a preview before the council meets).
+    """
+    if points not in POINTS:
+        raise AppraisalError(f"points must be one of {', '.join(POINTS)}")
+    missing = [c for c in APPRAISAL_COLUMNS if c not in table.columns]
+    if missing:
+        raise AppraisalError(
+            f"the {what} lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(it needs {','.join(APPRAISAL_COLUMNS)})"
+        )
+    if table.empty:
+        raise AppraisalError(f"the {what} has no rows")
+    criteria = scheme.criteria
+    blocks = {b.code for b in scheme.blocks}
+    units: dict[str, tuple[str, str, int]] = {}
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for i in range(len(table)):
+        row = i + 2
+        cell = {c: _text(table[c].iloc[i]) for c in ("unit_code", "unit_name", "block")}
+        code, criterion_code, field_code = (
+            cell["unit_code"],
+            _text(table["criterion"].iloc[i]),
+            _text(table["field"].iloc[i]),
+        )
+        for column in ("unit_code", "block", "criterion"):
+            if not (cell.get(column) if column != "criterion" else criterion_code):
+                raise AppraisalError(f"{what} row {row}: {column} is empty")
+        if cell["block"] not in blocks:
+            raise AppraisalError(
+                f"{what} row {row}: the block {cell['block']!r} is not one of the scheme's "
+                f"blocks ({', '.join(sorted(blocks))})"
+            )
+        criterion = criteria.get(criterion_code)
+        if criterion is None:
+            raise AppraisalError(
+                f"{what} row {row}: the criterion {criterion_code!r} is not in the scheme "
+                f"{scheme.code}"
+            )
+        if criterion.source != "appraisal":
+            raise AppraisalError(
+                f"{what} row {row}: the criterion {criterion_code} is scored by the survey, "
+                "not by appraisal; remove the row"
+            )
+        if field_code != criterion.field:
+            raise AppraisalError(
+                f"{what} row {row}: the criterion {criterion_code} belongs to field "
+                f"{criterion.field}, not {field_code!r}"
+            )
+        max_points = _number(table, "max_points", i, what)
+        if abs(max_points - criterion.max_points) > 1e-9:
+            raise AppraisalError(
+                f"{what} row {row}: max_points is {max_points:g} but the scheme gives the "
+                f"criterion {criterion_code} {criterion.max_points:g} points"
+            )
+        values = {}
+        for column in ("self_points", "appraised_points"):
+            required = column == f"{points}_points"
+            value = _number(table, column, i, what, required)
+            if np.isfinite(value) and (value < 0 or value > criterion.max_points + 1e-9):
+                raise AppraisalError(
+                    f"{what} row {row}: {column} {value:g} is outside 0 to the maximum "
+                    f"{criterion.max_points:g} of criterion {criterion_code}"
+                )
+            values[column] = value
+        first = units.setdefault(code, (cell["unit_name"], cell["block"], row))
+        if (first[0], first[1]) != (cell["unit_name"], cell["block"]):
+            raise AppraisalError(
+                f"{what} row {row}: the unit {code} is named {cell['unit_name']!r} in the block "
+                f"{cell['block']} here but {first[0]!r} in {first[1]} on row {first[2]}"
+            )
+        earlier = seen.setdefault((code, criterion_code), row)
+        if earlier != row:
+            raise AppraisalError(
+                f"{what} row {row}: the unit {code} has the criterion {criterion_code} twice "
+                f"(also on row {earlier})"
+            )
+        out.append(
+            {
+                "unit_code": code,
+                "unit_name": cell["unit_name"],
+                "block": cell["block"],
+                "field": criterion.field,
+                "criterion": criterion_code,
+                "max_points": criterion.max_points,
+                "points": values[f"{points}_points"],
+            }
+        )
+    needed = [c for c in criteria.values() if c.source == "appraisal"]
+    for code in units:
+        lacking = [c.code for c in needed if (code, c.code) not in seen]
+        if lacking:
+            raise AppraisalError(
+                f"the {what} has no row for the unit {code} and the criteri"
+                f"{'a' if len(lacking) > 1 else 'on'} {', '.join(lacking[:10])}"
+                f"{' ...' if len(lacking) > 10 else ''}: every appraisal criterion needs one"
+            )
+    return pd.DataFrame(out)
+
+
+def _text(value) -> str:
+    return "" if pd.isna(value) else str(value).strip()
+
+
+def survey_points(
+    scheme: Scheme, scores: pd.DataFrame, what: str = "survey scores"
+) -> SurveyPoints:
+    """Combined points per unit and survey criterion from a scores table (`analysis.scoring`)."""
+    needed = {"unit", "kind", "code", "group", "estimate"}
+    missing = sorted(needed - set(scores.columns))
+    if missing:
+        raise AppraisalError(
+            f"the {what} lack the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}: "
+            "give the output of python -m analysis score"
+        )
+    group = scores["group"].fillna("").astype(str).str.strip()
+    rows = scores[(scores["kind"] == "criterion") & (group == "")].copy()
+    rows["unit"] = rows["unit"].astype(str).str.strip()
+    rows["code"] = rows["code"].astype(str).str.strip()
+    rows["estimate"] = pd.to_numeric(rows["estimate"], errors="coerce")
+    for column in ("se",):
+        rows[column] = pd.to_numeric(rows[column], errors="coerce") if column in rows else np.nan
+    if "low_n" in rows:
+        rows["low_n"] = rows["low_n"].astype(str).str.strip().str.lower().isin(["true", "1"])
+    else:
+        rows["low_n"] = False
+    criteria = scheme.criteria
+    for code in rows["code"].unique():
+        if code not in criteria or criteria[code].source != "survey":
+            raise AppraisalError(
+                f"the {what} score the criterion {code!r}, which is not a survey criterion of "
+                f"the scheme {scheme.code}: were they made with another scheme?"
+            )
+    duplicated = rows.duplicated(["unit", "code"])
+    if duplicated.any():
+        first = rows[duplicated].iloc[0]
+        raise AppraisalError(
+            f"the {what} give the criterion {first['code']} of the unit {first['unit']} twice"
+        )
+    totals = scores[(scores["kind"] == "total") & (scores["code"].astype(str) == "all")]
+    total_se = (
+        {
+            str(u).strip(): float(se)
+            for u, se in zip(
+                totals["unit"], pd.to_numeric(totals.get("se"), errors="coerce"), strict=True
+            )
+        }
+        if "se" in scores
+        else {}
+    )
+    return SurveyPoints(rows[["unit", "code", "estimate", "se", "low_n"]], total_se)
+
+
+def read_previous(path: str | Path) -> pd.DataFrame:
+    """Last year's index file: ``unit_code``, ``rank`` and ``percent`` are used."""
+    table = read_table(path, "previous index")
+    missing = [c for c in ("unit_code", "rank", "percent") if c not in table.columns]
+    if missing:
+        raise AppraisalError(
+            f"the previous index {path} lacks the column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}: give an index file written by python -m analysis index"
+        )
+    out = pd.DataFrame(
+        {
+            "unit_code": table["unit_code"].astype(str).str.strip(),
+            "previous_rank": pd.to_numeric(table["rank"], errors="coerce"),
+            "previous_percent": pd.to_numeric(table["percent"], errors="coerce"),
+        }
+    )
+    if out["unit_code"].duplicated().any():
+        unit = out.loc[out["unit_code"].duplicated(), "unit_code"].iloc[0]
+        raise AppraisalError(f"the previous index {path} has the unit {unit} twice")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The index
+
+
+def competition_rank(values) -> np.ndarray:
+    """Ranks, highest first, ties sharing the best rank of their group (1, 2, 2, 4)."""
+    values = np.round(np.asarray(values, dtype=np.float64), RANK_DECIMALS)
+    return np.array([1 + int((values > v).sum()) for v in values], dtype=np.int64)
+
+
+def build_index(
+    scheme: Scheme,
+    appraisal: pd.DataFrame,
+    survey: SurveyPoints,
+    previous: pd.DataFrame | None = None,
+) -> IndexResult:
+    """The index of every unit of ``appraisal`` (checked rows) with ``survey`` points added.
+
+    ``survey`` is `survey_points` output; ``previous`` is `read_previous` output.
+    """
+    criteria = scheme.criteria
+    survey_criteria = [c for c in criteria.values() if c.source == "survey"]
+    total_se = survey.total_se
+    survey = survey.criteria.set_index(["unit", "code"])
+    points_rows = []
+    units = appraisal.drop_duplicates("unit_code")[["unit_code", "unit_name", "block"]]
+    for unit in units.itertuples(index=False):
+        for criterion in survey_criteria:
+            key = (unit.unit_code, criterion.code)
+            if key not in survey.index:
+                raise AppraisalError(
+                    f"the survey scores have no points for the criterion {criterion.code} of the "
+                    f"unit {unit.unit_code}: score its responses with --unit (or --unit-code "
+                    f"{unit.unit_code})"
+                )
+            found = survey.loc[key]
+            if not np.isfinite(found["estimate"]):
+                raise AppraisalError(
+                    f"the criterion {criterion.code} of the unit {unit.unit_code} has no survey "
+                    "score: nobody who rates it gave a valid answer"
+                )
+            points_rows.append(
+                {
+                    "unit_code": unit.unit_code,
+                    "unit_name": unit.unit_name,
+                    "block": unit.block,
+                    "field": criterion.field,
+                    "criterion": criterion.code,
+                    "max_points": criterion.max_points,
+                    "points": float(found["estimate"]),
+                    "se": float(found["se"]) if np.isfinite(found["se"]) else np.nan,
+                    "low_n": bool(found["low_n"]),
+                }
+            )
+    known = set(units["unit_code"])
+    extra = sorted({u for u, _ in survey.index} - known)
+    if extra:
+        raise AppraisalError(
+            f"the survey scores have units with no appraisal rows: {', '.join(extra[:5])}"
+        )
+    everything = pd.concat(
+        [appraisal.assign(source="appraisal", se=np.nan, low_n=False), pd.DataFrame(points_rows)]
+        if points_rows
+        else [appraisal.assign(source="appraisal", se=np.nan, low_n=False)],
+        ignore_index=True,
+    )
+    everything["source"] = everything["source"].fillna("survey")
+    table = _unit_table(scheme, units, everything, total_se)
+    if previous is not None:
+        table = table.merge(previous, on="unit_code", how="left")
+        table["rank_change"] = table["previous_rank"] - table["rank"]
+        table["percent_change"] = table["percent"] - table["previous_percent"]
+    else:
+        for column in ("previous_rank", "previous_percent", "rank_change", "percent_change"):
+            table[column] = np.nan
+    order = {code: i for i, code in enumerate(criteria)}
+    weak = _weak(everything, order)
+    summary = (
+        weak.groupby("unit_code")
+        .apply(
+            lambda w: "; ".join(
+                f"{c} ({p:g}/{m:g})"
+                for c, p, m in zip(w["criterion"], w["points"], w["max_points"], strict=True)
+            ),
+            include_groups=False,
+        )
+        .rename("weak_criteria")
+    )
+    table = table.merge(summary, left_on="unit_code", right_index=True, how="left")
+    table["weak_criteria"] = table["weak_criteria"].fillna("")
+    front = [
+        "unit_code",
+        "unit_name",
+        "block",
+        "appraisal_points",
+        "survey_points",
+        "survey_se",
+        "total_points",
+        "max_points",
+        "percent",
+        "rank",
+        "units_in_block",
+        "band",
+        "previous_rank",
+        "rank_change",
+        "previous_percent",
+        "percent_change",
+        "low_n",
+        "weak_criteria",
+    ]
+    rest = [c for c in table.columns if c not in front]
+    table = table[front + rest].sort_values(["block", "rank", "unit_code"], kind="stable")
+    return IndexResult(table.reset_index(drop=True), weak)
+
+
+def _unit_table(scheme, units, everything, total_se: dict[str, float]) -> pd.DataFrame:
+    rows = []
+    for unit in units.itertuples(index=False):
+        mine = everything[everything["unit_code"] == unit.unit_code]
+        surveyed = mine[mine["source"] == "survey"]
+        row = {
+            "unit_code": unit.unit_code,
+            "unit_name": unit.unit_name,
+            "block": unit.block,
+            "appraisal_points": mine.loc[mine["source"] == "appraisal", "points"].sum(),
+            "survey_points": surveyed["points"].sum(),
+            # the SE of the survey total accounts for the covariance of its criteria
+            "survey_se": total_se.get(unit.unit_code, np.nan),
+            "total_points": mine["points"].sum(),
+            "max_points": sum(f.max_points for f in scheme.fields),
+            "low_n": bool(surveyed["low_n"].any()),
+        }
+        row["percent"] = 100 * row["total_points"] / row["max_points"]
+        row["band"] = scheme.band(row["percent"])
+        for f in scheme.fields:
+            in_field = mine.loc[mine["field"] == f.code, "points"].sum()
+            row[f"field_{f.code}_points"] = in_field
+            row[f"field_{f.code}_percent"] = 100 * in_field / f.max_points
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["rank"] = 0
+    table["units_in_block"] = 0
+    for _, members in table.groupby("block").groups.items():
+        table.loc[members, "rank"] = competition_rank(table.loc[members, "total_points"])
+        table.loc[members, "units_in_block"] = len(members)
+    return table
+
+
+def _weak(everything: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
+    zero = everything["points"] <= 1e-12
+    below = everything["points"] < everything["max_points"] / 2
+    weak = everything[zero | below].copy()
+    weak["reason"] = np.where(weak["points"] <= 1e-12, "zero", "below half")
+    weak["percent"] = 100 * weak["points"] / weak["max_points"]
+    weak["_order"] = weak["criterion"].map(order)
+    weak = weak.sort_values(["unit_code", "_order"], kind="stable")
+    return weak[WEAK_COLUMNS].reset_index(drop=True)

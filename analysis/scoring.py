@@ -1,0 +1,578 @@
+"""From answers to survey points: item scores, criteria, fields and SIPAS, each with its error.
+
+The rules are those of DOMAIN.md ("Scoring rules"); every number comes from the scheme
+(`analysis.scheme`):
+
+- an item score in [0, 1] is the weighted mean of the rule's values rescaled from [min, max], or the
+  weighted share of positive answers; "don't know" (an empty cell) leaves the respondent out of the
+  item's denominator but in the design (a domain, as ``svymean(..., na.rm = TRUE)``);
+- a criterion's points for one group are its maximum times the mean of its items' scores; groups
+  combine by the scheme's weights, rescaled over the groups that have answers for the unit, or
+  pool their respondents where the scheme says ``pooled``;
+- fields and totals are sums of criteria; SIPAS elements are means of share scores in %, the
+  overall index the mean of the elements or the share on the overall question; citizens' points
+  are a criterion's maximum times the index / 100.
+
+Every figure is a smooth function of weighted means, so its standard error is linearised (Lumley
+2010, ch. 2): each estimate carries its influence values on the respondents of every group, linear
+combinations combine them, and `analysis.estimate.Design.variance` turns them into a variance under
+the group's design (strata and clusters for citizens; leaders and delegates are unweighted
+censuses, one respondent per PSU). Groups are independent samples, so their variances add. Units
+(rated agencies or provinces) are domains of each group's design.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from analysis.estimate import Design, EstimationError
+from analysis.scheme import POOLED, Criterion, ItemRef, Scheme
+from analysis.weights import WeightingError, check_base_weight
+
+COLUMNS = [
+    "unit",
+    "block",
+    "kind",
+    "field",
+    "code",
+    "group",
+    "rule",
+    "n",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "max_points",
+    "low_n",
+]
+#: ``kind`` of the rows of a scores table
+KINDS = ("item", "criterion", "field", "total", "sipas_element", "sipas")
+#: ``code`` of the ``total`` rows: leaders' and delegates' points, citizens' points, both
+TOTALS = ("survey", "sipas", "all")
+#: Name of the single unit when the responses have no unit column.
+DEFAULT_UNIT = "all"
+
+
+class ScoringError(ValueError):
+    """Responses that cannot be scored with the scheme; the message says what to fix."""
+
+
+@dataclass
+class _Sample:
+    """One respondent group: its table, design and the unit each respondent rates."""
+
+    group: str
+    data: pd.DataFrame
+    design: Design
+    #: index into the unit list, one per respondent
+    unit: np.ndarray
+    minimum: int
+
+
+@dataclass
+class _Estimate:
+    """One figure per unit with the influence values that give its variance."""
+
+    value: np.ndarray
+    #: group -> contribution of each respondent to the estimate of the unit they rate
+    influence: dict[str, np.ndarray]
+    #: group -> respondents with at least one valid answer under this figure
+    answered: dict[str, np.ndarray]
+    #: per unit: rests on fewer valid answers than the scheme's minimum somewhere
+    low: np.ndarray
+
+
+@dataclass
+class ScoreResult:
+    """The scores table (columns `COLUMNS`) and what it was computed from."""
+
+    table: pd.DataFrame
+    units: list[str]
+    blocks: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> pd.DataFrame:
+        """Rows resting on fewer valid answers than the scheme's minimum."""
+        return self.table[self.table["low_n"]]
+
+    def criterion_points(self) -> pd.DataFrame:
+        """Combined survey points per unit and criterion (what the index adds)."""
+        rows = self.table[(self.table["kind"] == "criterion") & (self.table["group"] == "")]
+        return rows[["unit", "block", "field", "code", "estimate", "se", "max_points", "low_n"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+
+
+def score(
+    scheme: Scheme,
+    responses: Mapping[str, pd.DataFrame] | pd.DataFrame,
+    *,
+    group_column: str = "group",
+    unit: str | None = None,
+    unit_code: str = DEFAULT_UNIT,
+    block: str | None = None,
+    weight: str = "weight",
+    strata: str | None = None,
+    cluster: str | None = None,
+    lonely_psu: str = "fail",
+    level: float = 0.95,
+) -> ScoreResult:
+    """Score responses with a scheme.
+
+    Parameters
+    ----------
+    responses
+        One table per respondent group (the export CSV of its questionnaire), or one table with a
+        ``group_column`` naming each respondent's group.
+    unit, block
+        Columns naming the rated unit and its block, for internal indexes with cross-rating.
+        Without ``unit`` every respondent rates the one unit ``unit_code``; without ``block`` the
+        scheme must have a single block.
+    weight, strata, cluster
+        Columns of the final weight and of the design, used for the groups the scheme marks
+        ``weighted`` (citizens); the other groups are unweighted censuses.
+    """
+    tables = _split(scheme, responses, group_column)
+    units, blocks = _units(scheme, tables, unit, unit_code, block)
+    samples = {
+        g: _sample(scheme, g, t, units, unit, unit_code, weight, strata, cluster, lonely_psu)
+        for g, t in tables.items()
+    }
+    scorer = _Scorer(scheme, samples, len(units))
+    rows = scorer.run()
+    table = _table(rows, samples, units, blocks, level)
+    return ScoreResult(table, units, blocks)
+
+
+def _split(scheme: Scheme, responses, group_column: str) -> dict[str, pd.DataFrame]:
+    if isinstance(responses, pd.DataFrame):
+        if group_column not in responses.columns:
+            raise ScoringError(
+                f"the responses have no {group_column!r} column: give one table per group or "
+                "a column naming each respondent's group"
+            )
+        labels = responses[group_column].astype("string").str.strip()
+        tables = {
+            str(g): responses[labels == g].reset_index(drop=True) for g in labels.dropna().unique()
+        }
+        unnamed = labels.isna() | (labels == "")
+        if unnamed.any():
+            row = int(np.flatnonzero(unnamed.to_numpy())[0])
+            raise ScoringError(f"row {row + 2} of the responses has no {group_column}")
+    else:
+        tables = {str(g): t.reset_index(drop=True) for g, t in responses.items()}
+    for g in tables:
+        if g not in scheme.groups:
+            raise ScoringError(
+                f"the responses include the group {g!r}, which the scheme {scheme.code} does not "
+                f"know (its groups: {', '.join(scheme.groups)})"
+            )
+    if not tables or all(t.empty for t in tables.values()):
+        raise ScoringError("there are no responses to score")
+    return tables
+
+
+def _units(scheme, tables, unit, unit_code, block) -> tuple[list[str], dict[str, str]]:
+    if block is None and len(scheme.blocks) != 1:
+        names = ", ".join(b.code for b in scheme.blocks)
+        raise ScoringError(
+            f"the scheme has several blocks ({names}): give the column that names each unit's block"
+        )
+    blocks: dict[str, str] = {}
+    for group, table in tables.items():
+        codes = _unit_codes(table, unit, unit_code, group)
+        if block is None:
+            block_codes = np.full(len(table), scheme.blocks[0].code, dtype=object)
+        else:
+            if block not in table.columns:
+                raise ScoringError(f"the {group} responses have no block column {block!r}")
+            block_codes = table[block].astype("string").str.strip().to_numpy(dtype=object)
+        for i, (u, b) in enumerate(zip(codes, block_codes, strict=True)):
+            known = scheme.block(b) if isinstance(b, str) else None
+            if known is None:
+                raise ScoringError(
+                    f"row {i + 2} of the {group} responses names the block {b!r}, which the "
+                    f"scheme does not have ({', '.join(x.code for x in scheme.blocks)})"
+                )
+            if group not in known.raters:
+                raise ScoringError(
+                    f"row {i + 2} of the {group} responses rates {u!r} in the block {b}, which "
+                    f"the scheme has rated only by {', '.join(known.raters)}"
+                )
+            if blocks.setdefault(u, b) != b:
+                raise ScoringError(
+                    f"the unit {u!r} is in the block {blocks[u]} on one row and in {b} on row "
+                    f"{i + 2} of the {group} responses"
+                )
+    return sorted(blocks), blocks
+
+
+def _unit_codes(table: pd.DataFrame, unit, unit_code: str, group: str) -> np.ndarray:
+    if unit is None:
+        return np.full(len(table), unit_code, dtype=object)
+    if unit not in table.columns:
+        raise ScoringError(f"the {group} responses have no unit column {unit!r}")
+    codes = table[unit].astype("string").str.strip()
+    empty = codes.isna() | (codes == "")
+    if empty.any():
+        row = int(np.flatnonzero(empty.to_numpy())[0])
+        raise ScoringError(f"row {row + 2} of the {group} responses names no {unit}")
+    return codes.to_numpy(dtype=object)
+
+
+def _sample(scheme, group, table, units, unit, unit_code, weight, strata, cluster, lonely_psu):
+    spec = scheme.groups[group]
+    n = len(table)
+    if spec.weighted:
+        if weight not in table.columns:
+            raise ScoringError(
+                f"the {group} responses are a weighted sample but have no weight column "
+                f"{weight!r}: weight them first (python -m analysis weight)"
+            )
+        values = pd.to_numeric(table[weight], errors="coerce").to_numpy(dtype=np.float64)
+        try:
+            weights = check_base_weight(values, n)
+        except WeightingError as exc:
+            raise ScoringError(f"the {group} weight column {weight!r}: {exc}") from None
+        for name, column in (("strata", strata), ("cluster", cluster)):
+            if column is not None and column not in table.columns:
+                raise ScoringError(f"the {group} responses have no {name} column {column!r}")
+        s = table[strata] if strata else None
+        c = table[cluster] if cluster else None
+    else:
+        weights, s, c = np.ones(n), None, None
+    try:
+        design = Design.build(weights, s, c, None, lonely_psu)
+    except EstimationError as exc:
+        raise ScoringError(f"the {group} design: {exc}") from None
+    index = {u: i for i, u in enumerate(units)}
+    codes = _unit_codes(table, unit, unit_code, group)
+    unit_index = np.array([index[u] for u in codes], dtype=np.intp)
+    return _Sample(group, table, design, unit_index, spec.minimum_answers)
+
+
+# ---------------------------------------------------------------------------------------------
+# The computation
+
+
+@dataclass
+class _Row:
+    kind: str
+    code: str
+    estimate: _Estimate
+    field: str = ""
+    group: str = ""
+    rule: str = ""
+    max_points: float | None = None
+
+
+class _Scorer:
+    def __init__(self, scheme: Scheme, samples: dict[str, _Sample], n_units: int) -> None:
+        self.scheme = scheme
+        self.samples = samples
+        self.n_units = n_units
+        self.rows: list[_Row] = []
+        self._items: dict[tuple, _Estimate] = {}
+        self._units = {g: sample.unit for g, sample in samples.items()}
+
+    def _combine(self, terms: list[tuple[np.ndarray, _Estimate]]) -> _Estimate:
+        return _combine(terms, self._units)
+
+    def run(self) -> list[_Row]:
+        by_kind: dict[str, list[_Estimate]] = {"survey": [], "sipas": []}
+        sipas = self.sipas() if self.scheme.sipas else {}
+        for f in self.scheme.fields:
+            in_field = []
+            for criterion in f.criteria:
+                kind = criterion.survey_kind
+                if kind is None:
+                    continue
+                if kind == "sipas":
+                    index = sipas.get(criterion.sipas)
+                    if index is None:  # the citizens' group has no responses
+                        continue
+                    points = self._combine(
+                        [(np.full(self.n_units, criterion.max_points / 100), index)]
+                    )
+                else:
+                    points = self.criterion(criterion)
+                    if points is None:
+                        continue
+                self.rows.append(
+                    _Row(
+                        "criterion", criterion.code, points, f.code, max_points=criterion.max_points
+                    )
+                )
+                in_field.append(points)
+                by_kind[kind].append(points)
+            if in_field:
+                ones = np.ones(self.n_units)
+                total = self._combine([(ones, e) for e in in_field])
+                max_points = sum(c.max_points for c in f.criteria if c.survey_kind)
+                self.rows.append(_Row("field", f.code, total, f.code, max_points=max_points))
+        ones = np.ones(self.n_units)
+        for code, parts in (("survey", by_kind["survey"]), ("sipas", by_kind["sipas"])):
+            if parts:
+                self.rows.append(
+                    _Row(
+                        "total",
+                        code,
+                        self._combine([(ones, e) for e in parts]),
+                        max_points=self.scheme.totals.get(code),
+                    )
+                )
+        everything = by_kind["survey"] + by_kind["sipas"]
+        if everything:
+            maximum = self.scheme.totals.get("survey", 0) + self.scheme.totals.get("sipas", 0)
+            total = self._combine([(ones, e) for e in everything])
+            self.rows.append(_Row("total", "all", total, max_points=maximum))
+        return self.rows
+
+    # --- items -----------------------------------------------------------------------------
+
+    def item(self, groups: tuple[str, ...], ref: ItemRef) -> _Estimate | None:
+        """The score of one item over the respondents of ``groups`` (one, or several pooled)."""
+        key = (groups, ref.item, ref.rule.code)
+        if key in self._items:
+            return self._items[key]
+        present = [g for g in groups if g in self.samples]
+        if not present:
+            return None
+        scores = {g: self._scores(self.samples[g], ref) for g in present}
+        d = self.n_units
+        wsum = np.zeros(d)
+        wz = np.zeros(d)
+        count = np.zeros(d)
+        for g, z in scores.items():
+            sample = self.samples[g]
+            valid = ~np.isnan(z)
+            w = np.where(valid, sample.design.weights, 0.0)
+            wsum += np.bincount(sample.unit, weights=w, minlength=d)
+            wz += np.bincount(sample.unit, weights=np.where(valid, w * z, 0.0), minlength=d)
+            count += np.bincount(sample.unit[valid], minlength=d)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, wz / wsum, np.nan)
+        influence, answered = {}, {}
+        for g, z in scores.items():
+            sample = self.samples[g]
+            valid = ~np.isnan(z)
+            u = sample.unit
+            # the linearised ratio mean: w (z - mean) / sum(w), zero where there is no answer
+            with np.errstate(invalid="ignore", divide="ignore"):
+                contribution = sample.design.weights * (z - mean[u]) / wsum[u]
+            influence[g] = np.where(valid, contribution, 0.0)
+            answered[g] = valid
+        minimum = min(self.samples[g].minimum for g in present)
+        estimate = _Estimate(mean, influence, answered, count < minimum)
+        self._items[key] = estimate
+        group_label = "+".join(groups)
+        self.rows.append(_Row("item", ref.item, estimate, group=group_label, rule=ref.rule.code))
+        return estimate
+
+    def _scores(self, sample: _Sample, ref: ItemRef) -> np.ndarray:
+        if ref.item not in sample.data.columns:
+            raise ScoringError(
+                f"the {sample.group} responses have no column {ref.item!r}, which the scheme "
+                "scores; export the questionnaire the scheme names"
+            )
+        raw = sample.data[ref.item]
+        answers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+        text = raw.astype("string").str.strip()
+        not_number = np.isnan(answers) & text.notna().to_numpy() & (text != "").to_numpy()
+        bad = not_number | ref.rule.unknown(answers)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            known = ", ".join(f"{v:g}" for v in sorted(ref.rule.values))
+            raise ScoringError(
+                f"row {row + 2} of the {sample.group} responses answers {ref.item} with "
+                f"{raw.iloc[row]!r}, which the rule {ref.rule.code} does not score (it knows "
+                f"{known}; leave don't know empty)"
+            )
+        return ref.rule.score(answers)
+
+    def mean_of_items(self, groups: tuple[str, ...], refs: list[ItemRef]) -> _Estimate | None:
+        estimates = [e for e in (self.item(groups, r) for r in refs) if e is not None]
+        if not estimates:
+            return None
+        return self._combine(list(zip(_equal_weights(estimates), estimates, strict=True)))
+
+    # --- criteria --------------------------------------------------------------------------
+
+    def criterion(self, criterion: Criterion) -> _Estimate | None:
+        d = self.n_units
+        if criterion.combine == POOLED:
+            pooled = tuple(criterion.items)
+            # an item is pooled over the groups whose list names it
+            refs: dict[tuple[str, str], tuple[list[str], ItemRef]] = {}
+            for g, group_refs in criterion.items.items():
+                for ref in group_refs:
+                    refs.setdefault((ref.item, ref.rule.code), ([], ref))[0].append(g)
+            estimates = [self.item(tuple(gs), ref) for gs, ref in refs.values()]
+            estimates = [e for e in estimates if e is not None]
+            if not estimates:
+                return None
+            coef = _equal_weights(estimates, criterion.max_points)
+            points = self._combine(list(zip(coef, estimates, strict=True)))
+            self.rows.append(
+                _Row(
+                    "criterion",
+                    criterion.code,
+                    points,
+                    criterion.field,
+                    "+".join(pooled),
+                    max_points=criterion.max_points,
+                )
+            )
+            return points
+        per_group = []
+        for g, refs in criterion.items.items():
+            mean = self.mean_of_items((g,), refs)
+            if mean is None:
+                continue
+            points = self._combine([(np.full(d, criterion.max_points), mean)])
+            self.rows.append(
+                _Row(
+                    "criterion",
+                    criterion.code,
+                    points,
+                    criterion.field,
+                    g,
+                    max_points=criterion.max_points,
+                )
+            )
+            per_group.append((criterion.combine[g], points))
+        if not per_group:
+            return None
+        # the scheme's weights, rescaled over the groups that have a score for the unit
+        has = np.array([np.isfinite(p.value) for _, p in per_group], dtype=np.float64)
+        weights = np.array([w for w, _ in per_group])[:, None] * has
+        total = weights.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coef = np.where(total > 0, weights / total, 0.0)
+        return self._combine(list(zip(coef, [p for _, p in per_group], strict=True)))
+
+    # --- SIPAS -----------------------------------------------------------------------------
+
+    def sipas(self) -> dict[str, _Estimate]:
+        """Element indices and the overall index in %, keyed by element code and ``overall``."""
+        sipas = self.scheme.sipas
+        group = (sipas.group,)
+        if sipas.group not in self.samples:
+            return {}
+        out = {}
+        hundred = np.full(self.n_units, 100.0)
+        for element in sipas.elements:
+            mean = self.mean_of_items(group, element.items)
+            if mean is None:
+                continue
+            index = self._combine([(hundred, mean)])
+            out[element.code] = index
+            self.rows.append(_Row("sipas_element", element.code, index, group=sipas.group))
+        if sipas.overall == "item":
+            share = self.item(group, sipas.overall_item)
+            overall = self._combine([(hundred, share)])
+        else:
+            parts = list(out.values())
+            overall = self._combine(list(zip(_equal_weights(parts), parts, strict=True)))
+        out["overall"] = overall
+        self.rows.append(_Row("sipas", "overall", overall, group=sipas.group))
+        return out
+
+
+def _equal_weights(estimates: list[_Estimate], scale: float = 1.0) -> np.ndarray:
+    """Coefficients (one row per estimate) of ``scale`` x the mean of those with a value."""
+    finite = np.array([np.isfinite(e.value) for e in estimates], dtype=np.float64)
+    k = finite.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(k > 0, scale * finite / k, 0.0)
+
+
+def _combine(terms: list[tuple[np.ndarray, _Estimate]], units: dict[str, np.ndarray]) -> _Estimate:
+    """``sum(coef * estimate)`` per unit; a unit where every coefficient is 0 has no value.
+
+    ``coef`` is one number per unit; ``units`` gives, per group, the unit of every respondent, so
+    a respondent's influence is scaled by the coefficient of the unit they rate.
+    """
+    d = len(terms[0][0])
+    value = np.zeros(d)
+    used = np.zeros(d, dtype=bool)
+    low = np.zeros(d, dtype=bool)
+    influence: dict[str, np.ndarray] = {}
+    answered: dict[str, np.ndarray] = {}
+    for coef, est in terms:
+        coef = np.asarray(coef, dtype=np.float64)
+        on = coef != 0
+        value += np.where(on, coef * np.nan_to_num(est.value), 0.0)
+        used |= on
+        low |= on & est.low
+        for g, infl in est.influence.items():
+            c = coef[units[g]]
+            influence[g] = influence.get(g, 0.0) + c * infl
+            rated = est.answered[g] & (c != 0)
+            answered[g] = answered[g] | rated if g in answered else rated
+    return _Estimate(np.where(used, value, np.nan), influence, answered, low | ~used)
+
+
+# ---------------------------------------------------------------------------------------------
+# The table
+
+
+def _table(rows: list[_Row], samples, units, blocks, level) -> pd.DataFrame:
+    quantile = NormalDist().inv_cdf(0.5 + level / 2)
+    variance = _variances([r.estimate for r in rows], samples, len(units))
+    out = []
+    for row, var in zip(rows, variance, strict=True):
+        est = row.estimate
+        n = np.zeros(len(units), dtype=np.int64)
+        for g, answered in est.answered.items():
+            n += np.bincount(samples[g].unit[answered], minlength=len(units))
+        se = np.sqrt(var)
+        for d, unit in enumerate(units):
+            value = est.value[d]
+            out.append(
+                {
+                    "unit": unit,
+                    "block": blocks[unit],
+                    "kind": row.kind,
+                    "field": row.field,
+                    "code": row.code,
+                    "group": row.group,
+                    "rule": row.rule,
+                    "n": int(n[d]),
+                    "estimate": value,
+                    "se": se[d] if np.isfinite(value) else np.nan,
+                    "ci_low": value - quantile * se[d],
+                    "ci_high": value + quantile * se[d],
+                    "max_points": row.max_points if row.max_points is not None else np.nan,
+                    "low_n": bool(est.low[d]),
+                }
+            )
+    table = pd.DataFrame(out, columns=COLUMNS)
+    order = {k: i for i, k in enumerate(KINDS)}
+    table["_kind"] = table["kind"].map(order)
+    table = table.sort_values(["unit", "_kind"], kind="stable").drop(columns="_kind")
+    return table.reset_index(drop=True)
+
+
+def _variances(estimates: list[_Estimate], samples: dict[str, _Sample], d: int) -> np.ndarray:
+    """Variance of every estimate for every unit: the sum over groups of the design variance."""
+    variance = np.zeros((len(estimates), d))
+    for g, sample in samples.items():
+        which = [i for i, e in enumerate(estimates) if g in e.influence]
+        if not which:
+            continue
+        matrix = np.column_stack([estimates[i].influence[g] for i in which])
+        matrix = np.nan_to_num(matrix)
+        for u in range(d):
+            inside = sample.unit == u
+            if not inside.any():
+                continue
+            variance[which, u] += sample.design.variance(matrix * inside[:, None])
+    return variance

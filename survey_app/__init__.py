@@ -41,12 +41,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             not app.testing and os.environ.get("SESSION_COOKIE_SECURE", "1") != "0"
         )
 
-    from . import cli, i18n, web
+    from . import auth, cli, i18n, web
     from .extensions import csrf, db
 
     db.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
+    auth.init_app(app)
     web.init_app(app)
     cli.init_app(app)
     return app

@@ -200,6 +200,60 @@ def export_responses(code: str, out_path: Path, wave_code: str | None) -> None:
         click.echo(_("%(count)s responses written to %(path)s.", count=count, path=out_path))
 
 
+users = AppGroup("users", help="People who run the survey: admins, statisticians, monitors.")
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "statistician", "monitor"]), required=True)
+@click.option(
+    "--password",
+    "password_stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of prompting.",
+)
+def create_user_command(email: str, role: str, password_stdin: bool) -> None:
+    """Create a user; the password is asked twice (or read from stdin), never an argument."""
+    from .auth import MIN_PASSWORD_LENGTH, create_user, normalize_email
+    from .models import User
+
+    with in_cli_locale():
+        if "@" not in email or len(email) > 254:
+            _fail(_("%(email)s is not an e-mail address.", email=email), 2)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = click.prompt(
+                _("Password"), hide_input=True, confirmation_prompt=_("Repeat the password")
+            )
+        if len(password) < MIN_PASSWORD_LENGTH:
+            _fail(_("The password needs at least %(num)s characters.", num=MIN_PASSWORD_LENGTH), 2)
+        from sqlalchemy import select
+
+        from . import audit
+
+        with db.transaction() as session:
+            if session.scalars(select(User).where(User.email == normalize_email(email))).first():
+                _fail(_("A user with the e-mail %(email)s exists already.", email=email), 2)
+            user = create_user(session, email, password, role)
+            audit.record(session, "user_created", {"email": user.email, "role": role})
+        click.echo(_("User %(email)s created with the role %(role)s.", email=user.email, role=role))
+
+
+@users.command("list")
+def list_users_command() -> None:
+    """List users with their role and last login."""
+    from sqlalchemy import select
+
+    from .models import User
+
+    with in_cli_locale():
+        for user in db.session.scalars(select(User).order_by(User.email)):
+            last = user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else "-"
+            state = "" if user.active else " " + _("(disabled)")
+            click.echo(f"{user.email}\t{user.role}\t{last}{state}")
+
+
 def init_app(app: Flask) -> None:
     for command in (
         check_questionnaires,
@@ -207,5 +261,6 @@ def init_app(app: Flask) -> None:
         invitations,
         seed_demo_command,
         export_responses,
+        users,
     ):
         app.cli.add_command(command)

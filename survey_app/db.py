@@ -19,7 +19,11 @@ def make_engine(url: str) -> Engine:
     # Sessions and connections end their own transactions before going back to the pool, so the
     # pool's extra ROLLBACK on return would only cost a round trip per request.
     return create_engine(
-        url, pool_pre_ping=False, pool_size=5, max_overflow=10, pool_reset_on_return=None,
+        url,
+        pool_pre_ping=False,
+        pool_size=5,
+        max_overflow=10,
+        pool_reset_on_return=None,
         pool_recycle=1800,
     )
 

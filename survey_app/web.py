@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
@@ -12,9 +13,11 @@ from .respond.services import format_resume_code
 
 
 def init_app(app: Flask) -> None:
+    from .admin import bp as admin_bp
     from .respond.views import bp as respond_bp
 
     app.register_blueprint(respond_bp)
+    app.register_blueprint(admin_bp)
 
     @app.get("/")
     def root():
@@ -33,6 +36,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
         return render_template("respond/message.html", kind="csrf"), 400
+
+    @app.errorhandler(403)
+    def forbidden(_error):
+        return render_template("respond/message.html", kind="forbidden"), 403
 
     @app.errorhandler(404)
     def not_found(_error):
@@ -54,7 +61,7 @@ def init_app(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         )
-        if request.endpoint and request.endpoint.startswith("respond."):
+        if request.endpoint and request.endpoint.startswith(("respond.", "admin.")):
             headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -67,6 +74,13 @@ def init_app(app: Flask) -> None:
             "language_names": LANGUAGE_NAMES,
             "switch_language_url": switch_language_url,
             "format_resume_code": format_resume_code,
+            "role_names": {
+                "admin": _("administrator"),
+                "statistician": _("statistician"),
+                "monitor": _("monitor"),
+            },
+            "status_names": {"draft": _("draft"), "open": _("open"), "closed": _("closed")},
+            "has_endpoint": lambda name: name in app.view_functions,
         }
 
 
@@ -76,6 +90,7 @@ LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 def switch_language_url(other: str) -> str:
     """The same page in another language (a GET: an unsent form is not carried over)."""
-    if request.endpoint and request.endpoint.startswith("respond."):
-        return url_for(request.endpoint, **{**(request.view_args or {}), "lang": other})
+    if request.endpoint and request.endpoint.startswith(("respond.", "admin.")):
+        values = {**(request.view_args or {}), **request.args.to_dict(), "lang": other}
+        return url_for(request.endpoint, **values)
     return url_for("respond.home", lang=other)

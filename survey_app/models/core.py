@@ -1,4 +1,4 @@
-"""Tables, as SQLAlchemy 2.0 typed mappings. Invariants live in the database as constraints."""
+"""Questionnaires, waves, invitations, responses and answers."""
 
 from __future__ import annotations
 
@@ -7,38 +7,25 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from .base import Base, utcnow
 
-RESPONSE_STATUSES = ("in_progress", "complete")
+RESPONSE_STATUSES = ("in_progress", "complete", "screened_out")
 INVITATION_STATUSES = ("issued", "opened", "in_progress", "complete", "revoked")
 WAVE_STATUSES = ("draft", "open", "closed")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
 
 
 class QuestionnaireVersion(Base):
@@ -123,12 +110,20 @@ class Invitation(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     #: Days only, so the moment of completion cannot be matched with a response's timestamps.
     completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: The named person, for imported invitations (none for links issued in bulk).
+    invitee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitee.id", ondelete="CASCADE"), index=True
+    )
+    #: The furthest page reached (1-based), for reminders; never the answers.
+    page_reached: Mapped[int | None] = mapped_column(Integer)
 
 
 class Response(Base):
     __tablename__ = "response"
     __table_args__ = (
-        CheckConstraint("status IN ('in_progress', 'complete')", name="status_known"),
+        CheckConstraint(
+            "status IN ('in_progress', 'complete', 'screened_out')", name="status_known"
+        ),
         CheckConstraint("page_index >= 0 AND furthest_page >= page_index", name="pages_in_order"),
         CheckConstraint(
             "status <> 'complete' OR completed_at IS NOT NULL", name="complete_has_time"
@@ -150,6 +145,16 @@ class Response(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: The quota cell, once every variable defining it has been answered.
+    quota_cell_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quota_cell.id", ondelete="SET NULL"), index=True
+    )
+    #: Accepted although its quota cell was full (quotas set to flag rather than screen out).
+    over_quota: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Seconds from start to completion; speeders are flagged against the median.
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    #: How many Likert grids were answered with the same option on every row.
+    straightlined_grids: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     version: Mapped[QuestionnaireVersion] = relationship()
 

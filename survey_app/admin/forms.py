@@ -1,0 +1,71 @@
+"""Admin forms: Flask-WTF for CSRF and validation, messages in the catalogs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from ..models import WAVE_STATUSES
+
+
+class LoginForm(FlaskForm):
+    email = StringField(
+        _l("E-mail"),
+        validators=[DataRequired(message=_l("Enter your e-mail address.")), Length(max=254)],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=200)],
+    )
+
+
+def parse_local_datetime(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text.strip(), pattern)
+        except ValueError:
+            continue
+    raise ValidationError(_l("Write the date as YYYY-MM-DD HH:MM, for example 2025-06-01 08:00."))
+
+
+class WaveForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(message=_l("Give the wave a short code.")),
+            Regexp(
+                r"^[a-z0-9][a-z0-9-]{1,62}$",
+                message=_l("Use 2 to 63 lower-case letters, digits and hyphens, e.g. par-2025."),
+            ),
+        ],
+    )
+    title_vi = StringField(
+        _l("Title in Vietnamese"),
+        validators=[DataRequired(message=_l("Give the title in Vietnamese.")), Length(max=200)],
+    )
+    title_en = StringField(
+        _l("Title in English"),
+        validators=[DataRequired(message=_l("Give the title in English.")), Length(max=200)],
+    )
+    status = SelectField(_l("Status"), choices=[(s, s) for s in WAVE_STATUSES])
+    opens_at = StringField(_l("Opens (local time)"), validators=[Optional()])
+    closes_at = StringField(_l("Closes (local time)"), validators=[Optional()])
+    questionnaires = SelectMultipleField(
+        _l("Questionnaires"),
+        validators=[DataRequired(message=_l("Choose at least one questionnaire."))],
+    )
+
+    def validate_opens_at(self, field):
+        field.parsed = parse_local_datetime(field.data)
+
+    def validate_closes_at(self, field):
+        field.parsed = parse_local_datetime(field.data)
+        opens = getattr(self.opens_at, "parsed", None)
+        if field.parsed and opens and field.parsed <= opens:
+            raise ValidationError(_l("The wave must close after it opens."))

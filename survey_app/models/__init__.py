@@ -1,0 +1,37 @@
+"""Tables, as SQLAlchemy 2.0 typed mappings, split by domain. Invariants live in the database."""
+
+from .base import NAMING, Base, utcnow
+from .core import (
+    INVITATION_STATUSES,
+    RESPONSE_STATUSES,
+    WAVE_STATUSES,
+    Answer,
+    Invitation,
+    QuestionnaireVersion,
+    Response,
+    Wave,
+    WaveQuestionnaire,
+)
+from .fieldwork import Invitee, Quota, QuotaCell
+from .people import ROLES, AuditEvent, User
+
+__all__ = [
+    "INVITATION_STATUSES",
+    "NAMING",
+    "RESPONSE_STATUSES",
+    "ROLES",
+    "WAVE_STATUSES",
+    "Answer",
+    "AuditEvent",
+    "Base",
+    "Invitation",
+    "Invitee",
+    "QuestionnaireVersion",
+    "Quota",
+    "QuotaCell",
+    "Response",
+    "User",
+    "Wave",
+    "WaveQuestionnaire",
+    "utcnow",
+]

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from .. import quotas
 from ..models import (
     Answer,
     Invitation,
@@ -220,6 +221,8 @@ class Held:
     version_id: int
     content_hash: str
     wave: WaveWindow
+    started_at: dt.datetime
+    questionnaire_code: str
 
     def questionnaire(self, session: Session) -> Questionnaire:
         return definition_of(session, self.version_id, self.content_hash)
@@ -243,6 +246,8 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
             Wave.status,
             Wave.opens_at,
             Wave.closes_at,
+            Response.started_at,
+            Response.questionnaire_code,
             Answer.item_code,
             Answer.value,
         )
@@ -258,8 +263,8 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
         return None
     first = rows[0]
     wave = WaveWindow(first[6], first[7], first[8], first[9])
-    held = Held(first[0], first[1], first[2], first[3], first[4], first[5], wave)
-    stored = {row[10]: row[11] for row in rows if row[10] is not None}
+    held = Held(*first[:6], wave, first[10], first[11])
+    stored = {row[12]: row[13] for row in rows if row[12] is not None}
     return held, stored
 
 
@@ -325,7 +330,7 @@ _UPSERTS: dict[str, Any] = {}
 
 @dataclass
 class SaveOutcome:
-    kind: str  # "page", "complete", "already_complete"
+    kind: str  # "page", "complete", "screened_out", "already_complete"
     page_index: int | None = None
 
 
@@ -374,17 +379,10 @@ def save_page(
     else:
         target = next_page(questionnaire, values, page.index)
     if target is None:
-        drop_irrelevant(session, response_id, questionnaire, answers)
-        done = session.execute(
-            update(Response)
-            .where(Response.id == response_id, Response.status == "in_progress")
-            .values(status="complete", completed_at=now, updated_at=now, language=language)
-        )
-        if done.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
-            return SaveOutcome("already_complete")
-        if token is not None:
-            mark_invitation(session, token, "complete")
-        return SaveOutcome("complete")
+        return _complete(session, held, questionnaire, answers, values, language, token, now)
+    decision = quotas.check_open(session, held.wave.id, held.questionnaire_code, values)
+    if decision.screened_out:
+        return _screen_out(session, held, language, token, now)
     session.execute(
         update(Response)
         .where(Response.id == response_id)
@@ -393,9 +391,79 @@ def save_page(
             furthest_page=max(held.furthest_page, target),
             updated_at=now,
             language=language,
+            quota_cell_id=decision.cell_id,
         )
     )
+    if token is not None:
+        session.execute(
+            update(Invitation)
+            .where(Invitation.token_hash == token_hash(token))
+            .values(page_reached=target + 1)
+        )
     return SaveOutcome("page", target)
+
+
+def _complete(
+    session,
+    held: Held,
+    questionnaire: Questionnaire,
+    answers: dict,
+    values: dict,
+    language: str,
+    token: str | None,
+    now: dt.datetime,
+) -> SaveOutcome:
+    """The last page: quota check and count, quality flags, status, invitation, all at once."""
+    decision = quotas.count_completion(session, held.wave.id, held.questionnaire_code, values)
+    if decision.screened_out:
+        return _screen_out(session, held, language, token, now)
+    drop_irrelevant(session, held.response_id, questionnaire, answers)
+    done = session.execute(
+        update(Response)
+        .where(Response.id == held.response_id, Response.status == "in_progress")
+        .values(
+            status="complete",
+            completed_at=now,
+            updated_at=now,
+            language=language,
+            quota_cell_id=decision.cell_id,
+            over_quota=decision.over_quota,
+            duration_seconds=max(0, int((now - held.started_at).total_seconds())),
+            straightlined_grids=straightlined_grids(questionnaire, answers),
+        )
+    )
+    if done.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
+        return SaveOutcome("already_complete")
+    if token is not None:
+        mark_invitation(session, token, "complete")
+    return SaveOutcome("complete")
+
+
+def _screen_out(
+    session, held: Held, language: str, token: str | None, now: dt.datetime
+) -> SaveOutcome:
+    session.execute(
+        update(Response)
+        .where(Response.id == held.response_id, Response.status == "in_progress")
+        .values(status="screened_out", updated_at=now, completed_at=now, language=language)
+    )
+    if token is not None:
+        # The invitation is used up as well: the person was asked and answered the screen.
+        mark_invitation(session, token, "complete")
+    return SaveOutcome("screened_out")
+
+
+def straightlined_grids(questionnaire: Questionnaire, answers: dict) -> int:
+    """Grids of three rows or more answered with one and the same option on every row."""
+    count = 0
+    for page in questionnaire.pages:
+        for item in page.items:
+            if item.type != "grid" or len(item.rows) < 3:
+                continue
+            given = [answers.get(row.code) for row in item.rows]
+            if None not in given and len(set(given)) == 1:
+                count += 1
+    return count
 
 
 def drop_irrelevant(

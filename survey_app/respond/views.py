@@ -199,7 +199,7 @@ def invited(token: str):
         return _unavailable(state)
     current = services.find_response(db.session, handle.key_hash)
     if current is not None:
-        if current.status == "complete":
+        if current.status != "in_progress":
             return redirect(handle.url("done"))
         return redirect(handle.url("page", index=current.page_index))
     version = services.latest_version(db.session, invitation.questionnaire_code)
@@ -267,7 +267,7 @@ def _page(handle: Handle, index: int):
             return redirect(url_for("respond.start", code=handle.questionnaire_code))
         return redirect(url_for("respond.invited", token=handle.token))
     held, stored = found
-    if held.status == "complete":
+    if held.status != "in_progress":
         db.session.rollback()
         return redirect(handle.url("done"))
     if not services.wave_is_open(held.wave, services.utcnow()):
@@ -316,7 +316,7 @@ def _save(handle, held, questionnaire: Questionnaire, page, answers, values):
             g.lang,
             token=handle.token,
         )
-    if outcome.kind in ("complete", "already_complete"):
+    if outcome.kind in ("complete", "screened_out", "already_complete"):
         return redirect(handle.url("done"))
     return redirect(handle.url("page", index=outcome.page_index))
 
@@ -365,6 +365,8 @@ def invited_done(token: str):
 
 def _done(handle: Handle):
     response = services.find_response(db.session, handle.key_hash) if handle.key_hash else None
+    if response is not None and response.status == "screened_out":
+        return render_template("respond/message.html", kind="screened_out")
     if response is None or response.status != "complete":
         if handle.token is not None:
             return redirect(url_for("respond.invited", token=handle.token))

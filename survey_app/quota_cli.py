@@ -1,0 +1,71 @@
+"""`flask --app survey_app quotas import FILE --wave CODE --questionnaire CODE`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from . import audit
+from .extensions import db
+from .i18n import in_cli_locale
+from .models import Wave
+from .questionnaire.store import definition, latest_version
+from .quota_import import QuotaInvalid, parse_cells, read_csv, store_quota
+
+quotas = AppGroup("quotas", help="Quota targets per cell of profile answers.")
+
+
+@quotas.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--wave", "wave_code", required=True)
+@click.option("--questionnaire", "code", required=True)
+@click.option("--name", default="main", show_default=True, help="The quota's name.")
+@click.option(
+    "--when-full",
+    type=click.Choice(["screen_out", "flag"]),
+    default="screen_out",
+    show_default=True,
+)
+def import_quotas(file: Path, wave_code: str, code: str, name: str, when_full: str) -> None:
+    """Import targets: one column per cell variable and a target column. All or nothing."""
+    with in_cli_locale():
+        wave = db.session.scalars(select(Wave).where(Wave.code == wave_code)).first()
+        version = latest_version(db.session, code)
+        if wave is None or version is None:
+            click.echo(
+                _("Unknown wave %(wave)s or questionnaire %(code)s.", wave=wave_code, code=code),
+                err=True,
+            )
+            sys.exit(2)
+        try:
+            header, rows = read_csv(file.read_bytes())
+            variables, cells = parse_cells(definition(version), header, rows)
+            with db.transaction() as tx:
+                store_quota(tx, wave.id, code, name, variables, cells, when_full)
+                audit.record(
+                    tx,
+                    "quota_imported",
+                    {
+                        "wave": wave_code,
+                        "questionnaire": code,
+                        "quota": name,
+                        "cells": len(cells),
+                        "file": file.name,
+                    },
+                )
+        except QuotaInvalid as exc:
+            for error in exc.errors:
+                click.echo(f"{file.name}: {error}", err=True)
+            click.echo(_("Nothing was imported."), err=True)
+            sys.exit(2)
+        click.echo(_("%(num)s cells imported into the quota %(name)s.", num=len(cells), name=name))
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(quotas)

@@ -1,0 +1,420 @@
+"""Quotas: import, form, screen-out only once the cell is known, and exact counts under
+concurrent submits against a live server (gunicorn, several processes) on both databases."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from html_client import csrf_token, path_of
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.models import Quota, QuotaCell, Response, Wave, WaveQuestionnaire
+
+QUOTA_FORM = """\
+code: quick
+group: citizen
+access: open
+title: {vi: Phiếu nhanh, en: Quick form}
+intro: {vi: Giới thiệu, en: Introduction}
+pages:
+  - code: profile
+    title: {vi: Thông tin, en: Profile}
+    items:
+      - {code: district, type: dropdown, list: districts, required: true, profile: true,
+         label: {vi: Huyện, en: District}}
+      - code: sex
+        type: single
+        required: true
+        profile: true
+        label: {vi: Giới tính, en: Sex}
+        options:
+          - {value: male, label: {vi: Nam, en: Male}}
+          - {value: female, label: {vi: Nữ, en: Female}}
+  - code: opinion
+    title: {vi: Ý kiến, en: Opinion}
+    items:
+      - {code: overall, type: single, scale: satisfaction5, label: {vi: Hài lòng, en: Satisfied}}
+"""
+
+QUOTA_CSV = "district,sex,target\ncan_loc,female,5\ncan_loc,male,3\nduc_tho,female,0\n"
+
+
+@pytest.fixture
+def quick_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "questionnaires"
+    folder.mkdir()
+    shutil.copy(ROOT / "questionnaires" / "shared.yaml", folder / "shared.yaml")
+    (folder / "quick.yaml").write_text(QUOTA_FORM, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def quick_app(app, quick_dir):
+    from survey_app.questionnaire.store import sync_questionnaires
+
+    app.config["QUESTIONNAIRE_DIR"] = str(quick_dir)
+    with app.app_context(), db.transaction() as tx:
+        sync_questionnaires(tx, quick_dir)
+        wave = tx.scalars(select(Wave)).first()
+        tx.add(WaveQuestionnaire(wave_id=wave.id, questionnaire_code="quick"))
+    return app
+
+
+def import_quota(runner, tmp_path, text=QUOTA_CSV, when_full="screen_out"):
+    path = tmp_path / "quota.csv"
+    path.write_text(text, encoding="utf-8")
+    with runner.app.app_context():
+        wave = db.session.scalars(select(Wave)).first().code
+    return runner.invoke(
+        args=[
+            "quotas",
+            "import",
+            str(path),
+            "--wave",
+            wave,
+            "--questionnaire",
+            "quick",
+            "--when-full",
+            when_full,
+        ],
+        env={"PAR_LANG": "en"},
+    )
+
+
+def test_import_is_all_or_nothing_with_row_numbers(quick_app, runner, tmp_path):
+    bad = (
+        "district,sex,target\ncan_loc,female,5\natlantis,female,2\ncan_loc,male,-1\n"
+        "can_loc,female,4\n"
+    )
+    result = import_quota(runner, tmp_path, bad)
+    assert result.exit_code == 2
+    assert "row 3: atlantis is not an answer of district." in result.output
+    assert "row 4: the target must be a whole number of 0 or more, not -1." in result.output
+    assert "row 5: this cell appears twice." in result.output
+    with quick_app.app_context():
+        assert db.session.scalar(select(func.count(Quota.id))) == 0
+    unknown = import_quota(runner, tmp_path, "district,colour,target\ncan_loc,red,1\n")
+    assert unknown.exit_code == 2
+    assert "colour is not a question of quick" in unknown.output
+    good = import_quota(runner, tmp_path)
+    assert good.exit_code == 0, good.output
+    assert "3 cells imported" in good.output
+    with quick_app.app_context():
+        cells = {c.cell_key: c.target for c in db.session.scalars(select(QuotaCell))}
+    assert cells == {"can_loc|female": 5, "can_loc|male": 3, "duc_tho|female": 0}
+
+
+def answer(client, district: str, sex: str) -> str:
+    """Start the quick form and answer its first page; returns where the server sent us."""
+    start = client.get("/en/s/quick")
+    client.post(
+        "/en/s/quick", data={"csrf_token": csrf_token(start.get_data(as_text=True)), "new": "1"}
+    )
+    page = client.get("/en/s/quick/p/0")
+    moved = client.post(
+        "/en/s/quick/p/0",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "district": district,
+            "sex": sex,
+            "action": "next",
+        },
+    )
+    return path_of(moved.headers["Location"])
+
+
+def finish(client) -> str:
+    page = client.get("/en/s/quick/p/1")
+    done = client.post(
+        "/en/s/quick/p/1",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "overall": "4",
+            "action": "next",
+        },
+    )
+    return path_of(done.headers["Location"])
+
+
+def test_screen_out_once_the_cell_is_known_and_full(quick_app, runner, tmp_path):
+    assert import_quota(runner, tmp_path).exit_code == 0
+    client = quick_app.test_client()
+    # duc_tho x female has no place: screened out right after the page that makes the cell known.
+    assert answer(client, "duc_tho", "female") == "/en/s/quick/done"
+    done = client.get("/en/s/quick/done").get_data(as_text=True)
+    assert "enough answers from people with the same profile" in done
+    vi = client.get("/vi/s/quick/done").get_data(as_text=True)
+    assert "Cảm ơn" in vi
+    # A cell without a quota row is not limited.
+    other = quick_app.test_client()
+    assert answer(other, "vu_quang", "male") == "/en/s/quick/p/1"
+    assert finish(other) == "/en/s/quick/done"
+    with quick_app.app_context():
+        statuses = sorted(db.session.scalars(select(Response.status)))
+    assert statuses == ["complete", "screened_out"]
+
+
+def test_flagging_quota_accepts_and_flags(quick_app, runner, tmp_path):
+    assert (
+        import_quota(
+            runner, tmp_path, "district,sex,target\ncan_loc,male,1\n", when_full="flag"
+        ).exit_code
+        == 0
+    )
+    for _ in range(3):
+        client = quick_app.test_client()
+        answer(client, "can_loc", "male")
+        assert finish(client) == "/en/s/quick/done"
+    with quick_app.app_context():
+        flagged = db.session.execute(
+            select(Response.status, Response.over_quota).order_by(Response.id)
+        ).all()
+        cell = db.session.scalars(select(QuotaCell)).one()
+    assert [tuple(r) for r in flagged] == [
+        ("complete", False),
+        ("complete", True),
+        ("complete", True),
+    ]
+    assert (cell.complete, cell.over_target) == (1, 2)
+
+
+# --- concurrency against a live server ------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(quick_app, database_url, quick_dir):
+    """The app in gunicorn: 3 worker processes x 4 threads, on the test database."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "QUESTIONNAIRE_DIR": str(quick_dir),
+        "SESSION_COOKIE_SECURE": "0",
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "survey_app:create_app()",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "3",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
+    yield f"http://127.0.0.1:{port}"
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+    process.stderr.close()
+
+
+class HttpRespondent:
+    """A browser-less respondent over real HTTP with its own cookies."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=60) as response:
+            return response.read().decode()
+
+    def post(self, path: str, data: dict) -> str:
+        body = urllib.parse.urlencode(data).encode()
+        with self.opener.open(self.base + path, data=body, timeout=60) as response:
+            return path_of(response.geturl())
+
+    def answer_profile(self) -> None:
+        self.post("/en/s/quick", {"csrf_token": csrf_token(self.get("/en/s/quick"))})
+        token = csrf_token(self.get("/en/s/quick/p/0"))
+        assert (
+            self.post(
+                "/en/s/quick/p/0",
+                {"csrf_token": token, "district": "can_loc", "sex": "female", "action": "next"},
+            )
+            == "/en/s/quick/p/1"
+        )
+        self.last_token = csrf_token(self.get("/en/s/quick/p/1"))
+
+    def submit(self) -> str:
+        return self.post(
+            "/en/s/quick/p/1", {"csrf_token": self.last_token, "overall": "5", "action": "next"}
+        )
+
+
+@pytest.mark.parametrize("when_full", ["screen_out", "flag"])
+def test_thirty_finish_at_once_into_five_places(quick_app, runner, tmp_path, gunicorn, when_full):
+    assert import_quota(runner, tmp_path, when_full=when_full).exit_code == 0
+    respondents = [HttpRespondent(gunicorn) for _ in range(30)]
+    for respondent in respondents:
+        respondent.answer_profile()  # all 30 are in the cell, none complete yet
+    barrier = threading.Barrier(len(respondents))
+    outcomes: list[str] = []
+    failures: list[BaseException] = []
+
+    def finish_now(respondent: HttpRespondent) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes.append(respondent.submit())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=finish_now, args=(r,)) for r in respondents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert outcomes == ["/en/s/quick/done"] * 30
+    with quick_app.app_context():
+        db.session.expire_all()
+        statuses = dict(
+            db.session.execute(
+                select(Response.status, func.count(Response.id)).group_by(Response.status)
+            ).all()
+        )
+        cell = db.session.scalars(
+            select(QuotaCell).where(QuotaCell.cell_key == "can_loc|female")
+        ).one()
+        flagged = db.session.scalar(select(func.count(Response.id)).where(Response.over_quota))
+    if when_full == "screen_out":
+        assert statuses == {"complete": 5, "screened_out": 25}
+        assert (cell.complete, cell.over_target) == (5, 0)
+    else:
+        assert statuses == {"complete": 30}
+        assert (cell.complete, cell.over_target, flagged) == (5, 25, 25)
+
+
+def test_quota_pages_need_an_admin_and_save_targets(quick_app, client, tmp_path):
+    from survey_app.auth import create_user
+
+    with quick_app.app_context(), db.transaction() as tx:
+        create_user(tx, "admin@example.vn", "correct horse battery", "admin")
+        create_user(tx, "monitor@example.vn", "correct horse battery", "monitor")
+    assert client.get("/en/admin/quotas").status_code == 302
+
+    def login(email):
+        page = client.get("/en/admin/login")
+        assert page.status_code == 200
+        return client.post(
+            "/en/admin/login",
+            data={
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+                "email": email,
+                "password": "correct horse battery",
+            },
+        )
+
+    login("monitor@example.vn")
+    assert client.get("/en/admin/quotas").status_code == 403
+    client = quick_app.test_client()
+    login("admin@example.vn")
+    form = client.get("/en/admin/quotas/import")
+    assert form.status_code == 200
+    with quick_app.app_context():
+        wave = db.session.scalars(select(Wave)).first().code
+    import io
+
+    bad = client.post(
+        "/en/admin/quotas/import",
+        data={
+            "csrf_token": csrf_token(form.get_data(as_text=True)),
+            "wave": wave,
+            "questionnaire": "quick",
+            "name": "main",
+            "when_full": "screen_out",
+            "file": (io.BytesIO(b"district,sex,target\nnowhere,female,1\n"), "q.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 400
+    assert "row 2: nowhere is not an answer of district." in bad.get_data(as_text=True)
+    good = client.post(
+        "/en/admin/quotas/import",
+        data={
+            "csrf_token": csrf_token(form.get_data(as_text=True)),
+            "wave": wave,
+            "questionnaire": "quick",
+            "name": "main",
+            "when_full": "screen_out",
+            "file": (io.BytesIO(QUOTA_CSV.encode()), "q.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert good.status_code == 302
+    edit_path = path_of(good.headers["Location"])
+    page = client.get(edit_path).get_data(as_text=True)
+    assert "Can Loc" in page  # labels from the questionnaire, in the page's language
+    with quick_app.app_context():
+        cells = {c.cell_key: c.id for c in db.session.scalars(select(QuotaCell))}
+    saved = client.post(
+        edit_path,
+        data={
+            "csrf_token": csrf_token(page),
+            "when_full": "flag",
+            **{f"target-{cid}": "7" for cid in cells.values()},
+        },
+    )
+    assert saved.status_code == 302
+    negative = client.post(
+        edit_path,
+        data={
+            "csrf_token": csrf_token(page),
+            "when_full": "flag",
+            **{f"target-{cid}": "-2" for cid in cells.values()},
+        },
+    )
+    assert negative.status_code == 400
+    with quick_app.app_context():
+        db.session.expire_all()
+        assert {c.target for c in db.session.scalars(select(QuotaCell))} == {7}
+        assert db.session.scalars(select(Quota)).one().when_full == "flag"
+        from survey_app.models import AuditEvent
+
+        actions = [e.action for e in db.session.scalars(select(AuditEvent))]
+    assert "quota_imported" in actions and "quota_changed" in actions

@@ -30,11 +30,13 @@ class Variable:
     item: str
     page: str
     type: str
-    #: label per language; a grid row joins the grid's question and the row
+    #: label per language: the item's question, a grid row's text, a multiple choice's option
     label: dict[str, str]
     #: answer options, each ``{"value", "label", "missing"}``; a multiple-choice column is 0/1
     #: with the option's label on 1
     options: list[dict[str, Any]] = field(default_factory=list)
+    #: for a grid row or a multiple-choice option: the question of the grid or item
+    question: dict[str, str] = field(default_factory=dict)
 
     @property
     def values(self) -> list[Any]:
@@ -105,24 +107,21 @@ def variables(definition: dict[str, Any]) -> list[Variable]:
                 continue
             if kind == "grid":
                 for row in item.get("rows") or []:
-                    joined = {
-                        lang: f"{label.get(lang, '')} {text}".strip()
-                        for lang, text in (row.get("label") or {}).items()
-                    }
-                    variable = Variable(
-                        row["code"], item["code"], page["code"], kind, joined, options
+                    text = row.get("label") or {}
+                    out.append(
+                        Variable(
+                            row["code"], item["code"], page["code"], kind, text, options, label
+                        )
                     )
-                    out.append(variable)
             elif kind == "multiple":
                 for option in options:
-                    joined = {
-                        lang: f"{label.get(lang, '')} {text}".strip()
-                        for lang, text in (option.get("label") or {}).items()
-                    }
                     name = f"{item['code']}__{option['value']}"
+                    text = option.get("label") or {}
                     # 1 = chosen, labelled with the option; 0 = not chosen, left unlabelled
-                    chosen = [{"value": 1, "label": option.get("label") or {}}]
-                    out.append(Variable(name, item["code"], page["code"], kind, joined, chosen))
+                    chosen = [{"value": 1, "label": text}]
+                    out.append(
+                        Variable(name, item["code"], page["code"], kind, text, chosen, label)
+                    )
             else:
                 out.append(Variable(item["code"], item["code"], page["code"], kind, label, options))
     return out

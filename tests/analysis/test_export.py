@@ -1,0 +1,166 @@
+"""Exports read back: SPSS and Stata files with their labels, the workbook, the codebooks."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyreadstat
+import pytest
+from hand_scoring import QUESTIONNAIRES
+
+from analysis.export import (
+    ExportError,
+    codebook,
+    codebook_html,
+    safe_names,
+    sheet_names,
+    with_labels,
+    write_csv,
+    write_dta,
+    write_sav,
+    write_workbook,
+)
+from analysis.questionnaire import read_questionnaire
+
+LONG = "a_column_name_that_is_much_longer_than_stata_allows"
+
+
+@pytest.fixture(scope="module")
+def leader():
+    return read_questionnaire(QUESTIONNAIRES, "leader")
+
+
+@pytest.fixture(scope="module")
+def citizen():
+    return read_questionnaire(QUESTIONNAIRES, "citizen")
+
+
+@pytest.fixture
+def responses():
+    return pd.DataFrame(
+        {
+            "response_id": [1, 2, 3],
+            "f1_1": [4, None, 1],  # 9 "don't know" is exported empty
+            "f1_3": [2, 3, 3],
+            "position": ["dept_leader", "other", None],
+            "years_service": [12, 3, 25],
+            LONG: ["x", "y", "z"],
+            LONG + "_too": [1.5, 2.5, 3.5],
+            "weight": [1.2, 0.8, 1.0],
+        }
+    )
+
+
+def test_dta_reads_back_with_labels(tmp_path, responses, leader):
+    written = write_dta(responses, tmp_path / "r.dta", leader, "en", {"weight": "Final weight"})
+    data, meta = pyreadstat.read_dta(str(tmp_path / "r.dta"))
+    # names: at most 32 characters, unique
+    assert all(len(c) <= 32 for c in data.columns)
+    assert data.columns.tolist()[5:7] == [LONG[:32], LONG[:30] + "_2"]
+    assert written.names[LONG + "_too"] == LONG[:30] + "_2"
+    labels = meta.column_names_to_labels
+    assert labels["f1_1"] == (
+        "How determined the provincial leadership is in directing administrative reform"
+    )
+    # 91 characters: cut to Stata's 80
+    assert labels["f1_3"] == (
+        "How effective administrative reform inspections are in finding and correcting..."
+    )
+    assert labels["weight"] == "Final weight"
+    values = meta.variable_value_labels
+    assert values["f1_1"] == {1: "Poor", 2: "Not good", 3: "Good", 4: "Very good"}
+    # identifier codes become 1..k in option order, labelled
+    assert data["position"].tolist()[:2] == [1, 4] and pd.isna(data["position"].iloc[2])
+    assert values["position"][4] == "Other position"
+    assert written.recodes["position"] == {
+        "dept_leader": 1,
+        "division_leader": 2,
+        "district_leader": 3,
+        "other": 4,
+    }
+    assert data["f1_1"].tolist()[0] == 4 and pd.isna(data["f1_1"].iloc[1])
+    assert data["years_service"].tolist() == [12, 3, 25]
+
+
+def test_sav_reads_back_with_labels_in_vietnamese(tmp_path, responses, leader):
+    write_sav(responses, tmp_path / "r.sav", leader, "vi")
+    data, meta = pyreadstat.read_sav(str(tmp_path / "r.sav"))
+    assert LONG in data.columns  # SPSS allows 64 bytes
+    assert meta.column_names_to_labels["f1_1"].startswith("Tính quyết liệt của lãnh đạo tỉnh")
+    assert meta.variable_value_labels["f1_1"] == {1: "Kém", 2: "Chưa tốt", 3: "Tốt", 4: "Rất tốt"}
+    position = meta.variable_value_labels["position"]
+    # SPSS value labels hold 120 bytes: a long Vietnamese label is cut at a character boundary
+    assert all(len(label.encode("utf-8")) <= 120 for label in position.values())
+    assert position[2].endswith("...") and position[2].startswith("Trưởng phòng")
+    assert data["position"].tolist()[:2] == [1, 4]
+
+
+def test_multiple_choice_and_bad_codes(tmp_path, citizen):
+    table = pd.DataFrame({"fb_channel__box": [1, 0], "sex": ["female", "male"]})
+    write_sav(table, tmp_path / "c.sav", citizen, "en")
+    data, meta = pyreadstat.read_sav(str(tmp_path / "c.sav"))
+    assert meta.variable_value_labels["fb_channel__box"] == {1: "Suggestion box"}
+    assert meta.column_names_to_labels["fb_channel__box"] == "Suggestion box"
+    assert data["sex"].tolist() == [2, 1]  # options listed male, female
+    with pytest.raises(ExportError, match="row 3: sex has the answer 'other'"):
+        write_dta(pd.DataFrame({"sex": ["male", "other"]}), tmp_path / "x.dta", citizen)
+
+
+def test_codebook_has_every_variable_and_value(leader, citizen):
+    book = codebook(leader)
+    f1_1 = book[book.variable == "f1_1"]
+    assert f1_1["value"].tolist() == [1, 2, 3, 4, 9]
+    assert f1_1["value_label_vi"].tolist() == ["Kém", "Chưa tốt", "Tốt", "Rất tốt", "Không biết"]
+    assert f1_1["missing"].tolist() == [False, False, False, False, True]
+    assert f1_1["question_en"].iloc[0].startswith("How do you rate the way the province")
+    assert f1_1["label_en"].iloc[0].startswith("How determined the provincial leadership")
+    assert set(book.variable) >= {f"f{k}_1" for k in range(1, 9)} | {"position", "years_service"}
+    years = book[book.variable == "years_service"].iloc[0]
+    assert years["value"] == "" and years["type"] == "integer"
+    english = codebook(citizen, "en")
+    assert {"label", "question", "value_label"} <= set(english.columns)
+    boxes = english[english.variable == "fb_channel__box"]
+    assert boxes["value"].tolist() == [1] and boxes["value_label"].tolist() == ["Suggestion box"]
+    assert "district" in set(english.variable)  # a dropdown's list is resolved
+    assert len(english[english.variable == "district"]) == 13
+
+
+def test_codebook_html(leader):
+    page = codebook_html(leader, "en")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
+    assert "<code>f1_1</code>" in page and "<code>9</code> = Don&#x27;t know (missing)" in page
+    translated = codebook_html(leader, "vi", {"title": "Sổ tay mã", "missing": "thiếu"})
+    assert "<h1>Sổ tay mã:" in translated and "Không biết (thiếu)" in translated
+
+
+def test_workbook_has_a_sheet_per_table(tmp_path):
+    tables = {
+        "scores": pd.DataFrame({"a": [1, 2]}),
+        "index/2024": pd.DataFrame({"b": ["x"]}),
+        "a name longer than thirty-one characters": pd.DataFrame({"c": [1.5]}),
+        "A NAME LONGER THAN THIRTY-ONE CHARACTERS": pd.DataFrame({"d": [2]}),
+    }
+    write_workbook(tables, tmp_path / "w.xlsx")
+    sheets = pd.read_excel(tmp_path / "w.xlsx", sheet_name=None)
+    assert list(sheets) == [
+        "scores",
+        "index_2024",
+        "a name longer than thirty-one c",
+        "A NAME LONGER THAN THIRTY-O (2)",
+    ]
+    assert sheets["index_2024"]["b"].tolist() == ["x"]
+    with pytest.raises(ExportError):
+        write_workbook({}, tmp_path / "none.xlsx")
+
+
+def test_labels_instead_of_codes_and_csv(tmp_path, responses, leader):
+    shown = with_labels(responses, leader, "en")
+    assert shown["f1_1"].tolist()[0] == "Very good" and pd.isna(shown["f1_1"].iloc[1])
+    assert shown["position"].tolist()[1] == "Other position"
+    write_csv(shown, tmp_path / "s.csv", excel_bom=True)
+    assert (tmp_path / "s.csv").read_bytes().startswith(b"\xef\xbb\xbfresponse_id")
+
+
+def test_safe_names():
+    assert sheet_names(["a", "A"]) == ["a", "A (2)"]
+    names = safe_names(["1st", "to", "ok", "with space"], 32)
+    assert names == {"1st": "v1st", "to": "to_", "ok": "ok", "with space": "with_space"}

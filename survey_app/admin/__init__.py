@@ -22,4 +22,4 @@ def _add_lang(_endpoint, values):
 
 
 # The views register themselves on `bp`.
-from . import audit_views, auth_views, quotas, waves  # noqa: E402,F401
+from . import audit_views, auth_views, exports, invitations, monitor, quotas, waves  # noqa: E402,F401

@@ -6,8 +6,8 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms import Field, PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..models import WAVE_STATUSES
 
@@ -34,7 +34,20 @@ def parse_local_datetime(text: str | None) -> dt.datetime | None:
     raise ValidationError(_l("Write the date as YYYY-MM-DD HH:MM, for example 2025-06-01 08:00."))
 
 
+class CodesField(Field):
+    """Every value of a group of check boxes (rendered by the template, not by WTForms)."""
+
+    def process_formdata(self, valuelist):
+        self.data = [value for value in valuelist if value]
+
+    def _value(self):
+        return ""
+
+
 class WaveForm(FlaskForm):
+    #: (code, label) pairs, set by the view before validation.
+    questionnaire_choices: list[tuple[str, str]] = []
+
     code = StringField(
         _l("Code"),
         validators=[
@@ -53,13 +66,20 @@ class WaveForm(FlaskForm):
         _l("Title in English"),
         validators=[DataRequired(message=_l("Give the title in English.")), Length(max=200)],
     )
-    status = SelectField(_l("Status"), choices=[(s, s) for s in WAVE_STATUSES])
+    status = StringField(
+        _l("Status"),
+        validators=[AnyOf(WAVE_STATUSES, message=_l("Choose one of the statuses listed."))],
+    )
     opens_at = StringField(_l("Opens (local time)"), validators=[Optional()])
     closes_at = StringField(_l("Closes (local time)"), validators=[Optional()])
-    questionnaires = SelectMultipleField(
-        _l("Questionnaires"),
-        validators=[DataRequired(message=_l("Choose at least one questionnaire."))],
-    )
+    questionnaires = CodesField(_l("Questionnaires"))
+
+    def validate_questionnaires(self, field):
+        if not field.data:
+            raise ValidationError(_l("Choose at least one questionnaire."))
+        known = {value for value, _label in self.questionnaire_choices}
+        if any(code not in known for code in field.data):
+            raise ValidationError(_l("Choose among the questionnaires listed."))
 
     def validate_opens_at(self, field):
         field.parsed = parse_local_datetime(field.data)

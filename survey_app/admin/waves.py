@@ -70,7 +70,7 @@ def wave_edit(wave_id: int):
 
 def _wave_form(wave: Wave | None):
     form = WaveForm()
-    form.questionnaires.choices = _questionnaire_choices()
+    form.questionnaire_choices = _questionnaire_choices()
     if wave is not None and not form.is_submitted():
         form.code.data = wave.code
         form.title_vi.data = wave.title.get("vi")

@@ -1,0 +1,78 @@
+"""Downloads for statisticians: the responses of a wave, coded, without personal data."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, render_template, stream_with_context
+from sqlalchemy import func, select
+
+from .. import audit
+from ..auth import role_required
+from ..export import META_COLUMNS, columns_and_items, rows
+from ..extensions import db
+from ..models import Response as SurveyResponse
+from ..models import Wave, WaveQuestionnaire
+from . import bp
+
+
+@bp.get("/exports")
+@role_required("statistician")
+def exports():
+    counts = {
+        (wave_id, code): n
+        for wave_id, code, n in db.session.execute(
+            select(
+                SurveyResponse.wave_id,
+                SurveyResponse.questionnaire_code,
+                func.count(SurveyResponse.id),
+            )
+            .where(SurveyResponse.status == "complete")
+            .group_by(SurveyResponse.wave_id, SurveyResponse.questionnaire_code)
+        )
+    }
+    pairs = db.session.execute(
+        select(Wave, WaveQuestionnaire.questionnaire_code)
+        .join(WaveQuestionnaire)
+        .order_by(Wave.created_at.desc(), WaveQuestionnaire.questionnaire_code)
+    ).all()
+    listing = [(wave, code, counts.get((wave.id, code), 0)) for wave, code in pairs]
+    return render_template("admin/exports.html", listing=listing)
+
+
+@bp.get("/exports/<wave_code>/<code>/responses.csv")
+@role_required("statistician")
+def export_responses_csv(wave_code: str, code: str):
+    wave = db.session.scalars(select(Wave).where(Wave.code == wave_code)).first()
+    if wave is None:
+        abort(404)
+    columns, _items = columns_and_items(db.session, code)
+    if not columns:
+        abort(404)
+    with db.transaction() as tx:
+        audit.record(
+            tx, "export_responses", {"wave": wave_code, "questionnaire": code, "format": "csv"}
+        )
+    header = META_COLUMNS + columns
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.DictWriter(
+            buffer, fieldnames=header, restval="", extrasaction="ignore", lineterminator="\n"
+        )
+        writer.writeheader()
+        for number, row in enumerate(rows(db.session, code, wave_code), start=1):
+            writer.writerow(row)
+            if number % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = f"{wave_code}-{code}-responses.csv"
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -155,3 +155,29 @@ def test_weighted_groups_need_their_weights(scheme):
         score(scheme, {"citizen": hand.CITIZEN.drop(columns="weight")})
     with pytest.raises(ScoringError, match="group 'mayor'"):
         score(scheme, {"mayor": hand.LEADER})
+
+
+def test_the_2022_scheme_scores_export_shaped_data():
+    """Every answer option of the real questionnaires, at random: totals stay within maxima."""
+    from analysis.questionnaire import read_questionnaire, variables
+    from analysis.scheme import load_scheme
+
+    scheme = load_scheme(QUESTIONNAIRES / "scoring" / "par2022.yaml", QUESTIONNAIRES)
+    rng = np.random.default_rng(5)
+    responses = {}
+    for group, n in (("leader", 120), ("delegate", 40), ("citizen", 300)):
+        columns = {}
+        for v in variables(read_questionnaire(QUESTIONNAIRES, group)):
+            if v.values and all(isinstance(x, int) for x in v.values):
+                answers = rng.choice(v.values, n).astype(float)
+                answers[rng.random(n) < 0.1] = np.nan  # don't know
+                columns[v.name] = answers
+        responses[group] = pd.DataFrame(columns)
+    responses["citizen"]["weight"] = rng.uniform(1, 5, 300)
+    table = score(scheme, responses, unit_code="ha_tinh").table
+    totals = table[table.kind == "total"].set_index("code")
+    assert totals.max_points.to_dict() == {"survey": 22, "sipas": 10, "all": 32}
+    assert (totals.estimate > 0).all() and (totals.estimate <= totals.max_points).all()
+    criteria = table[(table.kind == "criterion") & (table.group == "")]
+    assert len(criteria) == 17 and (criteria.estimate <= criteria.max_points).all()
+    assert criteria.se.gt(0).all() and not criteria.low_n.any()

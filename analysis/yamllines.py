@@ -1,7 +1,7 @@
 """YAML read as plain data that remembers the line of every key, so problems can name it.
 
-The same idea as the questionnaire loader of the web application, written again here because
-`analysis` never imports the application.
+Used for scoring schemes here and, by the web application, for questionnaire files: `analysis`
+never imports the application, the application may import `analysis`.
 """
 
 from __future__ import annotations

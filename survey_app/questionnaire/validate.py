@@ -11,10 +11,12 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from analysis.yamllines import LocatedData as LocatedYaml
+from analysis.yamllines import YamlSyntaxError, load_located
+
 from ..languages import LANGUAGES
 from .definition import ACCESS, GROUPS, ITEM_TYPES, Item, Option, Page, Questionnaire
 from .expressions import Expression, ExpressionError, parse
-from .yamlfile import LocatedYaml, YamlSyntaxError, load_located
 
 #: Lower case, starting with a letter; no "__", which exports use to join an item and an option.
 IDENTIFIER = re.compile(r"^(?!.*__)[a-z][a-z0-9_]{0,62}$")

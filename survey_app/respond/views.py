@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from ..extensions import db
-from ..languages import LANGUAGES
+from ..languages import bind_language
 from ..models import Invitation, QuestionnaireVersion, Wave
 from ..questionnaire.definition import Questionnaire
 from ..questionnaire.store import definition
@@ -33,18 +33,7 @@ bp = Blueprint("respond", __name__, url_prefix="/<lang>", template_folder="templ
 SESSION_KEY = "responses"
 
 
-@bp.url_value_preprocessor
-def _pull_lang(_endpoint, values):
-    lang = (values or {}).pop("lang", None)
-    if lang not in LANGUAGES:
-        abort(404)
-    g.lang = lang
-
-
-@bp.url_defaults
-def _add_lang(endpoint, values):
-    if "lang" not in values:
-        values["lang"] = getattr(g, "lang", None) or LANGUAGES[0]
+bind_language(bp)
 
 
 @dataclass

@@ -1,0 +1,318 @@
+"""Invitations: import invitees, hand over their links once, follow, revoke and reissue them.
+
+Tokens are never stored, so the only pages that show links are the one-time download of an
+import's links and the page right after a reissue. Names are shown to admins on the list only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import SelectField
+
+from .. import audit
+from .. import invitations as service
+from ..auth import role_required
+from ..extensions import csrf, db
+from ..languages import LANGUAGES
+from ..models import Invitation, Invitee, Wave
+from ..web import LANGUAGE_NAMES
+from . import bp
+
+#: An invitee list of a whole province is well under 1 MB; 5 MB leaves room for Excel's overhead.
+#: Only this route takes more than the app's MAX_CONTENT_LENGTH.
+UPLOAD_LIMIT = 5 * 1024 * 1024
+PAGE_SIZE = 200
+
+STATUS_NAMES = {
+    "issued": _l("not opened"),
+    "opened": _l("opened"),
+    "in_progress": _l("in progress"),
+    "complete": _l("complete"),
+    "revoked": _l("revoked"),
+}
+
+
+class ImportForm(FlaskForm):
+    wave = SelectField(_l("Wave"))
+    questionnaire = SelectField(_l("Questionnaire"))
+    lang = SelectField(_l("Language of the links"))
+    file = FileField(
+        _l("List of invitees"),
+        validators=[
+            FileRequired(message=_l("Choose the file with the list of invitees.")),
+            FileAllowed(
+                ["csv", "xlsx"],
+                message=_l("Upload a CSV file (.csv) or an Excel workbook (.xlsx)."),
+            ),
+        ],
+    )
+
+
+def _links_directory() -> Path:
+    configured = current_app.config.get("INVITATION_LINKS_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "links"
+
+
+def _base_url() -> str:
+    return current_app.config.get("PUBLIC_URL") or os.environ.get("PUBLIC_URL") or request.host_url
+
+
+def _wave_or_404(wave_code: str, questionnaire: str) -> Wave:
+    try:
+        return service.invitation_wave(db.session, wave_code, questionnaire)
+    except service.InvitationError:
+        abort(404)
+
+
+# --- overview and list --------------------------------------------------------------------------
+
+
+@bp.get("/invitations")
+@role_required("admin")
+def invitations_home():
+    service.sweep_links(_links_directory())
+    rows = [
+        (wave, code, service.status_counts(db.session, wave.id, code))
+        for wave, code in service.invited_questionnaires(db.session)
+    ]
+    return render_template("admin/invitations.html", rows=rows, status_names=STATUS_NAMES)
+
+
+@bp.get("/invitations/<wave_code>/<questionnaire>")
+@role_required("admin")
+def invitations_list(wave_code: str, questionnaire: str):
+    wave = _wave_or_404(wave_code, questionnaire)
+    status = request.args.get("status") or None
+    if status not in STATUS_NAMES:
+        status = None
+    reminder = request.args.get("reminder") == "1"
+    page = max(1, request.args.get("page", 1, type=int))
+    rows, total = service.invitation_rows(
+        db.session,
+        wave.id,
+        questionnaire,
+        status=status,
+        reminder=reminder,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    return render_template(
+        "admin/invitations_list.html",
+        wave=wave,
+        questionnaire=questionnaire,
+        rows=rows,
+        total=total,
+        counts=service.status_counts(db.session, wave.id, questionnaire),
+        status=status,
+        reminder=reminder,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        status_names=STATUS_NAMES,
+    )
+
+
+# --- import -------------------------------------------------------------------------------------
+
+
+def _import_form(read_request: bool = True) -> ImportForm:
+    form = ImportForm() if read_request else ImportForm(formdata=None)
+    pairs = service.invited_questionnaires(db.session)
+    waves: dict[str, Wave] = {}
+    for wave, _code in pairs:
+        waves.setdefault(wave.code, wave)
+    form.wave.choices = [
+        (code, f"{code}: {w.title.get(_lang(), code)}") for code, w in waves.items()
+    ]
+    form.questionnaire.choices = sorted({(code, code) for _wave, code in pairs})
+    form.lang.choices = [(lang, LANGUAGE_NAMES.get(lang, lang)) for lang in LANGUAGES]
+    if not form.is_submitted():
+        form.wave.data = request.args.get("wave") or form.wave.data
+        form.questionnaire.data = request.args.get("questionnaire") or form.questionnaire.data
+        form.lang.data = form.lang.data or LANGUAGES[0]
+    return form
+
+
+def _lang() -> str:
+    return getattr(g, "lang", None) or LANGUAGES[0]
+
+
+@bp.route("/invitations/import", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own CSRF token, after the larger upload limit is set
+@role_required("admin")
+def invitations_import():
+    if request.method == "POST":
+        request.max_content_length = UPLOAD_LIMIT
+        try:
+            request.files  # noqa: B018 - parse the upload now, under this route's limit
+        except RequestEntityTooLarge:
+            form = _import_form(read_request=False)
+            message = _(
+                "The file is larger than %(size)s MB. Remove other sheets or columns, or split "
+                "the list into several files.",
+                size=UPLOAD_LIMIT // (1024 * 1024),
+            )
+            page = render_template("admin/invitations_import.html", form=form, problem=message)
+            return page, 413
+    form = _import_form()
+    if not form.validate_on_submit():
+        status = 400 if form.errors else 200
+        return render_template("admin/invitations_import.html", form=form), status
+    upload = form.file.data
+    data = upload.read(UPLOAD_LIMIT + 1)
+    try:
+        invitees = service.read_invitee_file(data, upload.filename or "")
+        links_id = _import(form, invitees, upload.filename or "")
+    except service.InviteeFileInvalid as exc:
+        return render_template(
+            "admin/invitations_import.html", form=form, row_errors=exc.errors
+        ), 400
+    except service.InvitationError as exc:
+        return render_template("admin/invitations_import.html", form=form, problem=str(exc)), 400
+    return render_template(
+        "admin/invitations_imported.html",
+        count=len(invitees.rows),
+        ignored=invitees.ignored_columns,
+        links_id=links_id,
+        wave_code=form.wave.data,
+        questionnaire=form.questionnaire.data,
+        minutes=int(service.LINKS_LIFETIME.total_seconds() // 60),
+    )
+
+
+def _import(form: ImportForm, invitees: service.InviteeFile, filename: str) -> str:
+    """Store the invitees and keep their links for one download, both or neither."""
+    directory = _links_directory()
+    links_id = None
+    try:
+        with db.transaction() as tx:
+            wave = service.invitation_wave(tx, form.wave.data, form.questionnaire.data)
+            links = service.import_invitees(
+                tx, wave, form.questionnaire.data, invitees, _base_url(), form.lang.data
+            )
+            audit.record(
+                tx,
+                "invitations_imported",
+                {
+                    "wave": wave.code,
+                    "questionnaire": form.questionnaire.data,
+                    "count": len(links),
+                    "file": os.path.basename(filename)[:200],
+                },
+            )
+            meta = {"wave": wave.code, "questionnaire": form.questionnaire.data}
+            meta["count"] = len(links)
+            links_id = service.keep_links(
+                directory, current_user.id, service.links_csv_bytes(links), meta
+            )
+    except BaseException:
+        if links_id is not None:
+            service.discard_links(directory, links_id)
+        raise
+    return links_id
+
+
+@bp.get("/invitations/links/<links_id>")
+@role_required("admin")
+def invitations_links(links_id: str):
+    taken = service.take_links(_links_directory(), links_id, current_user.id)
+    if taken is None:
+        return render_template("admin/invitations_links_gone.html"), 404
+    data, meta = taken
+    with db.transaction() as tx:
+        audit.record(
+            tx,
+            "invitation_links_downloaded",
+            {k: meta.get(k) for k in ("wave", "questionnaire", "count")},
+        )
+    response = make_response(data)
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    filename = f"links-{meta.get('wave', 'wave')}-{meta.get('questionnaire', 'q')}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- revoke and reissue -------------------------------------------------------------------------
+
+
+def _details(invitation: Invitation) -> dict:
+    wave = db.session.get(Wave, invitation.wave_id)
+    return {
+        "wave": wave.code if wave else None,
+        "questionnaire": invitation.questionnaire_code,
+        "invitation": invitation.id,
+        "invitee": invitation.invitee_id,
+    }
+
+
+def _back_to_list(invitation: Invitation):
+    wave = db.session.get(Wave, invitation.wave_id)
+    return redirect(
+        url_for(
+            "admin.invitations_list",
+            wave_code=wave.code,
+            questionnaire=invitation.questionnaire_code,
+        )
+    )
+
+
+def _invitation_or_404(invitation_id: int) -> Invitation:
+    return db.session.get(Invitation, invitation_id) or abort(404)
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@role_required("admin")
+def invitation_revoke(invitation_id: int):
+    _invitation_or_404(invitation_id)
+    try:
+        with db.transaction() as tx:
+            invitation = service.revoke(tx, invitation_id)
+            audit.record(tx, "invitation_revoked", _details(invitation))
+    except service.InvitationError as exc:
+        flash(str(exc), "error")
+        return _back_to_list(_invitation_or_404(invitation_id))
+    flash(_("The link is revoked: it now shows that it is not valid."), "info")
+    return _back_to_list(invitation)
+
+
+@bp.post("/invitations/<int:invitation_id>/reissue")
+@role_required("admin")
+def invitation_reissue(invitation_id: int):
+    _invitation_or_404(invitation_id)
+    lang = request.form.get("link_lang")
+    lang = lang if lang in LANGUAGES else LANGUAGES[0]
+    try:
+        with db.transaction() as tx:
+            invitation, token = service.reissue(tx, invitation_id)
+            audit.record(tx, "invitation_reissued", _details(invitation))
+    except service.InvitationError as exc:
+        flash(str(exc), "error")
+        return _back_to_list(_invitation_or_404(invitation_id))
+    invitee = db.session.get(Invitee, invitation.invitee_id) if invitation.invitee_id else None
+    wave = db.session.get(Wave, invitation.wave_id)
+    return render_template(
+        "admin/invitations_reissued.html",
+        invitation=invitation,
+        invitee=invitee,
+        wave=wave,
+        link=service.personal_link(_base_url(), lang, token),
+    )

@@ -47,7 +47,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(_error):
-        return render_template("respond/message.html", kind="too_large"), 413
+        kind = "too_large" if request.blueprint == "respond" else "file_too_large"
+        return render_template("respond/message.html", kind=kind), 413
 
     @app.after_request
     def security_headers(response):

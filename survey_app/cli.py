@@ -370,5 +370,9 @@ def init_app(app: Flask) -> None:
         seed_demo_command,
         export_responses,
         users,
+        score_wave,
     ):
         app.cli.add_command(command)
+
+
+from .stats.commands import score_wave  # noqa: E402 - registered in init_app above

@@ -15,9 +15,11 @@ from .respond.services import format_resume_code
 def init_app(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .respond.views import bp as respond_bp
+    from .stats import bp as stats_bp
 
     app.register_blueprint(respond_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(stats_bp)
 
     @app.get("/")
     def root():

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ["audit_event", "answer", "response", "quota_cell", "quota", "invitation", "invitee",
+TABLES = ["analysis_run", "audit_event", "answer", "response", "quota_cell", "quota", "invitation", "invitee",
           "app_user", "wave_questionnaire", "wave", "questionnaire_version"]
 
 

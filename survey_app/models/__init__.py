@@ -1,5 +1,6 @@
 """Tables, as SQLAlchemy 2.0 typed mappings, split by domain. Invariants live in the database."""
 
+from .analysis import RUN_STATUSES, AnalysisRun
 from .base import NAMING, Base, utcnow
 from .core import (
     INVITATION_STATUSES,
@@ -20,7 +21,9 @@ __all__ = [
     "NAMING",
     "RESPONSE_STATUSES",
     "ROLES",
+    "RUN_STATUSES",
     "WAVE_STATUSES",
+    "AnalysisRun",
     "Answer",
     "AuditEvent",
     "Base",

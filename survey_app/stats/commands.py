@@ -1,0 +1,137 @@
+"""``flask --app survey_app score-wave``: the whole chain for a wave, from the database."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+
+from analysis.weights import METHODS
+
+from ..extensions import db
+from ..i18n import in_cli_locale
+from .chain import ChainError, Parameters, compute
+from .forms import parse_pair
+from .services import wave_by_code
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+def _pair(text: str | None, option: str) -> tuple[float, float] | None:
+    from wtforms.validators import ValidationError
+
+    try:
+        return parse_pair(text)
+    except ValidationError:
+        _fail(_("error: %(option)s takes two numbers L,U with L < U, e.g. 0.5,3.", option=option))
+
+
+@click.command("score-wave")
+@with_appcontext
+@click.option("--wave", "wave_code", required=True, help="Wave code.")
+@click.option(
+    "--targets",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="variable,level,target (CSV).",
+)
+@click.option("--method", type=click.Choice(METHODS), help="Weighting method (needs --targets).")
+@click.option("--bounds", help="L,U bounds on the weight adjustment (linear, raking, logit).")
+@click.option("--trim", help="L,U bounds on the final weights.")
+@click.option("--strata", help="Stratum question (design weights N/n, standard errors).")
+@click.option(
+    "--scheme",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Scoring scheme (default: questionnaires/scoring/par2022.yaml).",
+)
+@click.option(
+    "--appraisal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Appraisal scores (CSV or .xlsx).",
+)
+@click.option(
+    "--previous", type=click.Path(dir_okay=False, path_type=Path), help="Last year's index.csv."
+)
+@click.option(
+    "--unit-code", help="Code of the rated unit (default: the appraisal file's unit, or all)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files.",
+)
+def score_wave(
+    wave_code,
+    targets,
+    method,
+    bounds,
+    trim,
+    strata,
+    scheme,
+    appraisal,
+    previous,
+    unit_code,
+    out_dir,
+) -> None:
+    """Weight, score and index a wave: scores.csv, weights.csv, index.csv and a workbook."""
+    from .. import audit
+
+    with in_cli_locale():
+        for option, path in (
+            ("--targets", targets),
+            ("--scheme", scheme),
+            ("--appraisal", appraisal),
+            ("--previous", previous),
+        ):
+            if path is not None and not path.is_file():
+                _fail(_("error: %(option)s %(path)s: no such file.", option=option, path=path))
+        if method and not targets:
+            _fail(_("error: --method needs --targets."))
+        if targets and not method:
+            _fail(
+                _(
+                    "error: --targets needs --method (one of %(methods)s).",
+                    methods=", ".join(METHODS),
+                )
+            )
+        if previous and not appraisal:
+            _fail(_("error: --previous needs --appraisal."))
+        if out_dir.exists() and not out_dir.is_dir():
+            _fail(_("error: --out %(path)s is not a folder.", path=out_dir))
+        wave = wave_by_code(db.session, wave_code)
+        if wave is None:
+            _fail(_("error: there is no wave %(code)s.", code=wave_code))
+        questionnaires = current_app.config["QUESTIONNAIRE_DIR"]
+        params = Parameters(
+            scheme=str(scheme or Path(questionnaires) / "scoring" / "par2022.yaml"),
+            method=method,
+            bounds=_pair(bounds, "--bounds"),
+            trim=_pair(trim, "--trim"),
+            strata=strata,
+            unit_code=unit_code,
+            targets=str(targets) if targets else None,
+            appraisal=str(appraisal) if appraisal else None,
+            previous=str(previous) if previous else None,
+        )
+        try:
+            summary = compute(db.session, wave, params, out_dir, questionnaires)
+        except ChainError as exc:
+            _fail(_("error: %(reason)s", reason=str(exc)))
+        with db.transaction() as session:
+            audit.record(
+                session,
+                "score_wave",
+                {"wave": wave.code, "out": str(out_dir), **params.as_json()},
+            )
+        for name in summary["files"]:
+            click.echo(_("Wrote %(path)s.", path=out_dir / name))
+        if summary.get("sipas") is not None:
+            click.echo(_("SIPAS: %(value)s%%.", value=f"{summary['sipas']:.2f}"))

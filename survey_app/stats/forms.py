@@ -1,0 +1,91 @@
+"""Statisticians' forms: Flask-WTF for CSRF and validation, messages in the catalogs."""
+
+from __future__ import annotations
+
+import math
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+
+from analysis.weights import METHODS
+
+INPUT_KINDS = ("targets", "appraisal", "previous")
+
+
+def parse_pair(text: str | None) -> tuple[float, float] | None:
+    """``"0.5,3"`` -> (0.5, 3.0); empty -> None; anything else raises ValidationError."""
+    if not text or not text.strip():
+        return None
+    parts = text.replace(";", ",").split(",")
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise ValidationError(_l("Write two numbers separated by a comma, e.g. 0.5,3.")) from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValidationError(_l("The first number must be smaller than the second."))
+    return low, high
+
+
+class UploadForm(FlaskForm):
+    kind = SelectField(
+        _l("What the file holds"),
+        choices=[
+            ("targets", _l("Population targets (variable,level,target)")),
+            ("appraisal", _l("Appraisal scores (CSV or Excel)")),
+            ("previous", _l("Last year's index file (CSV)")),
+        ],
+        validators=[InputRequired()],
+    )
+    file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file to upload."))])
+
+
+class RunForm(FlaskForm):
+    scheme = SelectField(_l("Scoring scheme"), validators=[InputRequired()])
+    method = SelectField(
+        _l("Weighting method"),
+        choices=[("", _l("No weighting (every citizen weighs 1)"))] + [(m, m) for m in METHODS],
+        validators=[Optional()],
+    )
+    bounds = StringField(
+        _l("Bounds on the weight adjustment (L,U)"), validators=[Optional(), Length(max=40)]
+    )
+    trim = StringField(_l("Trim final weights to (L,U)"), validators=[Optional(), Length(max=40)])
+    strata = StringField(
+        _l("Stratum variable (optional)"),
+        validators=[
+            Optional(),
+            Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Give a question code, e.g. district.")),
+        ],
+    )
+    unit_code = StringField(
+        _l("Code of the rated unit (optional)"),
+        validators=[
+            Optional(),
+            Length(max=64),
+            Regexp(r"^[\w.-]+$", message=_l("Use letters, digits, dots, hyphens and underscores.")),
+        ],
+    )
+    use_appraisal = BooleanField(_l("Build the index with the uploaded appraisal scores"))
+    use_previous = BooleanField(_l("Compare with the uploaded index of last year"))
+
+    def validate_bounds(self, field):
+        field.parsed = parse_pair(field.data)
+
+    def validate_trim(self, field):
+        field.parsed = parse_pair(field.data)
+
+    def validate_method(self, field):
+        if field.data not in ("", *METHODS):
+            raise ValidationError(_l("Choose one of the methods listed."))
+        if field.data == "logit" and not (self.bounds.data or "").strip():
+            raise ValidationError(_l("The logit method needs bounds, e.g. 0.3,3."))
+
+
+class InviteeExportForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I need the names and contact details of the invitees and will protect them"),
+        validators=[InputRequired(message=_l("Tick the box to confirm."))],
+    )

@@ -1,0 +1,238 @@
+"""The statisticians' rules: input files per wave, runs, the results of a run, and exports."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analysis.index import AppraisalError, check_appraisal, read_previous, read_table
+from analysis.scheme import Scheme
+from analysis.targets import TargetError, read_targets
+
+from ..models import AnalysisRun, Invitee, Response, Wave
+from .chain import ChainError, load
+from .runs import inputs_dir, questionnaire_dir, run_dir
+
+#: The stored name of each kind of input file.
+INPUT_FILES = {"targets": "targets.csv", "appraisal": "appraisal", "previous": "previous.csv"}
+DEFAULT_SCHEME = "par2022.yaml"
+
+
+class InputInvalid(ValueError):
+    """An uploaded file that cannot be used; the message (from `analysis`) says why."""
+
+
+def wave_by_code(session: Session, code: str) -> Wave | None:
+    return session.scalars(select(Wave).where(Wave.code == code)).first()
+
+
+def complete_counts(session: Session, wave: Wave) -> dict[str, int]:
+    return dict(
+        session.execute(
+            select(Response.questionnaire_code, func.count(Response.id))
+            .where(Response.wave_id == wave.id, Response.status == "complete")
+            .group_by(Response.questionnaire_code)
+        ).all()
+    )
+
+
+def scheme_dir() -> Path:
+    return Path(questionnaire_dir()) / "scoring"
+
+
+def schemes() -> list[str]:
+    names = sorted(p.name for p in scheme_dir().glob("*.yaml"))
+    if DEFAULT_SCHEME in names:
+        names.remove(DEFAULT_SCHEME)
+        names.insert(0, DEFAULT_SCHEME)
+    return names
+
+
+def scheme_path(name: str) -> Path:
+    if name not in schemes():
+        raise InputInvalid(f"unknown scheme {name}")
+    return scheme_dir() / name
+
+
+def load_named_scheme(name: str) -> Scheme:
+    return load(scheme_path(name), questionnaire_dir())
+
+
+# ---------------------------------------------------------------------------------------------
+# Input files
+
+
+def input_path(wave: Wave, kind: str) -> Path | None:
+    folder = inputs_dir(wave)
+    if kind == "appraisal":
+        found = sorted(folder.glob("appraisal.*"))
+        return found[0] if found else None
+    path = folder / INPUT_FILES[kind]
+    return path if path.exists() else None
+
+
+def save_input(wave: Wave, kind: str, filename: str, content: bytes) -> dict[str, Any]:
+    """Check an uploaded file and keep it for the wave's runs; return what it holds."""
+    folder = inputs_dir(wave)
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = ".xlsx" if kind == "appraisal" and filename.lower().endswith(".xlsx") else ".csv"
+    name = "appraisal" + suffix if kind == "appraisal" else INPUT_FILES[kind]
+    trial = folder / f".upload-{name}"
+    trial.write_bytes(content)
+    try:
+        facts = _check_input(kind, trial)
+    except (TargetError, AppraisalError, ChainError) as exc:
+        trial.unlink(missing_ok=True)
+        raise InputInvalid(str(exc).replace(str(trial), filename)) from None
+    if kind == "appraisal":
+        for old in folder.glob("appraisal.*"):
+            old.unlink()
+    trial.replace(folder / name)
+    return facts
+
+
+def _check_input(kind: str, path: Path) -> dict[str, Any]:
+    if kind == "targets":
+        targets = read_targets(path)
+        total = targets.check_totals()
+        return {"variables": list(targets.variables), "total": total}
+    if kind == "appraisal":
+        scheme = load_named_scheme(schemes()[0])
+        table = check_appraisal(scheme, read_table(path, "appraisal file"))
+        return {"units": sorted(table["unit_code"].unique().tolist())}
+    previous = read_previous(path)
+    return {"units": sorted(previous["unit_code"].tolist())}
+
+
+def inputs(wave: Wave) -> dict[str, Path | None]:
+    return {kind: input_path(wave, kind) for kind in INPUT_FILES}
+
+
+# ---------------------------------------------------------------------------------------------
+# Results of a run, for the pages and the report
+
+
+@dataclass
+class Results:
+    run: AnalysisRun
+    summary: dict[str, Any]
+    scores: pd.DataFrame
+    weights: pd.DataFrame
+    estimates: pd.DataFrame
+    index: pd.DataFrame | None
+    weak: pd.DataFrame | None
+    scheme: Scheme | None
+
+    @property
+    def sipas_elements(self) -> pd.DataFrame:
+        return self.scores[self.scores["kind"].isin(["sipas_element", "sipas"])]
+
+    @property
+    def fields(self) -> pd.DataFrame:
+        rows = self.scores[(self.scores["kind"] == "field")]
+        return rows
+
+    @property
+    def totals(self) -> pd.DataFrame:
+        return self.scores[self.scores["kind"] == "total"]
+
+    def criteria(self) -> pd.DataFrame:
+        rows = self.scores[(self.scores["kind"] == "criterion")]
+        return rows[rows["group"].fillna("") == ""]
+
+
+def _read(folder: Path, name: str) -> pd.DataFrame | None:
+    path = folder / f"{name}.csv"
+    if not path.exists():
+        return None
+    return pd.read_csv(
+        path, keep_default_na=False, na_values=[""], dtype={"code": str, "field": str}
+    )
+
+
+def results(run: AnalysisRun) -> Results:
+    folder = run_dir(run.id)
+    scheme = None
+    name = Path(run.parameters.get("scheme", "")).name
+    if name in schemes():
+        try:
+            scheme = load_named_scheme(name)
+        except ChainError:
+            scheme = None
+    return Results(
+        run=run,
+        summary=run.result or {},
+        scores=_read(folder, "scores"),
+        weights=_read(folder, "weights"),
+        estimates=_read(folder, "estimates"),
+        index=_read(folder, "index"),
+        weak=_read(folder, "weak"),
+        scheme=scheme,
+    )
+
+
+def run_file(run: AnalysisRun, name: str) -> Path | None:
+    if name not in (run.result or {}).get("files", []):
+        return None
+    path = run_dir(run.id) / name
+    return path if path.exists() else None
+
+
+def weights_by_response(run: AnalysisRun | None, group: str) -> dict[int, float] | None:
+    """Response id -> weight of a run's weighted group, to add a weight column to an export."""
+    if run is None:
+        return None
+    path = run_dir(run.id) / "weights.csv"
+    if not path.exists():
+        return None
+    table = pd.read_csv(path)
+    table = table[table["group"] == group]
+    if table.empty:
+        return None
+    return dict(zip(table["response_id"].astype(int), table["weight"].astype(float), strict=True))
+
+
+def weighted_group(run: AnalysisRun | None, questionnaire: str) -> str | None:
+    """The scheme group a questionnaire belongs to, if the run weighted it."""
+    if run is None:
+        return None
+    for group, report in (run.result or {}).get("weighting", {}).items():
+        if report is not None and group == questionnaire:
+            return group
+    scheme_name = Path(run.parameters.get("scheme", "")).name
+    try:
+        scheme = load_named_scheme(scheme_name)
+    except (InputInvalid, ChainError):
+        return None
+    for group in scheme.groups.values():
+        if group.questionnaire == questionnaire and group.weighted:
+            return group.code
+    return None
+
+
+def invitees(session: Session, wave: Wave):
+    return session.scalars(select(Invitee).where(Invitee.wave_id == wave.id).order_by(Invitee.id))
+
+
+def finite(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def summary_json(run: AnalysisRun) -> str:
+    return json.dumps(run.result or {}, indent=2, default=str)
+
+
+def settings_dir() -> Path:
+    return Path(current_app.instance_path)

@@ -1,0 +1,363 @@
+"""Statisticians' pages: thin views over `services`, `runs` and `data`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from analysis.export import codebook, codebook_html
+
+from .. import audit
+from ..auth import role_required
+from ..extensions import db
+from ..models import AnalysisRun
+from . import bp, data, report, runs, services
+from .chain import Parameters
+from .forms import InviteeExportForm, RunForm, UploadForm
+
+RESPONSE_FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/x-spss-sav",
+    "dta": "application/x-stata-dta",
+}
+RUN_FILE_TYPES = {".csv": "text/csv; charset=utf-8", ".xlsx": RESPONSE_FORMATS["xlsx"]}
+
+
+def _wave_or_404(code: str):
+    return services.wave_by_code(db.session, code) or abort(404)
+
+
+def _run_or_404(run_id: int) -> AnalysisRun:
+    return db.session.get(AnalysisRun, run_id) or abort(404)
+
+
+def _audit_export(what: str, **details) -> None:
+    with db.transaction() as tx:
+        audit.record(tx, "export_" + what, details)
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+@bp.get("/stats.css")
+@role_required("statistician")
+def stylesheet():
+    """The pages' and the report's styles (print styles too), behind the login like the pages."""
+    css = (Path(__file__).parent / "static" / "stats.css").read_text(encoding="utf-8")
+    return Response(css, mimetype="text/css")
+
+
+@bp.get("/")
+@role_required("statistician")
+def home():
+    from ..models import Wave
+
+    waves = db.session.scalars(select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc())).all()
+    rows = [(wave, services.complete_counts(db.session, wave)) for wave in waves]
+    return render_template("stats/home.html", rows=rows)
+
+
+def _run_form() -> RunForm:
+    form = RunForm()
+    form.scheme.choices = [(name, name) for name in services.schemes()]
+    return form
+
+
+def _wave_page(wave, upload=None, run_form=None, upload_error=None, status=200):
+    upload = upload or UploadForm(formdata=None)
+    run_form = run_form or _run_form()
+    if run_form.scheme.data is None and run_form.scheme.choices:
+        run_form.scheme.data = run_form.scheme.choices[0][0]
+    run_list = db.session.scalars(
+        select(AnalysisRun).where(AnalysisRun.wave_id == wave.id).order_by(AnalysisRun.id.desc())
+    ).all()
+    return (
+        render_template(
+            "stats/wave.html",
+            wave=wave,
+            counts=services.complete_counts(db.session, wave),
+            inputs=services.inputs(wave),
+            upload=upload,
+            upload_error=upload_error,
+            run_form=run_form,
+            runs=run_list,
+            latest=runs.latest_done(db.session, wave),
+            invitee_form=InviteeExportForm(formdata=None),
+            formats=RESPONSE_FORMATS,
+        ),
+        status,
+    )
+
+
+@bp.get("/waves/<code>")
+@role_required("statistician")
+def wave(code: str):
+    return _wave_page(_wave_or_404(code))
+
+
+@bp.post("/waves/<code>/inputs")
+@role_required("statistician")
+def upload_input(code: str):
+    wave = _wave_or_404(code)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _wave_page(wave, upload=form, status=400)
+    upload = form.file.data
+    try:
+        facts = services.save_input(wave, form.kind.data, upload.filename or "", upload.read())
+    except services.InputInvalid as exc:
+        message = _(
+            "The file was not accepted: %(reason)s. Correct it and upload it again.",
+            reason=str(exc),
+        )
+        return _wave_page(wave, upload=form, upload_error=message, status=400)
+    with db.transaction() as tx:
+        audit.record(
+            tx, "stats_input_uploaded", {"wave": wave.code, "kind": form.kind.data, **facts}
+        )
+    flash(_("The file was checked and saved for this wave."), "info")
+    return redirect(url_for("stats.wave", code=wave.code))
+
+
+@bp.post("/waves/<code>/runs")
+@role_required("statistician")
+def run_new(code: str):
+    wave = _wave_or_404(code)
+    form = _run_form()
+    if not form.validate_on_submit():
+        return _wave_page(wave, run_form=form, status=400)
+    inputs = services.inputs(wave)
+    problem = None
+    if form.method.data and inputs["targets"] is None:
+        problem = _("Upload the population targets before choosing a weighting method.")
+    elif form.use_appraisal.data and inputs["appraisal"] is None:
+        problem = _("Upload the appraisal scores before building the index.")
+    elif form.use_previous.data and inputs["previous"] is None:
+        problem = _("Upload last year's index before comparing with it.")
+    if problem:
+        return _wave_page(wave, run_form=form, upload_error=problem, status=400)
+    params = Parameters(
+        scheme=str(services.scheme_path(form.scheme.data)),
+        method=form.method.data or None,
+        bounds=getattr(form.bounds, "parsed", None),
+        trim=getattr(form.trim, "parsed", None),
+        strata=form.strata.data or None,
+        unit_code=form.unit_code.data or None,
+        targets=str(inputs["targets"]) if form.method.data else None,
+        appraisal=str(inputs["appraisal"]) if form.use_appraisal.data else None,
+        previous=str(inputs["previous"]) if form.use_previous.data else None,
+    )
+    with db.transaction() as tx:
+        run = runs.start(tx, wave, params, current_user.email)
+        audit.record(tx, "stats_run_started", {"wave": wave.code, "run": run.id})
+    runs.submit(run.id)
+    return redirect(url_for("stats.run_view", run_id=run.id))
+
+
+@bp.get("/runs/<int:run_id>")
+@role_required("statistician")
+def run_view(run_id: int):
+    run = _run_or_404(run_id)
+    db.session.refresh(run)
+    if run.status in ("queued", "running"):
+        response = Response(render_template("stats/run_progress.html", run=run))
+        # Reload every 2 seconds until the run ends; no JavaScript needed.
+        response.headers["Refresh"] = "2"
+        return response
+    if run.status == "failed":
+        return render_template("stats/run_failed.html", run=run)
+    return render_template("stats/run.html", run=run, view=report.build(services.results(run)))
+
+
+@bp.get("/runs/<int:run_id>/files/<name>")
+@role_required("statistician")
+def run_file(run_id: int, name: str):
+    run = _run_or_404(run_id)
+    path = services.run_file(run, name)
+    if path is None:
+        abort(404)
+    wave = run.wave
+    _audit_export("run_file", wave=wave.code, run=run.id, file=name)
+    return Response(
+        data.file_blocks(path),
+        mimetype=RUN_FILE_TYPES.get(path.suffix, "application/octet-stream"),
+        headers=_attachment(f"{wave.code}-run{run.id}-{name}"),
+    )
+
+
+@bp.get("/waves/<code>/report")
+@role_required("statistician")
+def wave_report(code: str):
+    wave = _wave_or_404(code)
+    run_id = request.args.get("run", type=int)
+    if run_id:
+        run = _run_or_404(run_id)
+        if run.wave_id != wave.id or run.status != "done":
+            abort(404)
+    else:
+        run = runs.latest_done(db.session, wave)
+    if run is None:
+        return render_template("stats/report_none.html", wave=wave), 404
+    view = report.build(services.results(run))
+    return render_template("stats/report.html", wave=wave, run=run, view=view)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exports from the database
+
+
+@bp.get("/waves/<code>/responses/<questionnaire>.<fmt>")
+@role_required("statistician")
+def export_responses(code: str, questionnaire: str, fmt: str):
+    wave = _wave_or_404(code)
+    if fmt not in RESPONSE_FORMATS:
+        abort(404)
+    if questionnaire not in {wq.questionnaire_code for wq in wave.questionnaires}:
+        abort(404)
+    definition = data.questionnaire_definition(db.session, questionnaire)
+    if definition is None:
+        abort(404)
+    labels = request.args.get("labels", "codes")
+    if labels not in ("codes", "vi", "en"):
+        abort(400)
+    run = None
+    if request.args.get("run", type=int):
+        run = _run_or_404(request.args.get("run", type=int))
+        if run.wave_id != wave.id:
+            abort(404)
+    group = services.weighted_group(run, questionnaire)
+    weights = services.weights_by_response(run, group) if group else None
+    columns = data.header(db.session, questionnaire) + ([data.WEIGHT] if weights else [])
+    language = labels if labels != "codes" else g.lang
+    _audit_export(
+        "responses",
+        wave=wave.code,
+        questionnaire=questionnaire,
+        format=fmt,
+        labels=labels,
+        run=run.id if run else None,
+    )
+    name = f"{wave.code}-{questionnaire}-responses"
+    frames = data.chunks(db.session, questionnaire, wave.code, weights)
+    if fmt in ("csv", "xlsx") and labels != "codes":
+        frames = data.labelled_frames(frames, definition, labels)
+        name += f"-{labels}"
+    if fmt == "csv":
+        return Response(
+            stream_with_context(data.csv_lines(frames, columns)),
+            mimetype=RESPONSE_FORMATS["csv"],
+            headers=_attachment(name + ".csv"),
+        )
+    path = data.temporary_file("." + fmt)
+    try:
+        if fmt == "xlsx":
+            data.write_xlsx(path, {questionnaire: (columns, frames)})
+        else:
+            data.write_labelled(
+                path,
+                fmt,
+                frames,
+                definition,
+                language,
+                extra_labels={data.WEIGHT: _("Final weight")},
+                file_label=f"{wave.code} {questionnaire}",
+            )
+            name += f"-{language}"
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    response = Response(
+        data.file_blocks(path),
+        mimetype=RESPONSE_FORMATS[fmt],
+        headers={**_attachment(f"{name}.{fmt}"), "Content-Length": str(path.stat().st_size)},
+    )
+    # The temporary file goes when the download ends, read to the end or not.
+    response.call_on_close(lambda: path.unlink(missing_ok=True))
+    return response
+
+
+@bp.get("/waves/<code>/codebook/<questionnaire>.<fmt>")
+@role_required("statistician")
+def export_codebook(code: str, questionnaire: str, fmt: str):
+    wave = _wave_or_404(code)
+    if fmt not in ("csv", "html"):
+        abort(404)
+    definition = data.questionnaire_definition(db.session, questionnaire)
+    if definition is None or questionnaire not in {
+        wq.questionnaire_code for wq in wave.questionnaires
+    }:
+        abort(404)
+    _audit_export("codebook", wave=wave.code, questionnaire=questionnaire, format=fmt)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        codebook(definition).to_csv(buffer, index=False, lineterminator="\n")
+        return Response(
+            "\ufeff" + buffer.getvalue(),
+            mimetype=RESPONSE_FORMATS["csv"],
+            headers=_attachment(f"{questionnaire}-codebook.csv"),
+        )
+    headings = {
+        "title": _("Codebook"),
+        "variable": _("Variable"),
+        "type": _("Type"),
+        "question": _("Question"),
+        "values": _("Values"),
+        "missing": _("missing"),
+        "page": _("Page"),
+    }
+    page = codebook_html(definition, g.lang, headings)
+    return Response(
+        page,
+        mimetype="text/html; charset=utf-8",
+        headers=_attachment(f"{questionnaire}-codebook-{g.lang}.html"),
+    )
+
+
+@bp.post("/waves/<code>/invitees.csv")
+@role_required("admin")
+def export_invitees(code: str):
+    wave = _wave_or_404(code)
+    form = InviteeExportForm()
+    if not form.validate_on_submit() or not form.confirm.data:
+        flash(_("Tick the box to confirm before downloading the list of invitees."), "error")
+        return redirect(url_for("stats.wave", code=wave.code))
+    people = services.invitees(db.session, wave).all()
+    _audit_export("invitees", wave=wave.code, count=len(people), personal_data=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["questionnaire", "group", "agency", "unit", "name", "email", "phone"])
+    for person in people:
+        writer.writerow(
+            [
+                person.questionnaire_code,
+                person.group,
+                person.agency,
+                person.unit or "",
+                person.name,
+                person.email or "",
+                person.phone or "",
+            ]
+        )
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype=RESPONSE_FORMATS["csv"],
+        headers=_attachment(f"{wave.code}-invitees.csv"),
+    )

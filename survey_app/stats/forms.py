@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from analysis.weights import METHODS
@@ -33,9 +34,9 @@ class UploadForm(FlaskForm):
     kind = SelectField(
         _l("What the file holds"),
         choices=[
-            ("targets", _l("Population targets (variable,level,target)")),
-            ("appraisal", _l("Appraisal scores (CSV or Excel)")),
-            ("previous", _l("Last year's index file (CSV)")),
+            SelectChoice("targets", _l("Population targets (variable,level,target)")),
+            SelectChoice("appraisal", _l("Appraisal scores (CSV or Excel)")),
+            SelectChoice("previous", _l("Last year's index file (CSV)")),
         ],
         validators=[InputRequired()],
     )
@@ -46,7 +47,8 @@ class RunForm(FlaskForm):
     scheme = SelectField(_l("Scoring scheme"), validators=[InputRequired()])
     method = SelectField(
         _l("Weighting method"),
-        choices=[("", _l("No weighting (every citizen weighs 1)"))] + [(m, m) for m in METHODS],
+        choices=[SelectChoice("", _l("No weighting (every citizen weighs 1)"))]
+        + [SelectChoice(m, m) for m in METHODS],
         validators=[Optional()],
     )
     bounds = StringField(

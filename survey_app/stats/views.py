@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from analysis.export import codebook, codebook_html
 
@@ -77,7 +78,7 @@ def home():
 
 def _run_form() -> RunForm:
     form = RunForm()
-    form.scheme.choices = [(name, name) for name in services.schemes()]
+    form.scheme.choices = [SelectChoice(name, name) for name in services.schemes()]
     return form
 
 
@@ -85,7 +86,7 @@ def _wave_page(wave, upload=None, run_form=None, upload_error=None, status=200):
     upload = upload or UploadForm(formdata=None)
     run_form = run_form or _run_form()
     if run_form.scheme.data is None and run_form.scheme.choices:
-        run_form.scheme.data = run_form.scheme.choices[0][0]
+        run_form.scheme.data = run_form.scheme.choices[0].value
     run_list = db.session.scalars(
         select(AnalysisRun).where(AnalysisRun.wave_id == wave.id).order_by(AnalysisRun.id.desc())
     ).all()

@@ -1,0 +1,360 @@
+"""The statisticians' half of issue 5: runs through the pages and the CLI, exports, the report.
+
+The demo wave (seed-demo) goes through the whole chain: targets, appraisal and last year's index
+are uploaded, a rake run goes to the background and its page reloads until done; the scores equal
+what `analysis.scoring` gives on the exported CSVs directly, and `flask score-wave` gives the same.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+
+import pandas as pd
+import pyreadstat
+import pytest
+from conftest import ROOT, make_app, reset_database
+from html_client import csrf_token
+from sqlalchemy import select
+
+from analysis.scheme import load_scheme
+from analysis.scoring import score
+from survey_app.auth import create_user
+from survey_app.extensions import db
+from survey_app.models import AnalysisRun, AuditEvent, Invitee, Wave
+
+PASSWORD = "correct horse battery"
+SCHEME = ROOT / "questionnaires" / "scoring" / "par2022.yaml"
+DISTRICTS = [
+    "ha_tinh_city", "hong_linh", "ky_anh_town", "cam_xuyen", "can_loc", "duc_tho", "huong_khe",
+    "huong_son", "ky_anh_district", "loc_ha", "nghi_xuan", "thach_ha", "vu_quang",
+]  # fmt: skip
+#: Columns that would identify a person, and the one invitee's details: never in an export.
+PERSONAL_COLUMNS = {"token", "token_hash", "key_hash", "name", "email", "phone", "invitee_id"}
+PERSONAL_VALUES = ("Nguyễn Văn Thử", "thu@example.vn")
+HASH = re.compile(rb"[0-9a-f]{64}")
+
+
+def targets_csv() -> str:
+    lines = ["variable,level,target", "sex,male,650000", "sex,female,650000"]
+    ages = {"age18_30": 400000, "age31_45": 400000, "age46_60": 300000, "age61_plus": 200000}
+    lines += [f"age_group,{level},{n}" for level, n in ages.items()]
+    lines += [f"district,{d},100000" for d in DISTRICTS]
+    return "\n".join(lines) + "\n"
+
+
+def appraisal_csv() -> str:
+    scheme = load_scheme(SCHEME, ROOT / "questionnaires")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["unit_code", "unit_name", "block", "field", "criterion", "max_points", "self_points",
+         "appraised_points"]
+    )  # fmt: skip
+    appraisal = [c for c in scheme.criteria.values() if c.source == "appraisal"]
+    for number, c in enumerate(appraisal):
+        points = 0 if number == 0 else round(c.max_points * (0.3 if number == 1 else 0.85), 2)
+        writer.writerow(
+            ["ha_tinh", "Hà Tĩnh", "provinces", c.field, c.code, c.max_points, c.max_points, points]
+        )
+    return out.getvalue()
+
+
+PREVIOUS = "unit_code,rank,percent\nha_tinh,3,80.5\n"
+
+
+@pytest.fixture
+def stats_app(database_url, tmp_path):
+    from survey_app.demo import seed_demo
+
+    app = make_app(database_url, STATS_DIR=str(tmp_path / "stats"))
+    reset_database(app)
+    with app.app_context(), db.transaction() as tx:
+        seed_demo(tx, 240)
+        for role in ("admin", "statistician", "monitor"):
+            create_user(tx, f"{role}@example.vn", PASSWORD, role)
+        wave = tx.scalars(select(Wave).where(Wave.code == "demo")).one()
+        tx.add(
+            Invitee(
+                wave_id=wave.id,
+                questionnaire_code="leader",
+                name="Nguyễn Văn Thử",
+                group="dept_leader",
+                agency="Sở Nội vụ",
+                email="thu@example.vn",
+            )
+        )
+    yield app
+    db.engine.dispose()
+
+
+def login(client, role: str, lang: str = "en"):
+    page = client.get(f"/{lang}/admin/login")
+    response = client.post(
+        f"/{lang}/admin/login",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": f"{role}@example.vn",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    return client
+
+
+def token(client, path="/en/stats/waves/demo") -> str:
+    return csrf_token(client.get(path).get_data(as_text=True))
+
+
+def upload(client, kind: str, name: str, content: str):
+    return client.post(
+        "/en/stats/waves/demo/inputs",
+        data={
+            "csrf_token": token(client),
+            "kind": kind,
+            "file": (io.BytesIO(content.encode("utf-8")), name),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def finish(client, location: str, seconds: float = 60):
+    """Follow the run page while it reloads itself (Refresh header) until the run ends."""
+    deadline = time.monotonic() + seconds
+    while True:
+        page = client.get(location)
+        if "Refresh" not in page.headers:
+            return page
+        assert page.headers["Refresh"] == "2"
+        assert "<progress" in page.get_data(as_text=True)
+        assert time.monotonic() < deadline, "the run did not end"
+        time.sleep(0.2)
+
+
+def start_run(client, **choices):
+    data = {"csrf_token": token(client), "scheme": "par2022.yaml", "method": ""}
+    data.update(choices)
+    response = client.post("/en/stats/waves/demo/runs", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response.headers["Location"]
+
+
+def full_run(client):
+    assert upload(client, "targets", "t.csv", targets_csv()).status_code == 302
+    assert upload(client, "appraisal", "a.csv", appraisal_csv()).status_code == 302
+    assert upload(client, "previous", "p.csv", PREVIOUS).status_code == 302
+    location = start_run(client, method="rake", use_appraisal="y", use_previous="y")
+    page = finish(client, location)
+    assert page.status_code == 200
+    run_id = int(location.rstrip("/").rsplit("/", 1)[1])
+    return run_id, page.get_data(as_text=True)
+
+
+def read_export(client, path: str) -> pd.DataFrame:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return pd.read_csv(
+        io.BytesIO(response.get_data()), dtype=str, keep_default_na=False, na_values=[""]
+    )
+
+
+def audit_actions(app) -> list[tuple[str, dict]]:
+    with app.app_context():
+        return [(e.action, e.details) for e in db.session.scalars(select(AuditEvent))]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/en/stats/", "/en/stats/waves/demo", "/vi/stats/waves/demo/report"]
+)
+def test_roles(stats_app, path):
+    anonymous = stats_app.test_client().get(path)
+    assert anonymous.status_code == 302 and "/admin/login" in anonymous.headers["Location"]
+    assert login(stats_app.test_client(), "monitor").get(path).status_code == 403
+    statistician = login(stats_app.test_client(), "statistician")
+    expected = 404 if path.endswith("report") else 200  # no finished run yet
+    assert statistician.get(path).status_code == expected
+
+
+def test_the_chain_through_the_pages_equals_analysis_on_the_exports(stats_app):
+    client = login(stats_app.test_client(), "statistician")
+    run_id, page = full_run(client)
+    assert "Kish design effect" in page and page.count("<svg") >= 4
+    assert "style=" not in page.split("<svg", 1)[1]  # inline SVG obeys the CSP (no inline styles)
+    with stats_app.app_context():
+        run = db.session.get(AnalysisRun, run_id)
+        assert run.status == "done" and run.progress == 100
+        assert run.result["weighting"]["citizen"]["converged"] is True
+        assert run.result["unit_code"] == "ha_tinh"
+
+    # Exported responses, with the run's weights on the citizens, scored directly.
+    responses = {
+        group: read_export(client, f"/en/stats/waves/demo/responses/{group}.csv?run={run_id}")
+        for group in ("leader", "delegate", "citizen")
+    }
+    assert responses["citizen"]["weight"].notna().all()
+    assert "weight" not in responses["leader"]
+    scheme = load_scheme(SCHEME, ROOT / "questionnaires")
+    direct = score(scheme, responses, unit_code="ha_tinh").table
+    downloaded = read_export(client, f"/en/stats/runs/{run_id}/files/scores.csv")
+    assert list(downloaded["code"]) == list(direct["code"].astype(str))
+    pd.testing.assert_series_equal(
+        downloaded["estimate"].astype(float), direct["estimate"].astype(float), rtol=1e-9
+    )
+    pd.testing.assert_series_equal(
+        downloaded["se"].astype(float), direct["se"].astype(float), rtol=1e-9
+    )
+    index = read_export(client, f"/en/stats/runs/{run_id}/files/index.csv")
+    assert index.loc[0, "rank"] == "1" and index.loc[0, "previous_rank"] == "3"
+    assert index.loc[0, "band"] in ("A", "B", "C", "D")
+    workbook = client.get(f"/en/stats/runs/{run_id}/files/results.xlsx")
+    sheets = pd.read_excel(io.BytesIO(workbook.get_data()), sheet_name=None)
+    assert {"weights", "estimates", "scores", "index", "weak"} <= set(sheets)
+
+    actions = [a for a, _d in audit_actions(stats_app)]
+    assert actions.count("export_responses") == 3 and actions.count("export_run_file") == 3
+
+
+def test_bad_targets_are_refused_with_the_reason(stats_app):
+    client = login(stats_app.test_client(), "statistician")
+    response = upload(
+        client, "targets", "t.csv", "variable,level,target\nsex,male,10\nsex,male,3\n"
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "The file was not accepted" in body and "given twice" in body
+    assert 'class="error-summary"' in body
+    response = upload(client, "targets", "t.csv", "sex,level\n")
+    assert response.status_code == 400 and "variable,level,target" in response.get_data(True)
+    # A method without targets is refused before anything runs.
+    page = client.post(
+        "/en/stats/waves/demo/runs",
+        data={"csrf_token": token(client), "scheme": "par2022.yaml", "method": "rake"},
+    )
+    assert page.status_code == 400 and "Upload the population targets" in page.get_data(True)
+
+
+def test_a_failed_run_says_why(stats_app):
+    client = login(stats_app.test_client(), "statistician")
+    bad = targets_csv().replace("sex,female,650000", "sex,female,660000")
+    assert upload(client, "targets", "t.csv", bad).status_code == 400  # totals disagree
+    wrong = "variable,level,target\nsex,male,50\nsex,female,50\nsex,other,0\nreligion,x,100\n"
+    assert upload(client, "targets", "t.csv", wrong).status_code == 302
+    page = finish(client, start_run(client, method="rake"))
+    body = page.get_data(as_text=True)
+    assert "The run failed" in body and "religion" in body
+
+
+def test_sav_and_dta_read_back_with_labels(stats_app, tmp_path):
+    client = login(stats_app.test_client(), "statistician")
+    for fmt, reader in (("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)):
+        for lang in ("vi", "en"):
+            response = client.get(f"/en/stats/waves/demo/responses/citizen.{fmt}?labels={lang}")
+            assert response.status_code == 200
+            path = tmp_path / f"citizen-{lang}.{fmt}"
+            path.write_bytes(response.get_data())
+            data, meta = reader(str(path))
+            assert len(data) == 240
+            labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+            values = meta.variable_value_labels
+            assert values["acc_sat"][5] == ("Rất hài lòng" if lang == "vi" else "Very satisfied")
+            assert labels["sex"]
+            assert values["sex"] == (
+                {1: "Nam", 2: "Nữ"} if lang == "vi" else {1: "Male", 2: "Female"}
+            )
+            assert not PERSONAL_COLUMNS & {c.lower() for c in data.columns}
+    assert audit_actions(stats_app).count(("export_responses", None)) == 0
+    formats = [d["format"] for a, d in audit_actions(stats_app) if a == "export_responses"]
+    assert formats == ["sav", "sav", "dta", "dta"]
+
+
+def test_every_export_is_audited_and_holds_no_personal_data(stats_app):
+    client = login(stats_app.test_client(), "statistician")
+    paths = [
+        "/en/stats/waves/demo/responses/leader.csv",
+        "/en/stats/waves/demo/responses/leader.csv?labels=vi",
+        "/en/stats/waves/demo/responses/citizen.csv?labels=en",
+        "/en/stats/waves/demo/responses/delegate.xlsx",
+        "/en/stats/waves/demo/codebook/citizen.csv",
+        "/vi/stats/waves/demo/codebook/citizen.html",
+    ]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        body = response.get_data()
+        for value in PERSONAL_VALUES:
+            assert value.encode() not in body, (path, value)
+        assert not HASH.search(body), path
+        if path.endswith(".csv") and "responses" in path:
+            header = body.decode("utf-8-sig").splitlines()[0].split(",")
+            assert not PERSONAL_COLUMNS & set(header), path
+    labelled = read_export(client, "/en/stats/waves/demo/responses/citizen.csv?labels=en")
+    assert set(labelled["sex"].dropna()) <= {"Male", "Female"}
+    assert len(labelled) == 240
+    audited = [a for a, _d in audit_actions(stats_app) if a.startswith("export_")]
+    assert len(audited) == len(paths) + 1
+
+    # The invitee list: admins only, and only with the box ticked.
+    invitees = "/en/stats/waves/demo/invitees.csv"
+    assert client.post(invitees, data={"csrf_token": token(client)}).status_code == 403
+    admin = login(stats_app.test_client(), "admin")
+    unticked = admin.post(invitees, data={"csrf_token": token(admin)})
+    assert unticked.status_code == 302 and b"Nguy" not in unticked.get_data()
+    ticked = admin.post(invitees, data={"csrf_token": token(admin), "confirm": "y"})
+    assert ticked.status_code == 200 and "Nguyễn Văn Thử" in ticked.get_data(as_text=True)
+    assert ("export_invitees", "personal_data") in [
+        (a, k) for a, d in audit_actions(stats_app) for k in d if k == "personal_data"
+    ]
+
+
+def test_score_wave_command_matches_the_page(stats_app, tmp_path):
+    client = login(stats_app.test_client(), "statistician")
+    run_id, _page = full_run(client)
+    (tmp_path / "t.csv").write_text(targets_csv())
+    (tmp_path / "a.csv").write_text(appraisal_csv())
+    (tmp_path / "p.csv").write_text(PREVIOUS)
+    runner = stats_app.test_cli_runner()
+    out = tmp_path / "out"
+    args = ["score-wave", "--wave", "demo", "--targets", str(tmp_path / "t.csv"), "--method"]
+    args += ["rake", "--appraisal", str(tmp_path / "a.csv"), "--previous", str(tmp_path / "p.csv")]
+    result = runner.invoke(args=[*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in ("scores.csv", "index.csv", "weights.csv", "results.xlsx"):
+        assert (out / name).exists()
+    page_scores = read_export(client, f"/en/stats/runs/{run_id}/files/scores.csv")
+    cli_scores = pd.read_csv(out / "scores.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_series_equal(
+        page_scores["estimate"].astype(float), cli_scores["estimate"].astype(float)
+    )
+    assert "score_wave" in [a for a, _d in audit_actions(stats_app)]
+
+    bad = runner.invoke(args=["score-wave", "--wave", "nope", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "no wave nope" in bad.output
+    bad = runner.invoke(args=["score-wave", "--wave", "demo", "--method", "rake", "--out", "x"])
+    assert bad.exit_code == 2 and "--method needs --targets" in bad.output
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("variable,level,target\nreligion,x,1\n")
+    bad = runner.invoke(
+        args=["score-wave", "--wave", "demo", "--targets", str(wrong), "--method", "rake",
+              "--out", str(tmp_path / "y")]
+    )  # fmt: skip
+    assert bad.exit_code == 2 and bad.output.startswith("error:") and "religion" in bad.output
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_report_in_both_languages(stats_app, lang):
+    client = login(stats_app.test_client(), "statistician")
+    full_run(client)
+    response = client.get(f"/{lang}/stats/waves/demo/report")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<html lang="{lang}">' in body
+    assert body.count("<svg") >= 4 and "@media print" not in body  # print CSS is a stylesheet
+    assert 'id="index-table"' in body and 'id="weak-table"' in body
+    assert ("Tiếp cận dịch vụ" if lang == "vi" else "Access to the service") in body
+    css = client.get(f"/{lang}/stats/stats.css").get_data(as_text=True)
+    assert "@media print" in css

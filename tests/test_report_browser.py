@@ -1,0 +1,118 @@
+"""The wave report in headless Chromium: the demo wave run through the pages, then the report.
+
+The statistician logs in, uploads targets, appraisal scores and last year's index, starts a rake
+run and waits on the page that reloads itself (no script needed) until the run is done; the report
+then opens in Vietnamese and in English with its charts, and the browser logs no error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urlsplit
+
+import live_server
+import pytest
+from conftest import make_app, reset_database
+from test_stats import PASSWORD, PREVIOUS, appraisal_csv, targets_csv
+
+from survey_app.auth import create_user
+from survey_app.extensions import db
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 20_000
+FAVICON = re.compile(r"^/favicon\.ico/?$")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(f"{CHROMIUM} is missing")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def live(database_url, tmp_path_factory):
+    from survey_app.demo import seed_demo
+
+    app = make_app(database_url, STATS_DIR=str(tmp_path_factory.mktemp("stats")))
+    reset_database(app)
+    with app.app_context(), db.transaction() as tx:
+        seed_demo(tx, 240)
+        create_user(tx, "statistician@example.vn", PASSWORD, "statistician")
+    engine = db.engine
+    server = live_server.start(app)
+    try:
+        yield server
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+def test_report_opens_in_both_languages_with_its_charts(browser, live, tmp_path):
+    for name, content in (("t.csv", targets_csv()), ("a.csv", appraisal_csv())):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    (tmp_path / "p.csv").write_text(PREVIOUS)
+    context = browser.new_context(locale="vi-VN")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[tuple[str, str]] = []
+    page.on(
+        "console",
+        lambda m: m.type == "error" and errors.append((m.text, m.location.get("url", ""))),
+    )
+    page.on("pageerror", lambda e: errors.append((f"uncaught: {e}", page.url)))
+    try:
+        page.goto(live.url + "/en/admin/login")
+        page.get_by_label("E-mail").fill("statistician@example.vn")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.goto(live.url + "/en/stats/waves/demo")
+        for kind, name in (("targets", "t.csv"), ("appraisal", "a.csv"), ("previous", "p.csv")):
+            page.get_by_label("What the file holds").select_option(kind)
+            page.get_by_label("File", exact=True).set_input_files(str(tmp_path / name))
+            page.get_by_role("button", name="Check and save the file").click()
+            assert "The file was checked and saved" in page.content()
+        page.get_by_label("Weighting method").select_option("rake")
+        page.get_by_label("Build the index").check()
+        page.get_by_label("Compare with the uploaded index").check()
+        page.get_by_role("button", name="Run", exact=True).click()
+        # The progress page reloads itself until the results are there.
+        page.wait_for_selector("#downloads-heading", timeout=60_000)
+        assert "/en/stats/runs/" in page.url
+
+        for lang, heading in (("vi", "Tiếp cận dịch vụ"), ("en", "Access to the service")):
+            response = page.goto(f"{live.url}/{lang}/stats/waves/demo/report")
+            assert response is not None and response.status == 200
+            assert page.get_attribute("html", "lang") == lang
+            assert page.locator("figure.chart svg").count() >= 3
+            assert page.locator("svg title").count() >= 3
+            assert heading in page.content()
+            assert page.locator("#index-table tbody tr").count() == 1
+            page.emulate_media(media="print")
+            assert page.locator(".report-tools").is_hidden()
+            page.emulate_media(media="screen")
+    finally:
+        context.close()
+    unexpected = [
+        (text, url) for text, url in errors if not FAVICON.match(urlsplit(url).path or "")
+    ]
+    assert unexpected == []
+    assert live.exceptions == []

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ["analysis_run", "audit_event", "answer", "response", "quota_cell", "quota", "invitation", "invitee",
-          "app_user", "wave_questionnaire", "wave", "questionnaire_version"]
+TABLES = ["analysis_run", "audit_event", "answer", "response", "quota_cell", "quota", "invitation",
+          "invitee", "app_user", "wave_questionnaire", "wave", "questionnaire_version"]
 
 
 def _database_params() -> list:

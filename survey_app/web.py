@@ -26,6 +26,12 @@ def init_app(app: Flask) -> None:
         lang = request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
         return redirect(url_for("respond.home", lang=lang))
 
+    @app.get("/favicon.ico")
+    def favicon():
+        # Browsers ask for it whatever the page says; without this route it would fall into
+        # the /<lang>/ prefix and end as a 404.
+        return app.send_static_file("favicon.svg"), 200, {"Content-Type": "image/svg+xml"}
+
     @app.get("/healthz")
     def healthz():
         try:

@@ -118,11 +118,6 @@ REQUIRED_ANSWERS = {
     "area": "urban",
 }
 
-#: Chromium asks every site for /favicon.ico. The app has none: `/favicon.ico` is redirected to
-#: `/favicon.ico/` by the `/<lang>/` route and ends in a 404, which Chromium logs as a console error
-#: on the first page of every visit. test_favicon_is_served marks it as a known bug; when it is
-#: fixed, that test passes (strict xfail fails the run) and this allowance must go.
-FAVICON_404 = re.compile(r"^/favicon\.ico/?$")
 FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
 
 
@@ -204,8 +199,6 @@ class Tab:
             failed = FAILED_LOAD.match(text)
             path = urlsplit(url).path
             if failed and (int(failed.group(1)), path) in self.expected_statuses:
-                continue
-            if failed and failed.group(1) == "404" and FAVICON_404.match(path):
                 continue
             unexpected.append((text, url))
         assert unexpected == [], f"errors in the browser console: {unexpected}"
@@ -467,7 +460,8 @@ def test_errors_are_summarised_focused_and_linked(tab, server):
         "#q-district",
     ]
     for link in links.all():
-        assert link.inner_text().endswith("Vui lòng chọn một câu trả lời.")
+        # The message first, then the question it belongs to.
+        assert link.inner_text().startswith("Vui lòng chọn một câu trả lời.")
     # Each field says its error too, and is marked invalid for screen readers.
     assert page.locator("p.error").count() == 5
     assert page.locator("fieldset[aria-invalid=true]").count() == 4
@@ -638,12 +632,6 @@ def test_works_with_javascript_off(browser, server):
         tab.assert_clean(server)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: no favicon; /favicon.ico is redirected to /favicon.ico/ and answers 404, which "
-    "Chromium logs as a console error on every visit",
-)
 def test_favicon_is_served(browser, live):
     with open_tab(browser, live) as tab:
         response = tab.page.request.get(live.url + "/favicon.ico")
@@ -653,12 +641,6 @@ def test_favicon_is_served(browser, live):
             response.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: an error-summary link scrolls the question's first radio button to the top edge "
-    "of the window, so the question (legend) and its error message are out of sight above it",
-)
 def test_error_link_shows_the_question(browser, live):
     with open_tab(browser, live) as tab:  # no database reset needed: it only starts a response
         page = tab.page

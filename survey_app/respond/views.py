@@ -126,6 +126,7 @@ def start(code: str):
         return redirect(url_for("respond.page", code=code, index=first))
     return render_template(
         "respond/start.html",
+        page_count=services.relevant_page_count(questionnaire, {}),
         questionnaire=questionnaire,
         form=form,
         current=current,
@@ -209,6 +210,7 @@ def invited(token: str):
             services.mark_invitation(tx, token, "opened")
     return render_template(
         "respond/start.html",
+        page_count=services.relevant_page_count(questionnaire, {}),
         questionnaire=questionnaire,
         form=form,
         current=None,

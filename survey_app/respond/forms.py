@@ -43,7 +43,8 @@ class PageForm(FlaskForm):
             if question.type == "multiple":
                 self.data_by_code[question.code] = [v for v in form.getlist(question.code) if v]
             else:
-                value = form.get(question.code, "").strip()
+                # Browsers send line breaks as CRLF; answers keep plain newlines.
+                value = form.get(question.code, "").replace("\r\n", "\n").strip()
                 self.data_by_code[question.code] = value or None
 
     def answers(self) -> dict[str, Any]:

@@ -105,6 +105,98 @@ class Design:
         if self.calibration is not None:
             x = calibration_residuals(self.calibration, x)
         totals = _sum_by(self.psu, x, len(self.psu_stratum)) if self.clustered else x
+        return self._spread(totals)
+
+    def domain_variance(
+        self, influence: np.ndarray, domain: np.ndarray, n_domains: int
+    ) -> np.ndarray:
+        """Variance of every column of ``influence`` within every domain, all domains at once.
+
+        Domain estimation as in ``svyby`` (Lumley 2010, sec. 2.3): the variable of domain d is the
+        column times the indicator of d, and its variance is taken over the whole design, so PSUs
+        without members of d count with a zero total.
+
+        Parameters
+        ----------
+        influence
+            (n, m) linearised variables, one row per respondent.
+        domain
+            Domain code 0..n_domains-1 of every respondent, -1 for none.
+        n_domains
+            Number of domains.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n_domains, m): row d is ``variance(influence * (domain == d)[:, None])``.
+
+        Notes
+        -----
+        One pass instead of one design per domain: PSU totals are summed over the (PSU, domain)
+        pairs that occur, centred on the (stratum, domain) means, and the PSUs of a stratum that
+        the domain does not reach add (their number) x (the mean)^2. After calibration the
+        residuals of all domains' variables come from one least-squares solve with n_domains x m
+        right-hand sides (``svyrecvar``, see `calibration_residuals`). With a non-finite value or a
+        calibrated weight of 0, which spread NaN over the design, each domain is done on its own
+        by `variance`.
+        """
+        x = np.asarray(influence, dtype=np.float64)
+        dom = np.asarray(domain, dtype=np.intp)
+        if len(dom) != self.n or x.shape[0] != self.n:
+            raise EstimationError(f"influence and domain need {self.n} rows")
+        if ((dom < -1) | (dom >= n_domains)).any():
+            raise EstimationError(f"domain codes must lie in -1..{n_domains - 1}")
+        w_cal = None if self.calibration is None else self.calibration.calibrated_weight
+        if not np.isfinite(x).all() or (w_cal is not None and not (w_cal > 0).all()):
+            # NaN spreads over the design as in `variance`: each domain on its own
+            return np.stack([self.variance(x * (dom == d)[:, None]) for d in range(n_domains)])
+        if w_cal is not None:
+            return self._calibrated_domain_variance(x, dom, n_domains)
+        inside = np.flatnonzero(dom >= 0)
+        if not len(inside):
+            return np.zeros((n_domains, x.shape[1]))
+        # PSU x domain totals over the pairs that occur (sorted by PSU, then domain)
+        key = self.psu[inside].astype(np.int64) * n_domains + dom[inside]
+        pair_key, pair = np.unique(key, return_inverse=True)
+        totals = _sum_by(pair.ravel(), x, len(pair_key), rows=inside)
+        pair_psu, pair_dom = np.divmod(pair_key, n_domains)
+        # stratum x domain sums and means over all the stratum's PSUs
+        stratum = self.psu_stratum[pair_psu]
+        cell_key, cell = np.unique(stratum * n_domains + pair_dom, return_inverse=True)
+        cell = cell.ravel()
+        cell_stratum, cell_dom = np.divmod(cell_key, n_domains)
+        psu_count = np.bincount(self.psu_stratum).astype(np.float64)[cell_stratum]
+        means = _sum_by(cell, totals, len(cell_key)) / psu_count[:, None]
+        spread = self.psu_scale[pair_psu][:, None] * (totals - means[cell]) ** 2
+        variance = _sum_by(pair_dom, spread, n_domains)
+        absent = psu_count - np.bincount(cell, minlength=len(cell_key))
+        scale = np.zeros(int(self.psu_stratum.max()) + 1)
+        scale[self.psu_stratum] = self.psu_scale
+        missed = (scale[cell_stratum] * absent)[:, None] * means**2
+        return variance + _sum_by(cell_dom, missed, n_domains)
+
+    def _calibrated_domain_variance(self, x, dom, n_domains) -> np.ndarray:
+        model = self.calibration
+        n, m = x.shape
+        fitted = _domain_fits(model, x, dom, n_domains)  # (cells, n_domains * m)
+        w_cal = model.calibrated_weight[:, None]
+        cell = model.row_cell()
+        n_psu = len(self.psu_stratum)
+        variance = np.empty((n_domains, m))
+        block = max(1, _BLOCK // max(n * m, 1))
+        for start in range(0, n_domains, block):
+            stop = min(n_domains, start + block)
+            # the residuals x (domain == d) - w_cal * fitted_d of domains start..stop-1
+            resid = -w_cal * fitted[:, start * m : stop * m][cell]
+            rows = np.flatnonzero((dom >= start) & (dom < stop))
+            columns = (dom[rows] - start)[:, None] * m + np.arange(m)
+            resid[rows[:, None], columns] += x[rows]
+            totals = _sum_by(self.psu, resid, n_psu) if self.clustered else resid
+            variance[start:stop] = self._spread(totals).reshape(stop - start, m)
+        return variance
+
+    def _spread(self, totals: np.ndarray) -> np.ndarray:
+        """``sum_h n_h / (n_h - 1) sum_i (t_hi - mean_h)^2`` per column of PSU totals (n_psu, m)."""
         n_strata = int(self.psu_stratum.max()) + 1
         psu_count = np.bincount(self.psu_stratum, minlength=n_strata).astype(np.float64)[:, None]
         sums = _sum_by(self.psu_stratum, totals, n_strata)
@@ -129,10 +221,16 @@ def _stratum_names(strata, codes, which) -> str:
     return ", ".join(repr(coded.levels[i]) for i in which[:5])
 
 
-def _sum_by(groups: np.ndarray, x: np.ndarray, size: int) -> np.ndarray:
-    """Column sums of ``x`` within groups (a sparse indicator product)."""
+def _sum_by(groups: np.ndarray, x: np.ndarray, size: int, rows=None) -> np.ndarray:
+    """Column sums of ``x`` within groups (a sparse indicator product).
+
+    ``groups`` gives the group of every row of ``x``, or of the rows ``rows`` (the others are left
+    out) when it is given.
+    """
     n = len(groups)
-    indicator = sparse.csr_matrix((np.ones(n), (groups, np.arange(n))), shape=(size, n))
+    columns = np.arange(n) if rows is None else rows
+    shape = (size, x.shape[0])
+    indicator = sparse.csr_matrix((np.ones(n), (groups, columns)), shape=shape)
     return np.asarray(indicator @ x)
 
 
@@ -146,19 +244,40 @@ def calibration_residuals(model: CalibrationModel, x: np.ndarray) -> np.ndarray:
     w_cal = model.calibrated_weight
     with np.errstate(divide="ignore", invalid="ignore"):
         v = x / w_cal[:, None]
-    cell = model.row_cell()
+    weighted = v if model.base_weight is None else v * model.base_weight[:, None]
+    sums = _sum_by(model.row_cell(), weighted, len(model.cells.cells))
+    return x - w_cal[:, None] * _cell_fit(model, sums)[model.row_cell()]
+
+
+def _domain_fits(model: CalibrationModel, x, dom, n_domains: int) -> np.ndarray:
+    """Fitted cell values of `calibration_residuals` for ``x`` times every domain's indicator.
+
+    Column ``d * m + j`` is the fit of column j in domain d (m = columns of x): the cell sums are
+    taken over the (cell, domain) pairs that occur and the model is solved once for all of them.
+    """
     n_cells = len(model.cells.cells)
-    base = model.base_weight
-    weighted = v if base is None else v * base[:, None]
+    m = x.shape[1]
+    inside = np.flatnonzero(dom >= 0)
+    v = x[inside] / model.calibrated_weight[inside, None]
+    if model.base_weight is not None:
+        v = v * model.base_weight[inside, None]
+    key = model.row_cell()[inside].astype(np.int64) * n_domains + dom[inside]
+    pair_key, pair = np.unique(key, return_inverse=True)
+    sums = np.zeros((n_cells, n_domains, m))
+    pair_cell, pair_dom = np.divmod(pair_key, n_domains)
+    sums[pair_cell, pair_dom] = _sum_by(pair.ravel(), v, len(pair_key))
+    return _cell_fit(model, sums.reshape(n_cells, n_domains * m))
+
+
+def _cell_fit(model: CalibrationModel, sums: np.ndarray) -> np.ndarray:
+    """Base-weighted least-squares fit of the model to cell means, one column per right side."""
     cell_weight = model.cells.weight
-    means = _sum_by(cell, weighted, n_cells) / cell_weight[:, None]
+    means = sums / cell_weight[:, None]
     if model.design_matrix is None:
-        fitted = means
-    else:
-        root = np.sqrt(cell_weight)[:, None]
-        coef = np.linalg.lstsq(model.design_matrix * root, means * root, rcond=None)[0]
-        fitted = model.design_matrix @ coef
-    return x - w_cal[:, None] * fitted[cell]
+        return means
+    root = np.sqrt(cell_weight)[:, None]
+    coef = np.linalg.lstsq(model.design_matrix * root, means * root, rcond=None)[0]
+    return model.design_matrix @ coef
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,20 +333,15 @@ def domain_estimates(
         s2 = np.bincount(d_rows, weights=wr * dev**2, minlength=n_domains) / wsum
         s2 = s2 * count / (count - 1.0)
     estimate = mean if statistic == "mean" else wz
-    variance = np.full(n_domains, np.nan)
-    block = max(1, _BLOCK // max(n, 1))
-    for start in range(0, n_domains, block):
-        stop = min(n_domains, start + block)
-        inside = (d_rows >= start) & (d_rows < stop)
-        if not inside.any():
-            continue
-        infl = np.zeros((n, stop - start))
-        r, k = rows[inside], d_rows[inside]
-        if statistic == "mean":
-            infl[r, k - start] = wr[inside] * dev[inside] / wsum[k]
-        else:
-            infl[r, k - start] = wr[inside] * z[inside]
-        variance[start:stop] = design.variance(infl)
+    # the linearised mean (w (z - mean) / sum w) or total (w z) of each respondent's domain
+    influence = np.zeros((n, 1))
+    if statistic == "mean":
+        influence[rows, 0] = wr * dev / wsum[d_rows]
+    else:
+        influence[rows, 0] = wr * z
+    member = np.full(n, -1, dtype=np.intp)
+    member[rows] = d_rows
+    variance = design.domain_variance(influence, member, n_domains)[:, 0]
     variance[count == 0] = np.nan
     se = np.sqrt(variance)
     quantile = NormalDist().inv_cdf(0.5 + level / 2)

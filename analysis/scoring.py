@@ -29,6 +29,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from analysis.estimate import Design, EstimationError
 from analysis.scheme import POOLED, Criterion, ItemRef, Scheme
@@ -194,7 +195,9 @@ def _units(scheme, tables, unit, unit_code, block) -> tuple[list[str], dict[str,
             if block not in table.columns:
                 raise ScoringError(f"the {group} responses have no block column {block!r}")
             block_codes = table[block].astype("string").str.strip().to_numpy(dtype=object)
-        for i, (u, b) in enumerate(zip(codes, block_codes, strict=True)):
+        # each distinct (unit, block) pair at its first row: the first row that fails is one
+        pairs = pd.DataFrame({"unit": codes, "block": block_codes}, dtype=object).drop_duplicates()
+        for i, u, b in pairs.itertuples(name=None):
             known = scheme.block(b) if isinstance(b, str) else None
             if known is None:
                 raise ScoringError(
@@ -384,9 +387,12 @@ class _Scorer:
             )
         raw = sample.data[ref.item]
         answers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-        text = raw.astype("string").str.strip()
-        not_number = np.isnan(answers) & text.notna().to_numpy() & (text != "").to_numpy()
-        bad = not_number | ref.rule.unknown(answers)
+        bad = ref.rule.unknown(answers)
+        if not pd.api.types.is_numeric_dtype(raw.dtype):
+            # text that is neither a number nor empty; a numeric column has none
+            empty = np.flatnonzero(np.isnan(answers))
+            text = raw.iloc[empty].astype("string").str.strip()
+            bad[empty[(text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)]] = True
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             known = ", ".join(f"{v:g}" for v in sorted(ref.rule.values))
@@ -526,53 +532,65 @@ def _combine(terms: list[tuple[np.ndarray, _Estimate]], units: dict[str, np.ndar
 
 def _table(rows: list[_Row], samples, units, blocks, level) -> pd.DataFrame:
     quantile = NormalDist().inv_cdf(0.5 + level / 2)
-    variance = _variances([r.estimate for r in rows], samples, len(units))
-    out = []
-    for row, var in zip(rows, variance, strict=True):
-        est = row.estimate
-        n = np.zeros(len(units), dtype=np.int64)
-        for g, answered in est.answered.items():
-            n += np.bincount(samples[g].unit[answered], minlength=len(units))
-        se = np.sqrt(var)
-        for d, unit in enumerate(units):
-            value = est.value[d]
-            out.append(
-                {
-                    "unit": unit,
-                    "block": blocks[unit],
-                    "kind": row.kind,
-                    "field": row.field,
-                    "code": row.code,
-                    "group": row.group,
-                    "rule": row.rule,
-                    "n": int(n[d]),
-                    "estimate": value,
-                    "se": se[d] if np.isfinite(value) else np.nan,
-                    "ci_low": value - quantile * se[d],
-                    "ci_high": value + quantile * se[d],
-                    "max_points": row.max_points if row.max_points is not None else np.nan,
-                    "low_n": bool(est.low[d]),
-                }
-            )
-    table = pd.DataFrame(out, columns=COLUMNS)
+    d = len(units)
+    se = np.sqrt(_variances([r.estimate for r in rows], samples, d))
+    value = np.array([r.estimate.value for r in rows], dtype=np.float64).reshape(len(rows), d)
+    n = _answered_counts([r.estimate for r in rows], samples, d)
+
+    def per_row(name: str) -> np.ndarray:
+        return np.repeat(np.array([getattr(r, name) for r in rows], dtype=object), d)
+
+    maxima = [np.nan if r.max_points is None else r.max_points for r in rows]
+    table = pd.DataFrame(
+        {
+            "unit": np.tile(np.array(units, dtype=object), len(rows)),
+            "block": np.tile(np.array([blocks[u] for u in units], dtype=object), len(rows)),
+            **{name: per_row(name) for name in ("kind", "field", "code", "group", "rule")},
+            "n": n.ravel(),
+            "estimate": value.ravel(),
+            "se": np.where(np.isfinite(value), se, np.nan).ravel(),
+            "ci_low": (value - quantile * se).ravel(),
+            "ci_high": (value + quantile * se).ravel(),
+            "max_points": np.repeat(np.array(maxima, dtype=np.float64), d),
+            "low_n": np.array([r.estimate.low for r in rows], dtype=bool).ravel(),
+        },
+        columns=COLUMNS,
+    )
     order = {k: i for i, k in enumerate(KINDS)}
     table["_kind"] = table["kind"].map(order)
     table = table.sort_values(["unit", "_kind"], kind="stable").drop(columns="_kind")
     return table.reset_index(drop=True)
 
 
-def _variances(estimates: list[_Estimate], samples: dict[str, _Sample], d: int) -> np.ndarray:
-    """Variance of every estimate for every unit: the sum over groups of the design variance."""
-    variance = np.zeros((len(estimates), d))
-    for g, sample in samples.items():
-        which = [i for i, e in enumerate(estimates) if g in e.influence]
+def _answered_counts(estimates: list[_Estimate], samples: dict[str, _Sample], d: int) -> np.ndarray:
+    """Respondents with a valid answer under every estimate, per unit: (estimates, units)."""
+    n = np.zeros((len(estimates), d), dtype=np.int64)
+    for sample in samples.values():
+        which = [i for i, e in enumerate(estimates) if sample.group in e.answered]
         if not which:
             continue
-        matrix = np.column_stack([estimates[i].influence[g] for i in which])
-        matrix = np.nan_to_num(matrix)
-        for u in range(d):
-            inside = sample.unit == u
-            if not inside.any():
-                continue
-            variance[which, u] += sample.design.variance(matrix * inside[:, None])
+        answered = np.column_stack([estimates[i].answered[sample.group] for i in which])
+        rows = sample.design.n
+        indicator = sparse.csr_matrix(
+            (np.ones(rows, dtype=np.int64), (sample.unit, np.arange(rows))), shape=(d, rows)
+        )
+        n[which] += np.asarray(indicator @ answered.astype(np.int64)).T
+    return n
+
+
+def _variances(estimates: list[_Estimate], samples: dict[str, _Sample], d: int) -> np.ndarray:
+    """Variance of every estimate for every unit: the sum over groups of the design variance.
+
+    Units are domains of each group's design (Lumley 2010, sec. 2.3): all figures and units of a
+    group are done together by `analysis.estimate.Design.domain_variance`.
+    """
+    variance = np.zeros((len(estimates), d))
+    for sample in samples.values():
+        which = [i for i, e in enumerate(estimates) if sample.group in e.influence]
+        if not which:
+            continue
+        matrix = np.column_stack([estimates[i].influence[sample.group] for i in which])
+        if not np.isfinite(matrix).all():
+            matrix = np.nan_to_num(matrix, copy=False)
+        variance[which] += sample.design.domain_variance(matrix, sample.unit, d).T
     return variance

@@ -17,7 +17,7 @@ PASSWORD = "correct horse battery"
 ROLES = ("admin", "statistician", "monitor")
 #: Routes open to everybody: respondent pages, the login page, static files, health.
 PUBLIC_PREFIXES = ("respond.", "static")
-PUBLIC = {"admin.login", "root", "healthz"}
+PUBLIC = {"admin.login", "root", "healthz", "favicon"}
 
 
 @pytest.fixture

@@ -1,24 +1,13 @@
 """Pages for the people who run a survey: login, waves, invitations, quotas, monitoring, audit."""
 
-from flask import Blueprint, abort, g
+from flask import Blueprint
 
-from ..languages import LANGUAGES
+from ..languages import bind_language
 
 bp = Blueprint("admin", __name__, url_prefix="/<lang>/admin", template_folder="templates")
 
 
-@bp.url_value_preprocessor
-def _pull_lang(_endpoint, values):
-    lang = (values or {}).pop("lang", None)
-    if lang not in LANGUAGES:
-        abort(404)
-    g.lang = lang
-
-
-@bp.url_defaults
-def _add_lang(_endpoint, values):
-    if "lang" not in values:
-        values["lang"] = getattr(g, "lang", None) or LANGUAGES[0]
+bind_language(bp)
 
 
 # The views register themselves on `bp`.

@@ -70,7 +70,8 @@ def init_app(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         )
-        if request.endpoint and request.endpoint.startswith(("respond.", "admin.")):
+        if request.blueprint in LANGUAGE_PREFIXED:
+            # Answers, personal links and results are never kept by a shared cache.
             headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -93,13 +94,16 @@ def init_app(app: Flask) -> None:
         }
 
 
+#: Blueprints whose routes start with /<lang>/.
+LANGUAGE_PREFIXED = ("respond", "admin", "stats")
+
 #: Each language named in itself, so a reader finds their own.
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
 def switch_language_url(other: str) -> str:
     """The same page in another language (a GET: an unsent form is not carried over)."""
-    if request.endpoint and request.endpoint.startswith(("respond.", "admin.")):
+    if request.method == "GET" and request.blueprint in LANGUAGE_PREFIXED:
         values = {**(request.view_args or {}), **request.args.to_dict(), "lang": other}
         return url_for(request.endpoint, **values)
     return url_for("respond.home", lang=other)

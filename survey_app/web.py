@@ -103,7 +103,8 @@ LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 def switch_language_url(other: str) -> str:
     """The same page in another language (a GET: an unsent form is not carried over)."""
-    if request.method == "GET" and request.blueprint in LANGUAGE_PREFIXED:
+    rule = request.url_rule
+    if rule is not None and "GET" in rule.methods and request.blueprint in LANGUAGE_PREFIXED:
         values = {**(request.view_args or {}), **request.args.to_dict(), "lang": other}
         return url_for(request.endpoint, **values)
     return url_for("respond.home", lang=other)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
+from app_support import make_app, reset_database
+from browser_support import browser  # noqa: F401 - a fixture for the browser tests
 from sqlalchemy import text
-
-ROOT = Path(__file__).resolve().parent.parent
-TABLES = ["analysis_run", "audit_event", "answer", "response", "quota_cell", "quota", "invitation",
-          "invitee", "app_user", "wave_questionnaire", "wave", "questionnaire_version"]
 
 
 def _database_params() -> list:
@@ -37,34 +34,6 @@ def database_url(request, tmp_path_factory) -> str:
     upgrade(engine)
     engine.dispose()
     return url
-
-
-def make_app(database_url: str, **config):
-    from survey_app import create_app
-
-    settings = {
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret-key",
-        "SESSION_COOKIE_SECURE": False,
-        "QUESTIONNAIRE_DIR": str(ROOT / "questionnaires"),
-    }
-    settings.update(config)
-    return create_app(settings)
-
-
-def reset_database(app) -> None:
-    from survey_app.extensions import db
-    from survey_app.questionnaire.store import sync_questionnaires
-    from survey_app.waves import ensure_default_wave
-
-    with app.app_context():
-        with db.engine.begin() as conn:
-            for table in TABLES:
-                conn.execute(text(f"DELETE FROM {table}"))
-        with db.transaction() as session:
-            sync_questionnaires(session, app.config["QUESTIONNAIRE_DIR"])
-            ensure_default_wave(session)
 
 
 @pytest.fixture

@@ -147,7 +147,7 @@ def test_open_redirect_after_login_is_refused(client, users):
 
 
 def test_session_cookie_flags(database_url, users):
-    from conftest import make_app
+    from app_support import make_app
 
     app = make_app(database_url, TESTING=False, SESSION_COOKIE_SECURE=True)
     client = app.test_client()

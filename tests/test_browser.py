@@ -8,7 +8,6 @@ the browser logged no JavaScript error and the server raised no exception.
 from __future__ import annotations
 
 import csv
-import os
 import random
 import re
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit
 import live_server
 import pytest
 import yaml
-from conftest import ROOT, make_app, reset_database
+from app_support import ROOT, make_app, reset_database
 from html_client import csrf_token, fill, parse_forms, path_of
 from sqlalchemy import select
 
@@ -29,17 +28,6 @@ from survey_app.models import Answer, Response
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 10_000
 
 #: The citizen questionnaire's page titles in Vietnamese, in order.
@@ -122,30 +110,6 @@ FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a 
 
 
 # --- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module; each test gets its own context (cookies, viewport)."""
-    reason = None
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-    else:
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            reason = "the Python package playwright is missing: pip install -e '.[test]'"
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ def test_init_db_is_idempotent_and_opens_one_wave(app, runner):
 
 
 def test_init_db_on_an_empty_database_takes_responses_at_once(tmp_path):
-    from conftest import make_app
+    from app_support import make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'fresh.db'}")
     result = app.test_cli_runner().invoke(args=["init-db"], env={"PAR_LANG": "vi"})
@@ -113,7 +113,7 @@ def test_seed_demo_is_seeded_skewed_and_complete(app, runner, tmp_path):
             )
             == 400
         )
-    from conftest import reset_database
+    from app_support import reset_database
 
     reset_database(app)
     runner.invoke(args=["seed-demo", "--responses", "400", "--seed", "9"])
@@ -160,7 +160,7 @@ def test_healthz_reports_the_database(client):
 
 
 def test_healthz_says_when_the_database_is_down(tmp_path):
-    from conftest import make_app
+    from app_support import make_app
 
     app = make_app("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1")
     response = app.test_client().get("/healthz")

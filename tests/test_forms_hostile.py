@@ -49,7 +49,7 @@ pages:
 def hostile_app(app, tmp_path):
     import shutil
 
-    from conftest import ROOT
+    from app_support import ROOT
 
     from survey_app.models import Wave, WaveQuestionnaire
     from survey_app.questionnaire.store import sync_questionnaires

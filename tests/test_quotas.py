@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from app_support import ROOT
 from html_client import csrf_token, path_of
 from sqlalchemy import func, select
 

@@ -7,13 +7,12 @@ then opens in Vietnamese and in English with its charts, and the browser logs no
 
 from __future__ import annotations
 
-import os
 import re
 from urllib.parse import urlsplit
 
 import live_server
 import pytest
-from conftest import make_app, reset_database
+from app_support import make_app, reset_database
 from test_stats import PASSWORD, PREVIOUS, appraisal_csv, targets_csv
 
 from survey_app.auth import create_user
@@ -21,31 +20,8 @@ from survey_app.extensions import db
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 20_000
 FAVICON = re.compile(r"^/favicon\.ico/?$")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"{CHROMIUM} is missing")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")

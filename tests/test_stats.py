@@ -15,7 +15,7 @@ import time
 import pandas as pd
 import pyreadstat
 import pytest
-from conftest import ROOT, make_app, reset_database
+from app_support import ROOT, make_app, reset_database
 from html_client import csrf_token
 from sqlalchemy import select
 

@@ -133,7 +133,7 @@ def _charts(view: View, scores: pd.DataFrame) -> None:
             [s["estimate"] for s in elements],
             [s["ci_low"] if s["ci_low"] is not None else s["estimate"] for s in elements],
             [s["ci_high"] if s["ci_high"] is not None else s["estimate"] for s in elements],
-            _("SIPAS by element, with 95% intervals"),
+            _("SIPAS by element, with 95 percent confidence intervals"),
             _("Satisfied (%)"),
             xmax=100,
         )

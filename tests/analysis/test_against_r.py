@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHAPES, make_shape, run_r
+from r_support import SHAPES, make_shape, run_r
 
 from analysis.cli import main
 from analysis.estimate import Design, estimate

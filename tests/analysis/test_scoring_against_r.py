@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_r
 from hand_scoring import QUESTIONNAIRES, SCHEME
+from r_support import run_r
 
 from analysis.scheme import parse_scheme
 from analysis.scoring import score

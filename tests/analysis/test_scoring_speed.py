@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHAPES, make_shape
 from hand_scoring import QUESTIONNAIRES
+from r_support import SHAPES, make_shape
 
 import analysis.scoring as scoring
 from analysis.estimate import Design

@@ -1,0 +1,52 @@
+"""The app as tests build it: settings, and an emptied database with the questionnaires loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Children before parents, so rows can be deleted in this order.
+TABLES = [
+    "analysis_run",
+    "audit_event",
+    "answer",
+    "response",
+    "quota_cell",
+    "quota",
+    "invitation",
+    "invitee",
+    "app_user",
+    "wave_questionnaire",
+    "wave",
+    "questionnaire_version",
+]
+
+
+def make_app(database_url: str, **config):
+    from survey_app import create_app
+
+    settings = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "SESSION_COOKIE_SECURE": False,
+        "QUESTIONNAIRE_DIR": str(ROOT / "questionnaires"),
+    }
+    settings.update(config)
+    return create_app(settings)
+
+
+def reset_database(app) -> None:
+    from survey_app.extensions import db
+    from survey_app.questionnaire.store import sync_questionnaires
+    from survey_app.waves import ensure_default_wave
+
+    with app.app_context():
+        with db.engine.begin() as conn:
+            for table in TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
+        with db.transaction() as session:
+            sync_questionnaires(session, app.config["QUESTIONNAIRE_DIR"])
+            ensure_default_wave(session)

@@ -58,6 +58,8 @@ class Database:
         self.engine = make_engine(app.config["DATABASE_URL"])
         self.session = scoped_session(sessionmaker(self.engine, expire_on_commit=False))
         app.extensions["par_db"] = self
+        #: This app's own engine: `self.engine` is the last app's when a process builds several.
+        app.extensions["par_engine"] = self.engine
 
         @app.teardown_appcontext
         def _remove_session(_exc):

@@ -24,6 +24,16 @@ TABLES = [
 ]
 
 
+#: Every app made during the current test; conftest disposes their engines after it.
+CREATED_APPS: list = []
+
+
+def dispose_created_apps(since: int = 0) -> None:
+    """Dispose the engines of the apps made after the first `since` ones, and forget them."""
+    while len(CREATED_APPS) > since:
+        CREATED_APPS.pop().extensions["par_engine"].dispose()
+
+
 def make_app(database_url: str, **config):
     from survey_app import create_app
 
@@ -35,7 +45,9 @@ def make_app(database_url: str, **config):
         "QUESTIONNAIRE_DIR": str(ROOT / "questionnaires"),
     }
     settings.update(config)
-    return create_app(settings)
+    app = create_app(settings)
+    CREATED_APPS.append(app)
+    return app
 
 
 def reset_database(app) -> None:

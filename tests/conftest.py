@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from app_support import make_app, reset_database
+from app_support import dispose_created_apps, make_app, reset_database
 from browser_support import browser  # noqa: F401 - a fixture for the browser tests
 from sqlalchemy import text
 
@@ -40,10 +40,17 @@ def database_url(request, tmp_path_factory) -> str:
 def app(database_url):
     app = make_app(database_url)
     reset_database(app)
-    yield app
-    from survey_app.extensions import db
+    return app
 
-    db.engine.dispose()
+
+@pytest.fixture(autouse=True)
+def _dispose_engines():
+    """Close the pooled connections of every app a test made, so none is left to the GC."""
+    from app_support import CREATED_APPS
+
+    made_before = len(CREATED_APPS)
+    yield
+    dispose_created_apps(made_before)
 
 
 @pytest.fixture

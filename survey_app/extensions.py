@@ -9,4 +9,22 @@ from .db import Database
 db = Database()
 csrf = CSRFProtect()
 babel = Babel()
-login_manager = LoginManager()
+
+
+class StaffLoginManager(LoginManager):
+    """Flask-Login's "strong" session protection, applied to logged-in staff only.
+
+    Out of the box it also runs for a respondent's session (which holds only a resume code),
+    finds no identifier there and rewrites the cookie on every page: a needless cookie per
+    request on the busiest pages, and the respondent's session emptied of nothing useful.
+    """
+
+    def _session_protection_failed(self) -> bool:
+        from flask import session
+
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
+
+
+login_manager = StaffLoginManager()

@@ -279,7 +279,8 @@ def main() -> None:
         try:
             page = f"http://127.0.0.1:{app_port}/en/s/bench/p/0"
             # Warm up every worker: questionnaire parsed, form class built, templates compiled.
-            run_wrk(page, 8, 2, "GET", workdir / "get.txt", script)
+            for _ in range(2):
+                run_wrk(page, 16, 3, "GET", workdir / "get.txt", script)
             print(f"gunicorn gthread, {args.workers} workers x {args.threads} threads; "
                   f"wrk 2 threads, {args.duration} s per run; {os.cpu_count()} cores shared")
             print(f"{'what':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-3xx':>9}")

@@ -201,6 +201,8 @@ def test_the_chain_through_the_pages_equals_analysis_on_the_exports(stats_app):
     scheme = load_scheme(SCHEME, ROOT / "questionnaires")
     direct = score(scheme, responses, unit_code="ha_tinh").table
     downloaded = read_export(client, f"/en/stats/runs/{run_id}/files/scores.csv")
+    again = read_export(client, f"/en/stats/runs/{run_id}/files/scores.csv")
+    pd.testing.assert_frame_equal(downloaded, again)  # a run's files survive their download
     assert list(downloaded["code"]) == list(direct["code"].astype(str))
     pd.testing.assert_series_equal(
         downloaded["estimate"].astype(float), direct["estimate"].astype(float), rtol=1e-9

@@ -213,8 +213,13 @@ def temporary_file(suffix: str) -> Path:
     return Path(name)
 
 
-def file_blocks(path: Path, block: int = 1 << 16) -> Iterator[bytes]:
-    """The bytes of a file, a block at a time (opened only when the download starts)."""
-    with path.open("rb") as handle:
-        while chunk := handle.read(block):
-            yield chunk
+def file_blocks(path: Path, block: int = 1 << 16, remove: bool = True) -> Iterator[bytes]:
+    """The bytes of a file, a block at a time (opened only when the download starts); a temporary
+    file is removed once read, even where no server calls the response's close()."""
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(block):
+                yield chunk
+    finally:
+        if remove:
+            path.unlink(missing_ok=True)

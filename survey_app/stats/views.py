@@ -198,7 +198,7 @@ def run_file(run_id: int, name: str):
     wave = run.wave
     _audit_export("run_file", wave=wave.code, run=run.id, file=name)
     return Response(
-        data.file_blocks(path),
+        data.file_blocks(path, remove=False),  # a run's own file stays for the next download
         mimetype=RUN_FILE_TYPES.get(path.suffix, "application/octet-stream"),
         headers=_attachment(f"{wave.code}-run{run.id}-{name}"),
     )

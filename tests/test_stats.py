@@ -218,7 +218,7 @@ def test_the_chain_through_the_pages_equals_analysis_on_the_exports(stats_app):
     assert {"weights", "estimates", "scores", "index", "weak"} <= set(sheets)
 
     actions = [a for a, _d in audit_actions(stats_app)]
-    assert actions.count("export_responses") == 3 and actions.count("export_run_file") == 3
+    assert actions.count("export_responses") == 3 and actions.count("export_run_file") == 4
 
 
 def test_bad_targets_are_refused_with_the_reason(stats_app):

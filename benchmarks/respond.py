@@ -33,14 +33,14 @@ RESPONSES = 2048
 SERVER_URL = os.environ.get("BENCH_SERVER_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", f"{SERVER_URL}/par_bench")
 
-BARE_APP = '''
+BARE_APP = """
 from flask import Flask
 app = Flask(__name__)
 
 @app.get("/")
 def index():
     return "ok"
-'''
+"""
 
 LUA = r"""
 local lines = {}
@@ -137,8 +137,14 @@ def prepare(workdir: Path) -> tuple[list[str], list[str], list[dict]]:
     from survey_app.schema import upgrade
     from survey_app.waves import ensure_default_wave
 
-    app = create_app({"DATABASE_URL": DATABASE_URL, "SECRET_KEY": "bench-secret",
-                      "QUESTIONNAIRE_DIR": str(workdir), "SESSION_COOKIE_SECURE": False})
+    app = create_app(
+        {
+            "DATABASE_URL": DATABASE_URL,
+            "SECRET_KEY": "bench-secret",
+            "QUESTIONNAIRE_DIR": str(workdir),
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
     serializer = app.session_interface.get_signing_serializer(app)
     get_lines, post_lines, bodies = [], [], []
     rng = random.Random(1)
@@ -168,12 +174,28 @@ def prepare(workdir: Path) -> tuple[list[str], list[str], list[dict]]:
     return get_lines, post_lines, bodies
 
 
-def start_gunicorn(target: str, port: int, workers: int, threads: int, env: dict,
-                   chdir: Path) -> subprocess.Popen:
+def start_gunicorn(
+    target: str, port: int, workers: int, threads: int, env: dict, chdir: Path
+) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-        "--backlog", "2048", "--log-level", "warning", "--chdir", str(chdir),
+        sys.executable,
+        "-m",
+        "gunicorn",
+        target,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+        "--chdir",
+        str(chdir),
     ]
     process = subprocess.Popen(command, env=env, start_new_session=True)
     deadline = time.time() + 30
@@ -187,11 +209,22 @@ def start_gunicorn(target: str, port: int, workers: int, threads: int, env: dict
     raise SystemExit(f"gunicorn did not start on port {port}")
 
 
-def run_wrk(url: str, connections: int, duration: int, method: str, lines_file: Path | None,
-            script: Path) -> dict:
+def run_wrk(
+    url: str, connections: int, duration: int, method: str, lines_file: Path | None, script: Path
+) -> dict:
     threads = 2
-    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
-               "--latency", "--timeout", "5s"]
+    command = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{duration}s",
+        "--latency",
+        "--timeout",
+        "5s",
+    ]
     if lines_file is not None:
         command += ["-s", str(script), url, "--", method, str(lines_file), str(threads)]
     else:
@@ -234,9 +267,12 @@ def verify(bodies: list[dict]) -> tuple[int, int]:
     by_key = {response_key_for_resume_code(b["code"]): b["answers"] for b in bodies}
     saved = mismatched = 0
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT r.key_hash, a.item_code, a.value FROM response r "
-            "JOIN answer a ON a.response_id = r.id")).all()
+        rows = conn.execute(
+            text(
+                "SELECT r.key_hash, a.item_code, a.value FROM response r "
+                "JOIN answer a ON a.response_id = r.id"
+            )
+        ).all()
     stored: dict[str, dict[str, str]] = {}
     for key, item, value in rows:
         stored.setdefault(key, {})[item] = value
@@ -267,13 +303,19 @@ def main() -> None:
         get_lines, post_lines, bodies = prepare(workdir)
         (workdir / "get.txt").write_text("\n".join(get_lines) + "\n")
         (workdir / "post.txt").write_text("\n".join(post_lines) + "\n")
-        env = {**os.environ, "DATABASE_URL": DATABASE_URL, "SECRET_KEY": "bench-secret",
-               "QUESTIONNAIRE_DIR": str(workdir), "SESSION_COOKIE_SECURE": "0",
-               "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "DATABASE_URL": DATABASE_URL,
+            "SECRET_KEY": "bench-secret",
+            "QUESTIONNAIRE_DIR": str(workdir),
+            "SESSION_COOKIE_SECURE": "0",
+            "PYTHONPATH": str(ROOT),
+        }
         app_port, bare_port = free_port(), free_port()
         servers = [
-            start_gunicorn("survey_app:create_app()", app_port, args.workers, args.threads, env,
-                           ROOT),
+            start_gunicorn(
+                "survey_app:create_app()", app_port, args.workers, args.threads, env, ROOT
+            ),
             start_gunicorn("bare_app:app", bare_port, args.workers, args.threads, env, workdir),
         ]
         try:
@@ -281,8 +323,10 @@ def main() -> None:
             # Warm up every worker: questionnaire parsed, form class built, templates compiled.
             for _ in range(2):
                 run_wrk(page, 16, 3, "GET", workdir / "get.txt", script)
-            print(f"gunicorn gthread, {args.workers} workers x {args.threads} threads; "
-                  f"wrk 2 threads, {args.duration} s per run; {os.cpu_count()} cores shared")
+            print(
+                f"gunicorn gthread, {args.workers} workers x {args.threads} threads; "
+                f"wrk 2 threads, {args.duration} s per run; {os.cpu_count()} cores shared"
+            )
             print(f"{'what':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-3xx':>9}")
             cases = [
                 ("bare Flask endpoint (GET)", f"http://127.0.0.1:{bare_port}/", None, "GET"),
@@ -293,16 +337,20 @@ def main() -> None:
                 for label, url, lines, method in cases:
                     r = run_wrk(url, connections, args.duration, method, lines, script)
                     note = f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else ""
-                    print(f"{label:<34}{connections:>6}{r['rps']:>10.0f}{r['p50']:>9.1f}"
-                          f"{r['p99']:>9.1f}{r['bad']:>9}{note}")
+                    print(
+                        f"{label:<34}{connections:>6}{r['rps']:>10.0f}{r['p50']:>9.1f}"
+                        f"{r['p99']:>9.1f}{r['bad']:>9}{note}"
+                    )
         finally:
             for server in servers:
                 os.killpg(server.pid, signal.SIGTERM)
             for server in servers:
                 server.wait(timeout=30)
         saved, mismatched = verify(bodies)
-        print(f"check: {saved} responses saved, {mismatched} differ from the POSTs they accepted"
-              f" ({'OK' if saved and not mismatched else 'FAILED'})")
+        print(
+            f"check: {saved} responses saved, {mismatched} differ from the POSTs they accepted"
+            f" ({'OK' if saved and not mismatched else 'FAILED'})"
+        )
         if not saved or mismatched:
             raise SystemExit(1)
 

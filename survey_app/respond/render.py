@@ -22,7 +22,7 @@ _cache: OrderedDict[tuple, Markup] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _hashable(value: Any) -> Any:
+def hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -30,7 +30,7 @@ def item_html(version_key: tuple, item: Item, shown: dict, error_map: dict, lang
     codes = [row.code for row in item.rows] if item.type == "grid" else [item.code]
     if item.type in UNCACHED or any(code in error_map for code in codes):
         return get_template_attribute("respond/_items.html", "item")(item, shown, error_map, lang)
-    key = (version_key, lang, item.code, *(_hashable(shown.get(code)) for code in codes))
+    key = (version_key, lang, item.code, *(hashable(shown.get(code)) for code in codes))
     found = _cache.get(key)
     if found is not None:
         return found
@@ -40,3 +40,24 @@ def item_html(version_key: tuple, item: Item, shown: dict, error_map: dict, lang
         if len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return html
+
+
+#: Markers for the values that differ between respondents on an otherwise identical page. They
+#: contain no character that HTML escaping changes, and nothing a questionnaire could contain.
+CSRF_MARK = "__par_csrf_9d61f0c2__"
+RESUME_MARK = "__par_resume_9d61f0c2__"
+PAGE_CACHE_SIZE = 2_000
+_pages: OrderedDict[tuple, str] = OrderedDict()
+
+
+def page_html(key: tuple) -> str | None:
+    """A whole page kept for reuse: same questionnaire version, page, language, address, answers
+    on the page and relevance everywhere, so the same bytes but for the markers."""
+    return _pages.get(key)
+
+
+def keep_page_html(key: tuple, html: str) -> None:
+    with _lock:
+        _pages[key] = html
+        if len(_pages) > PAGE_CACHE_SIZE:
+            _pages.popitem(last=False)

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from ..extensions import db
@@ -318,27 +319,53 @@ def _render_page(handle, version_key, questionnaire, page, form, shown, values):
         errors = [
             (q, form.answer_errors[q.code]) for q in page.questions if q.code in form.answer_errors
         ]
+    visible = [item for item in page.items if services.question_is_relevant(item, values)]
+    relevant = tuple(services.page_is_relevant(p, values) for p in questionnaire.pages)
+    action = handle.url("page", index=page.index)
+    key = None
+    if form is None and not request.args and not session.get("_flashes"):
+        key = (
+            version_key,
+            page.index,
+            g.lang,
+            action,
+            relevant,
+            tuple(item.code for item in visible),
+            tuple((code, render.hashable(value)) for code, value in shown.items()),
+        )
+        cached = render.page_html(key)
+        if cached is not None:
+            return _personal(cached, handle)
     error_map = {question.code: message for question, message in errors}
-    items_html = [
-        render.item_html(version_key, item, shown, error_map, g.lang)
-        for item in page.items
-        if services.question_is_relevant(item, values)
-    ]
-    relevant = [services.page_is_relevant(p, values) for p in questionnaire.pages]
-    return render_template(
+    html = render_template(
         "respond/page.html",
         questionnaire=questionnaire,
         page=page,
-        items_html=items_html,
+        items_html=[render.item_html(version_key, i, shown, error_map, g.lang) for i in visible],
         errors=errors,
         csrf_error=bool(form is not None and form.csrf_failed),
         number=sum(relevant[: page.index + 1]),
         total=sum(relevant),
         is_last=not any(relevant[page.index + 1 :]),
         has_back=any(relevant[: page.index]),
-        action=handle.url("page", index=page.index),
+        action=action,
         handle=handle,
+        # A page kept for reuse holds markers where each respondent's own values go.
+        csrf_value=render.CSRF_MARK if key else None,
+        resume_value=render.RESUME_MARK if key else None,
     )
+    if key is None:
+        return html
+    render.keep_page_html(key, html)
+    return _personal(html, handle)
+
+
+def _personal(html: str, handle: Handle) -> str:
+    """A kept page with this respondent's CSRF token and resume code put in."""
+    html = html.replace(render.CSRF_MARK, generate_csrf())
+    if handle.resume_code:
+        html = html.replace(render.RESUME_MARK, services.format_resume_code(handle.resume_code))
+    return html
 
 
 @bp.get("/s/<code>/done")

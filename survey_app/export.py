@@ -7,6 +7,7 @@ language and the day it was completed, then the coded answers. Rows stream, so m
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from typing import IO
 
@@ -100,18 +101,40 @@ def rows(session: Session, code: str, wave_code: str | None = None) -> Iterator[
         yield current
 
 
-def write_csv(session: Session, code: str, out: IO[str], wave_code: str | None = None) -> int:
+def csv_chunks(
+    session: Session, code: str, wave_code: str | None = None, rows_per_chunk: int = 500
+) -> Iterator[str]:
+    """The export as CSV text, a few hundred rows at a time: the header first."""
     columns, _items = columns_and_items(session, code)
+    return _csv_text(rows(session, code, wave_code), META_COLUMNS + columns, rows_per_chunk)
+
+
+def _csv_text(records: Iterator[dict[str, str]], header: list[str], per_chunk: int = 500):
+    buffer = io.StringIO()
     writer = csv.DictWriter(
-        out,
-        fieldnames=META_COLUMNS + columns,
-        restval="",
-        extrasaction="ignore",
-        lineterminator="\n",
+        buffer, fieldnames=header, restval="", extrasaction="ignore", lineterminator="\n"
     )
     writer.writeheader()
-    count = 0
-    for row in rows(session, code, wave_code):
-        writer.writerow(row)
-        count += 1
-    return count
+    for number, record in enumerate(records, start=1):
+        writer.writerow(record)
+        if number % per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_csv(session: Session, code: str, out: IO[str], wave_code: str | None = None) -> int:
+    """Write the export to `out`; returns the number of responses written."""
+    columns, _items = columns_and_items(session, code)
+    written = 0
+
+    def counted() -> Iterator[dict[str, str]]:
+        nonlocal written
+        for record in rows(session, code, wave_code):
+            written += 1
+            yield record
+
+    for chunk in _csv_text(counted(), META_COLUMNS + columns):
+        out.write(chunk)
+    return written

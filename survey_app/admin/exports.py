@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, abort, render_template, stream_with_context
 from sqlalchemy import func, select
 
 from .. import audit
 from ..auth import role_required
-from ..export import META_COLUMNS, columns_and_items, rows
+from ..export import columns_and_items, csv_chunks
 from ..extensions import db
 from ..models import Response as SurveyResponse
 from ..models import Wave, WaveQuestionnaire
@@ -54,25 +51,10 @@ def export_responses_csv(wave_code: str, code: str):
         audit.record(
             tx, "export_responses", {"wave": wave_code, "questionnaire": code, "format": "csv"}
         )
-    header = META_COLUMNS + columns
-
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.DictWriter(
-            buffer, fieldnames=header, restval="", extrasaction="ignore", lineterminator="\n"
-        )
-        writer.writeheader()
-        for number, row in enumerate(rows(db.session, code, wave_code), start=1):
-            writer.writerow(row)
-            if number % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
 
     filename = f"{wave_code}-{code}-responses.csv"
     return Response(
-        stream_with_context(generate()),
+        stream_with_context(csv_chunks(db.session, code, wave_code)),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -11,7 +11,7 @@ from .. import audit
 from ..auth import role_required
 from ..extensions import db
 from ..models import Quota, QuotaCell, Wave
-from ..questionnaire.store import definition, latest_versions
+from ..questionnaire.store import definition, latest_version, latest_versions
 from ..quota_import import QuotaError, QuotaInvalid, parse_cells, read_csv, store_quota
 from ..quotas import SEPARATOR
 from . import bp
@@ -19,18 +19,20 @@ from . import bp
 MAX_FILE = 1024 * 1024
 
 
-def cell_labels(quota: Quota, cell_key: str) -> list[str]:
-    """The cell's answers as the questionnaire words them, in the page's language."""
-    from ..questionnaire.store import latest_version
-
+def cell_labels(quota: Quota, cell_keys: list[str]) -> list[list[str]]:
+    """Each cell's answers as the questionnaire words them, in the page's language (the
+    questionnaire is looked up once for all cells)."""
     version = latest_version(db.session, quota.questionnaire_code)
     questionnaire = definition(version) if version else None
-    labels = []
-    for variable, value in zip(quota.variables, cell_key.split(SEPARATOR), strict=False):
-        item = questionnaire.by_code.get(variable) if questionnaire else None
-        option = item.option(value) if item else None
-        labels.append(option.label[g.lang] if option else value)
-    return labels
+    labelled = []
+    for cell_key in cell_keys:
+        labels = []
+        for variable, value in zip(quota.variables, cell_key.split(SEPARATOR), strict=False):
+            item = questionnaire.by_code.get(variable) if questionnaire else None
+            option = item.option(value) if item else None
+            labels.append(option.label[g.lang] if option else value)
+        labelled.append(labels)
+    return labelled
 
 
 @bp.get("/quotas")
@@ -183,7 +185,7 @@ def quota_edit(quota_id: int):
                 flash(_("Quota %(name)s saved.", name=quota.name), "info")
                 return redirect(url_for("admin.quota_edit", quota_id=quota.id))
     wave = db.session.get(Wave, quota.wave_id)
-    rows = [(cell, cell_labels(quota, cell.cell_key)) for cell in cells]
+    rows = list(zip(cells, cell_labels(quota, [c.cell_key for c in cells]), strict=True))
     status = 400 if errors else 200
     return render_template(
         "admin/quota_edit.html", quota=quota, wave=wave, rows=rows, errors=errors, form=form

@@ -1,23 +1,30 @@
 """The index: appraisal points plus survey points, per field and in total, ranked within blocks.
 
 DOMAIN.md, rule 6: a unit's index is its appraised points plus its survey points; a field's %
-is its points over its maximum; units are ranked within their block by total points, descending,
-ties sharing a rank (1, 2, 2, 4); the band comes from the scheme's thresholds on the total %.
-Against last year's index file we give the change of rank (positive = moved up) and of % (in
-percentage points), and per unit the criteria at 0 or below half of their maximum.
+is its points over its maximum; units are ranked within their block by total, descending, ties
+sharing a rank (1, 2, 2, 4), and each field likewise; the band comes from the scheme's thresholds
+on the total %. Ties and bands are decided on the % as published: rounded half away from zero to
+the scheme's ``decimals`` (2 unless it says otherwise), one rule for both. Against last year's
+index file we give the change of rank (positive = moved up) and of % (in percentage points), and
+per unit the criteria at 0 or below half of their maximum.
+
+A survey criterion with no score for a unit is never counted as 0: the unit's field and total
+have no value, no rank and no band, and ``no_data`` names the criteria.
 
 Rows of an input file are numbered as a spreadsheet shows them: the header is row 1.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.scheme import Scheme
+from analysis.scheme import DECIMALS, Scheme
 
 APPRAISAL_COLUMNS = [
     "unit_code",
@@ -30,8 +37,6 @@ APPRAISAL_COLUMNS = [
     "appraised_points",
 ]
 POINTS = ("appraised", "self")
-#: Totals are compared for ties after rounding to this many decimals.
-RANK_DECIMALS = 6
 WEAK_COLUMNS = [
     "unit_code",
     "unit_name",
@@ -287,10 +292,35 @@ def read_previous(path: str | Path) -> pd.DataFrame:
 # The index
 
 
-def competition_rank(values) -> np.ndarray:
-    """Ranks, highest first, ties sharing the best rank of their group (1, 2, 2, 4)."""
-    values = np.round(np.asarray(values, dtype=np.float64), RANK_DECIMALS)
-    return np.array([1 + int((values > v).sum()) for v in values], dtype=np.int64)
+def published(values, decimals: int = DECIMALS) -> np.ndarray:
+    """Values as published: rounded half away from zero to ``decimals``, as a spreadsheet does.
+
+    The value is first taken to 9 decimals, so that 89.225 computed as 89.22499999999999 still
+    publishes as 89.23. No value (NaN) stays NaN.
+    """
+    step = Decimal(1).scaleb(-decimals)
+    out = []
+    for value in np.asarray(values, dtype=np.float64).ravel():
+        if not math.isfinite(value):
+            out.append(np.nan)
+            continue
+        exact = Decimal(repr(round(float(value), 9)))
+        out.append(float(exact.quantize(step, rounding=ROUND_HALF_UP)))
+    return np.array(out, dtype=np.float64).reshape(np.shape(values))
+
+
+def competition_rank(values, decimals: int = DECIMALS) -> pd.arrays.IntegerArray:
+    """Ranks, highest first, ties sharing the best rank of their group (1, 2, 2, 4).
+
+    Values are compared as published (`published`); a unit with no value has no rank.
+    """
+    shown = published(values, decimals)
+    finite = np.isfinite(shown)
+    ranks = [
+        1 + int((shown[finite] > v).sum()) if ok else None
+        for v, ok in zip(shown, finite, strict=True)
+    ]
+    return pd.array(ranks, dtype="Int64")
 
 
 def build_index(
@@ -301,29 +331,40 @@ def build_index(
 ) -> IndexResult:
     """The index of every unit of ``appraisal`` (checked rows) with ``survey`` points added.
 
-    ``survey`` is `survey_points` output; ``previous`` is `read_previous` output.
+    ``survey`` is `survey_points` output; ``previous`` is `read_previous` output. A survey
+    criterion with no score for a unit (nobody who rates it gave a valid answer, or the unit has
+    no respondents at all) has no points: the unit's field and total have no value and no rank,
+    and ``no_data`` names the criteria. It never counts as 0.
     """
     criteria = scheme.criteria
     survey_criteria = [c for c in criteria.values() if c.source == "survey"]
     total_se = survey.total_se
+    scored_units = set(survey.criteria["unit"])
     survey = survey.criteria.set_index(["unit", "code"])
-    points_rows = []
     units = appraisal.drop_duplicates("unit_code")[["unit_code", "unit_name", "block"]]
+    if survey_criteria and not scored_units & set(units["unit_code"]):
+        raise AppraisalError(
+            f"the survey scores have none of the appraisal file's units (they score "
+            f"{', '.join(sorted(scored_units)[:5])}): score the responses with --unit, or with "
+            f"--unit-code {units['unit_code'].iloc[0]}"
+        )
+    extra = sorted(scored_units - set(units["unit_code"]))
+    if extra:
+        raise AppraisalError(
+            f"the survey scores have units with no appraisal rows: {', '.join(extra[:5])}"
+        )
+    points_rows = []
     for unit in units.itertuples(index=False):
         for criterion in survey_criteria:
             key = (unit.unit_code, criterion.code)
-            if key not in survey.index:
+            if unit.unit_code in scored_units and key not in survey.index:
                 raise AppraisalError(
                     f"the survey scores have no points for the criterion {criterion.code} of the "
-                    f"unit {unit.unit_code}: score its responses with --unit (or --unit-code "
-                    f"{unit.unit_code})"
+                    f"unit {unit.unit_code}: give the whole output of python -m analysis score"
                 )
-            found = survey.loc[key]
-            if not np.isfinite(found["estimate"]):
-                raise AppraisalError(
-                    f"the criterion {criterion.code} of the unit {unit.unit_code} has no survey "
-                    "score: nobody who rates it gave a valid answer"
-                )
+            found = survey.loc[key] if key in survey.index else None
+            value = np.nan if found is None else float(found["estimate"])
+            se = np.nan if found is None else float(found["se"])
             points_rows.append(
                 {
                     "unit_code": unit.unit_code,
@@ -332,47 +373,33 @@ def build_index(
                     "field": criterion.field,
                     "criterion": criterion.code,
                     "max_points": criterion.max_points,
-                    "points": float(found["estimate"]),
-                    "se": float(found["se"]) if np.isfinite(found["se"]) else np.nan,
-                    "low_n": bool(found["low_n"]),
+                    "points": value if np.isfinite(value) else np.nan,
+                    "se": se if np.isfinite(se) else np.nan,
+                    "low_n": True if found is None else bool(found["low_n"]),
                 }
             )
-    known = set(units["unit_code"])
-    extra = sorted({u for u, _ in survey.index} - known)
-    if extra:
-        raise AppraisalError(
-            f"the survey scores have units with no appraisal rows: {', '.join(extra[:5])}"
-        )
-    everything = pd.concat(
-        [appraisal.assign(source="appraisal", se=np.nan, low_n=False), pd.DataFrame(points_rows)]
-        if points_rows
-        else [appraisal.assign(source="appraisal", se=np.nan, low_n=False)],
-        ignore_index=True,
-    )
-    everything["source"] = everything["source"].fillna("survey")
+    parts = [appraisal.assign(source="appraisal", se=np.nan, low_n=False)]
+    if points_rows:
+        parts.append(pd.DataFrame(points_rows).assign(source="survey"))
+    everything = pd.concat(parts, ignore_index=True)
     table = _unit_table(scheme, units, everything, total_se)
     if previous is not None:
         table = table.merge(previous, on="unit_code", how="left")
-        table["rank_change"] = table["previous_rank"] - table["rank"]
+        table["rank_change"] = table["previous_rank"] - table["rank"].astype("float64")
         table["percent_change"] = table["percent"] - table["previous_percent"]
     else:
         for column in ("previous_rank", "previous_percent", "rank_change", "percent_change"):
             table[column] = np.nan
     order = {code: i for i, code in enumerate(criteria)}
     weak = _weak(everything, order)
-    summary = (
-        weak.groupby("unit_code")
-        .apply(
-            lambda w: "; ".join(
-                f"{c} ({p:g}/{m:g})"
-                for c, p, m in zip(w["criterion"], w["points"], w["max_points"], strict=True)
-            ),
-            include_groups=False,
+    summary = {
+        unit: "; ".join(
+            f"{c} ({p:g}/{m:g})"
+            for c, p, m in zip(rows["criterion"], rows["points"], rows["max_points"], strict=True)
         )
-        .rename("weak_criteria")
-    )
-    table = table.merge(summary, left_on="unit_code", right_index=True, how="left")
-    table["weak_criteria"] = table["weak_criteria"].fillna("")
+        for unit, rows in weak.groupby("unit_code", sort=False)
+    }
+    table["weak_criteria"] = [summary.get(u, "") for u in table["unit_code"]]
     front = [
         "unit_code",
         "unit_name",
@@ -383,6 +410,7 @@ def build_index(
         "total_points",
         "max_points",
         "percent",
+        "published_percent",
         "rank",
         "units_in_block",
         "band",
@@ -391,6 +419,7 @@ def build_index(
         "previous_percent",
         "percent_change",
         "low_n",
+        "no_data",
         "weak_criteria",
     ]
     rest = [c for c in table.columns if c not in front]
@@ -398,43 +427,62 @@ def build_index(
     return IndexResult(table.reset_index(drop=True), weak)
 
 
+def _sum(points: pd.Series) -> float:
+    """A sum that has no value when one of its parts has none."""
+    return float(points.sum()) if points.notna().all() else np.nan
+
+
 def _unit_table(scheme, units, everything, total_se: dict[str, float]) -> pd.DataFrame:
     rows = []
+    decimals = scheme.decimals
     for unit in units.itertuples(index=False):
         mine = everything[everything["unit_code"] == unit.unit_code]
         surveyed = mine[mine["source"] == "survey"]
+        absent = surveyed.loc[surveyed["points"].isna(), "criterion"]
         row = {
             "unit_code": unit.unit_code,
             "unit_name": unit.unit_name,
             "block": unit.block,
-            "appraisal_points": mine.loc[mine["source"] == "appraisal", "points"].sum(),
-            "survey_points": surveyed["points"].sum(),
+            "appraisal_points": _sum(mine.loc[mine["source"] == "appraisal", "points"]),
+            "survey_points": _sum(surveyed["points"]),
             # the SE of the survey total accounts for the covariance of its criteria
-            "survey_se": total_se.get(unit.unit_code, np.nan),
-            "total_points": mine["points"].sum(),
+            "survey_se": total_se.get(unit.unit_code, np.nan) if absent.empty else np.nan,
+            "total_points": _sum(mine["points"]),
             "max_points": sum(f.max_points for f in scheme.fields),
             "low_n": bool(surveyed["low_n"].any()),
+            "no_data": "; ".join(absent),
         }
         row["percent"] = 100 * row["total_points"] / row["max_points"]
-        row["band"] = scheme.band(row["percent"])
+        row["published_percent"] = float(published(row["percent"], decimals))
+        row["band"] = scheme.band(row["published_percent"])
         for f in scheme.fields:
-            in_field = mine.loc[mine["field"] == f.code, "points"].sum()
+            in_field = _sum(mine.loc[mine["field"] == f.code, "points"])
             row[f"field_{f.code}_points"] = in_field
             row[f"field_{f.code}_percent"] = 100 * in_field / f.max_points
         rows.append(row)
     table = pd.DataFrame(rows)
-    table["rank"] = 0
+    table["rank"] = pd.array([None] * len(table), dtype="Int64")
     table["units_in_block"] = 0
+    field_ranks = {f.code: pd.array([None] * len(table), dtype="Int64") for f in scheme.fields}
     for _, members in table.groupby("block").groups.items():
-        table.loc[members, "rank"] = competition_rank(table.loc[members, "total_points"])
-        table.loc[members, "units_in_block"] = len(members)
+        where = table.index.get_indexer(members)
+        ranks = competition_rank(table.loc[members, "percent"], decimals)
+        table.loc[members, "rank"] = ranks
+        table.loc[members, "units_in_block"] = int((~ranks.isna()).sum())
+        for f in scheme.fields:
+            field_ranks[f.code][where] = competition_rank(
+                table.loc[members, f"field_{f.code}_percent"], decimals
+            )
+    for f in scheme.fields:
+        table[f"field_{f.code}_rank"] = field_ranks[f.code]
     return table
 
 
 def _weak(everything: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
-    zero = everything["points"] <= 1e-12
-    below = everything["points"] < everything["max_points"] / 2
-    weak = everything[zero | below].copy()
+    scored = everything[everything["points"].notna()]
+    zero = scored["points"] <= 1e-12
+    below = scored["points"] < scored["max_points"] / 2
+    weak = scored[zero | below].copy()
     weak["reason"] = np.where(weak["points"] <= 1e-12, "zero", "below half")
     weak["percent"] = 100 * weak["points"] / weak["max_points"]
     weak["_order"] = weak["criterion"].map(order)

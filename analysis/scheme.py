@@ -27,6 +27,8 @@ POOLED = "pooled"
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Points are compared to totals to this many decimals (schemes use halves and quarters).
 TOLERANCE = 1e-9
+#: Decimals of the published results when the scheme does not say (the Ministry: 89.22 %).
+DECIMALS = 2
 
 KeyPath = tuple[str | int, ...]
 
@@ -194,13 +196,20 @@ class Scheme:
     blocks: list[Block]
     totals: dict[str, float]
     path: str = ""
+    #: results are published with this many decimals; ranks and bands are decided on them
+    decimals: int = DECIMALS
 
     @property
     def criteria(self) -> dict[str, Criterion]:
         return {c.code: c for f in self.fields for c in f.criteria}
 
     def band(self, percent: float) -> str:
-        """The band of a total in %: the first band (highest minimum first) it reaches."""
+        """The band of a total in % as published: the first band (highest first) it reaches.
+
+        ``percent`` is the published value (`analysis.index.published`); no value, no band.
+        """
+        if not math.isfinite(percent):
+            return ""
         for band in self.bands:
             if percent >= band.min - TOLERANCE:
                 return band.code
@@ -258,6 +267,7 @@ TOP_KEYS = {
     "bands",
     "blocks",
     "fields",
+    "decimals",
 }
 TOTAL_KEYS = ("appraisal", "survey", "sipas", "total")
 
@@ -374,7 +384,13 @@ class _Checker:
         bands = self.bands(data.get("bands") or [])
         blocks = self.blocks(data.get("blocks"), groups)
         totals = self.totals(data.get("totals"), fields)
-        return Scheme(code, name, year, groups, rules, fields, sipas, bands, blocks, totals)
+        decimals = data.get("decimals", DECIMALS)
+        if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
+            self.problem(("decimals",), "must be a whole number of decimals from 0 to 6, such as 2")
+            decimals = DECIMALS
+        return Scheme(
+            code, name, year, groups, rules, fields, sipas, bands, blocks, totals, "", decimals
+        )
 
     def groups(self, value) -> dict[str, Group]:
         if not isinstance(value, dict) or not value:

@@ -12,11 +12,12 @@ from analysis.index import (
     build_index,
     check_appraisal,
     competition_rank,
+    published,
     read_previous,
     read_table,
     survey_points,
 )
-from analysis.scheme import parse_scheme
+from analysis.scheme import SchemeError, parse_scheme
 
 TWO_BLOCKS = SCHEME.replace(
     "    raters: [leader, delegate, citizen]\n",
@@ -256,3 +257,123 @@ def test_previous_index_file(tmp_path):
     (tmp_path / "q.csv").write_text("unit_code,percent\nu1,80.5\n")
     with pytest.raises(AppraisalError, match="lacks the column rank"):
         read_previous(tmp_path / "q.csv")
+
+
+def test_no_weak_criterion_is_the_normal_case(scheme):
+    # every criterion at its maximum: no weak criteria at all (pandas 3 once crashed here)
+    appraisal = appraisal_table()
+    appraisal["appraised_points"] = appraisal["max_points"]
+    scores = scores_table()
+    maxima = {"1.2": 3, "1.3": 1, "2.1": 4}
+    scores["estimate"] = [maxima.get(c, e) for c, e in zip(scores["code"], scores["estimate"], strict=True)]
+    built = build_index(scheme, check_appraisal(scheme, appraisal), survey_points(scheme, scores))
+    assert built.weak.empty
+    assert (built.table["weak_criteria"] == "").all()
+    assert built.table["percent"].tolist() == pytest.approx([100.0] * len(UNITS))
+    assert built.table["rank"].tolist() == [1] * len(UNITS)
+
+
+def test_a_unit_without_survey_data_has_no_total_and_no_rank(scheme):
+    scores = scores_table()
+    nobody = (scores["unit"] == "u3") & (scores["code"] == "2.1")
+    scores.loc[nobody, ["estimate", "se"]] = np.nan
+    built = build_index(
+        scheme, check_appraisal(scheme, appraisal_table()), survey_points(scheme, scores)
+    )
+    table = built.table.set_index("unit_code")
+    u3 = table.loc["u3"]
+    assert u3["no_data"] == "2.1"
+    assert np.isnan(u3["total_points"]) and np.isnan(u3["percent"])
+    assert np.isnan(u3["field_2_points"]) and pd.isna(u3["field_2_rank"])
+    assert u3["field_1_points"] == pytest.approx(1.5 + 3 + 1)  # field 1 is whole
+    assert pd.isna(u3["rank"]) and u3["band"] == ""
+    # the others are ranked among themselves: u2 alone at 10 now
+    assert table.loc[["u1", "u2", "u4", "u5"], "rank"].tolist() == [1, 2, 3, 4]
+    assert table.loc["u1", "units_in_block"] == 4
+    assert "u3" not in set(built.weak["unit_code"]) or "2.1" not in set(
+        built.weak.loc[built.weak["unit_code"] == "u3", "criterion"]
+    )
+
+
+def test_a_unit_with_no_respondents_at_all_is_not_an_error(scheme):
+    scores = scores_table()
+    scores = scores[scores["unit"] != "u5"]
+    built = build_index(
+        scheme, check_appraisal(scheme, appraisal_table()), survey_points(scheme, scores)
+    )
+    u5 = built.table.set_index("unit_code").loc["u5"]
+    assert u5["no_data"] == "1.2; 1.3; 2.1" and pd.isna(u5["rank"])
+    assert u5["appraisal_points"] == pytest.approx(1.4)
+
+
+def test_scores_of_other_units_only_are_refused(scheme):
+    scores = scores_table().assign(unit="all")
+    scores = scores.drop_duplicates(["unit", "kind", "code", "group"])
+    with pytest.raises(AppraisalError, match="none of the appraisal file's units"):
+        build_index(
+            scheme, check_appraisal(scheme, appraisal_table()), survey_points(scheme, scores)
+        )
+
+
+def test_published_rounding_is_half_away_from_zero():
+    assert published([89.225, 89.224999, 89.2250000001, -1.005, np.nan]).tolist()[:4] == [
+        89.23,
+        89.22,
+        89.23,
+        -1.01,
+    ]
+    # the float nearest 0.285 is below it; published as a spreadsheet shows it
+    assert published(0.285, 2) == 0.29 and published(2.5, 0) == 3.0
+
+
+def test_ties_and_bands_are_decided_on_the_published_percent(scheme):
+    # u1 at 89.995 % and u2 at 90.004 % both publish as 90.00: a tie at rank 1, both in band A;
+    # u3 at 89.994 % publishes as 89.99: rank 3, band B
+    appraisal = appraisal_table()
+    scores = scores_table()
+    targets = {"u1": 89.995, "u2": 90.004, "u3": 89.994}
+    for unit, percent in targets.items():
+        # move the SIPAS criterion 2.1 so the total is percent % of 11
+        others = 11 * percent / 100 - _total_without_2_1(appraisal, scores, unit)
+        scores.loc[(scores["unit"] == unit) & (scores["code"] == "2.1"), "estimate"] = others
+    built = build_index(scheme, check_appraisal(scheme, appraisal), survey_points(scheme, scores))
+    table = built.table.set_index("unit_code")
+    assert table.loc[["u1", "u2", "u3"], "percent"].tolist() == pytest.approx(
+        list(targets.values())
+    )
+    assert table.loc[["u1", "u2", "u3"], "published_percent"].tolist() == [90.0, 90.0, 89.99]
+    assert table.loc[["u1", "u2", "u3"], "rank"].tolist() == [1, 1, 3]
+    assert table.loc[["u1", "u2", "u3"], "band"].tolist() == ["A", "A", "B"]
+
+
+def test_the_scheme_says_how_many_decimals_are_published():
+    one = parse_scheme(TWO_BLOCKS.replace("code: hand\n", "code: hand\ndecimals: 0\n"))
+    assert one.decimals == 0
+    appraisal = appraisal_table()
+    scores = scores_table()
+    for unit, percent in {"u1": 89.6, "u2": 90.4}.items():
+        rest = _total_without_2_1(appraisal, scores, unit)
+        scores.loc[(scores["unit"] == unit) & (scores["code"] == "2.1"), "estimate"] = (
+            11 * percent / 100 - rest
+        )
+    built = build_index(one, check_appraisal(one, appraisal), survey_points(one, scores))
+    table = built.table.set_index("unit_code")
+    assert table.loc[["u1", "u2"], "published_percent"].tolist() == [90.0, 90.0]
+    # u3 publishes 91 (10 of 11); u1 and u2 tie behind it
+    assert table.loc[["u3", "u1", "u2"], "rank"].tolist() == [1, 2, 2]
+    with pytest.raises(SchemeError, match="decimals"):
+        parse_scheme(TWO_BLOCKS.replace("code: hand\n", "code: hand\ndecimals: 2.5\n"))
+
+
+def test_fields_are_ranked_within_the_block(built):
+    table = built.table.set_index("unit_code")
+    # field 2: u1 4+1, u2 3.5+1, u3 3.5+1, u4 3.8+1, u5 4+0.4 of 5: ties share rank 3
+    assert table.loc[["u1", "u2", "u3", "u4", "u5"], "field_2_rank"].tolist() == [1, 3, 3, 2, 5]
+
+
+def _total_without_2_1(appraisal, scores, unit) -> float:
+    mine = appraisal[appraisal["unit_code"] == unit]["appraised_points"].astype(float).sum()
+    rows = scores[
+        (scores["unit"] == unit) & (scores["kind"] == "criterion") & (scores["group"] == "")
+    ]
+    return mine + rows.loc[rows["code"] != "2.1", "estimate"].astype(float).sum()

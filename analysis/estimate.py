@@ -3,31 +3,48 @@
 The definitions are those of R's ``survey`` package (Lumley 2010, ch. 2 and 7):
 
 - the variance is the with-replacement (ultimate cluster) approximation: PSU totals of the
-  linearised variable, centred within strata, scaled by n_h / (n_h - 1);
+  linearised variable, centred within strata, scaled by n_h / (n_h - 1) (``survey:::onestrat``);
+- ``fpc`` (`Design.build`) is ``svydesign(fpc = )``: per respondent the population number of PSUs
+  in the stratum, or, when every value is at most 1, the sampling fraction. Each stratum's
+  scale is then multiplied by f_h = (N_h - n_h) / N_h, and a stratum with f_h < 1e-7 (a census)
+  adds nothing;
+- ``lonely_psu`` (`Design.build`, `LONELY_PSU`) is ``options(survey.lonely.psu = )`` for a
+  stratum with one PSU: ``"fail"`` refuses it, ``"remove"`` and ``"certainty"`` let it add
+  nothing, ``"adjust"`` adds its total uncentred (f_h t^2), ``"average"`` leaves it out and scales
+  the variance by (strata) / (strata that are not lonely) (``survey:::onestage``). In a domain the
+  strata counted are those the domain reaches, since ``svyby`` drops the other rows of an
+  uncalibrated design (``survey.adjust.domain.lonely = FALSE``, survey's default);
 - after calibration the linearised variable is first replaced by its calibration residuals
   (``svyrecvar`` with ``postStrata``): the base-weighted regression of ``x / w_cal`` on the
   calibration model, times ``w_cal``;
 - missing answers are a domain (``na.rm = TRUE``): rows keep their place in the design with a zero
   contribution, so strata and PSU counts are those of the full sample;
 - the design effect is ``svymean(..., deff = TRUE)``: the variance over that of simple random
-  sampling without replacement of n from N-hat, ``s^2 (N - n) / (N n)``.
+  sampling without replacement of n from N-hat, ``s^2 (N - n) / (N n)``;
+- ``interval`` (`estimate`, `domain_estimates`) is ``"wald"`` (``confint(svymean(...))``) or
+  ``"logit"`` (``svyciprop(method = "logit")``), the default being logit for shares and Wald
+  otherwise; ``df`` is ``"normal"``, ``"design"`` (t with `Design.degf`, ``degf(design)``) or a
+  number (see `analysis.intervals`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from analysis.cells import code_column
+from analysis.intervals import INTERVALS, IntervalError, check_level
+from analysis.intervals import interval as _interval
 from analysis.weights import CalibrationModel
 
 COLUMNS = ["item", "by", "domain", "n", "estimate", "se", "ci_low", "ci_high", "deff"]
-LONELY_PSU = ("fail", "remove", "certainty")
+LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
+#: A stratum whose finite population correction is below this is a census (``onestrat``).
+CENSUS = 1e-7
 #: Influence columns are processed in blocks of at most this many numbers.
 _BLOCK = 1 << 22
 
@@ -45,14 +62,28 @@ class Design:
     psu: np.ndarray
     #: stratum of every PSU
     psu_stratum: np.ndarray
-    #: variance scale of every PSU: n_h / (n_h - 1), or 0 for a lonely PSU left out
+    #: variance scale of every PSU: f_h n_h / (n_h - 1); for a lonely PSU f_h under "adjust",
+    #: else 0; 0 in a census stratum
     psu_scale: np.ndarray
     calibration: CalibrationModel | None = None
     clustered: bool = True
+    #: per stratum code: a single PSU that is not a census (None: no stratum is lonely)
+    lonely: np.ndarray | None = None
+    lonely_psu: str = "fail"
 
     @property
     def n(self) -> int:
         return len(self.weights)
+
+    @property
+    def degf(self) -> int:
+        """Design degrees of freedom, as ``degf()`` of R's survey (Lumley 2010).
+
+        PSUs with a positive weight minus the strata with a positive weight.
+        """
+        used = np.zeros(len(self.psu_stratum), dtype=bool)
+        used[self.psu[self.weights > 0]] = True
+        return int(used.sum()) - len(np.unique(self.psu_stratum[used]))
 
     @classmethod
     def build(
@@ -62,11 +93,37 @@ class Design:
         cluster=None,
         calibration: CalibrationModel | None = None,
         lonely_psu: str = "fail",
+        fpc=None,
     ) -> Design:
-        """Make a design from weights and optional stratum and cluster columns.
+        """Make a design from weights and optional stratum, cluster and fpc columns.
 
-        ``lonely_psu`` is ``survey.lonely.psu``: ``"fail"`` (survey's default) refuses a stratum
-        with a single PSU; ``"remove"`` and ``"certainty"`` let it add nothing to the variance.
+        Parameters
+        ----------
+        weights
+            Final weight of every respondent (finite, non-negative).
+        strata, cluster
+            Stratum and PSU of every respondent; PSUs are nested in strata (``nest = TRUE``).
+        calibration
+            What calibration kept for the variance (`analysis.weights.CalibrationModel`).
+        lonely_psu
+            R's ``options(survey.lonely.psu = )`` for a stratum with one PSU (survey's
+            ``?surveyoptions``): ``"fail"`` (survey's default) refuses it; ``"remove"`` and
+            ``"certainty"`` let it add nothing (the same in one stage); ``"adjust"`` adds its
+            total uncentred, f_h t^2; ``"average"`` leaves it out and multiplies the variance by
+            the number of strata over that of strata that are not lonely (NaN if none is).
+        fpc
+            Finite population correction per respondent, as ``svydesign(fpc = )``: the population
+            number of PSUs in the respondent's stratum, or, when every value is at most 1, the
+            sampling fraction (0: an infinite population). The stratum's variance is multiplied
+            by f_h = (N_h - n_h) / N_h; with f_h < 1e-7 (a census) it is 0, and a census stratum
+            with one PSU is not lonely.
+
+        Raises
+        ------
+        EstimationError
+            For bad weights or columns, a lonely stratum under ``"fail"``, or an fpc that is
+            missing, not a number, negative, not constant within a stratum or smaller than the
+            number of PSUs sampled there; the message names the stratum.
         """
         w = np.asarray(weights, dtype=np.float64)
         n = len(w)
@@ -86,21 +143,46 @@ class Design:
         psu_stratum = np.zeros(n_psu, dtype=np.intp)
         psu_stratum[psu] = stratum
         per_stratum = np.bincount(psu_stratum, minlength=int(stratum.max()) + 1 if n else 0)
-        lonely = per_stratum == 1
+        if fpc is None:
+            factor = np.ones(len(per_stratum))
+        else:
+            factor = _fpc_factor(fpc, stratum, per_stratum, strata)
+        census = factor < CENSUS
+        lonely = (per_stratum == 1) & ~census
         if lonely.any() and lonely_psu == "fail":
             names = _stratum_names(strata, stratum, np.flatnonzero(lonely))
             raise EstimationError(
                 f"stratum {names} has only one PSU, so its variance cannot be estimated "
                 "(survey's default lonely.psu = 'fail'): merge it with a neighbouring stratum "
-                "or choose lonely_psu 'remove'"
+                "or choose lonely_psu 'remove', 'certainty', 'adjust' or 'average'"
             )
         scale_h = np.divide(
-            per_stratum, per_stratum - 1.0, out=np.zeros(len(per_stratum)), where=per_stratum > 1
+            factor * per_stratum,
+            per_stratum - 1.0,
+            out=np.zeros(len(per_stratum)),
+            where=per_stratum > 1,
         )
-        return cls(w, psu, psu_stratum, scale_h[psu_stratum], calibration, cluster is not None)
+        if lonely_psu == "adjust":
+            # onestrat's scale for nPSU = 1 is f itself
+            scale_h[lonely] = factor[lonely]
+        scale_h[census] = 0.0
+        return cls(
+            w,
+            psu,
+            psu_stratum,
+            scale_h[psu_stratum],
+            calibration,
+            cluster is not None,
+            lonely if lonely.any() else None,
+            lonely_psu,
+        )
 
     def variance(self, influence: np.ndarray) -> np.ndarray:
-        """Variance of the totals of each column of ``influence`` (n, m) under the design."""
+        """Variance of the totals of each column of ``influence`` (n, m) under the design.
+
+        Every stratum counts for ``lonely_psu = "average"``, as in ``svyrecvar`` on the whole
+        design; `domain_variance` counts those a domain reaches.
+        """
         x = influence
         if self.calibration is not None:
             x = calibration_residuals(self.calibration, x)
@@ -128,7 +210,11 @@ class Design:
         Returns
         -------
         numpy.ndarray
-            (n_domains, m): row d is ``variance(influence * (domain == d)[:, None])``.
+            (n_domains, m): row d is ``variance(influence * (domain == d)[:, None])``, except
+            that under ``lonely_psu = "average"`` an uncalibrated design counts only the strata
+            with members of d, as ``svyby``, whose subset drops the other rows. A calibrated
+            design keeps every row (survey sets the weights outside the domain to 0), so there
+            every stratum counts.
 
         Notes
         -----
@@ -167,13 +253,26 @@ class Design:
         cell_stratum, cell_dom = np.divmod(cell_key, n_domains)
         psu_count = np.bincount(self.psu_stratum).astype(np.float64)[cell_stratum]
         means = _sum_by(cell, totals, len(cell_key)) / psu_count[:, None]
-        spread = self.psu_scale[pair_psu][:, None] * (totals - means[cell]) ** 2
+        centre = means
+        lonely = np.zeros(len(cell_key), dtype=bool)
+        if self.lonely is not None:
+            lonely = self.lonely[cell_stratum]
+            if self.lonely_psu == "adjust":
+                # onestrat leaves a lonely PSU's total uncentred (adjust.domain.lonely = FALSE
+                # matters only for strata with more PSUs, which are centred as usual)
+                centre = np.where(lonely[:, None], 0.0, means)
+        spread = self.psu_scale[pair_psu][:, None] * (totals - centre[cell]) ** 2
         variance = _sum_by(pair_dom, spread, n_domains)
         absent = psu_count - np.bincount(cell, minlength=len(cell_key))
         scale = np.zeros(int(self.psu_stratum.max()) + 1)
         scale[self.psu_stratum] = self.psu_scale
         missed = (scale[cell_stratum] * absent)[:, None] * means**2
-        return variance + _sum_by(cell_dom, missed, n_domains)
+        variance = variance + _sum_by(cell_dom, missed, n_domains)
+        if self.lonely_psu == "average":
+            reached = np.bincount(cell_dom, minlength=n_domains)
+            alone = np.bincount(cell_dom, weights=lonely, minlength=n_domains)
+            variance = variance * _average_factor(reached, alone)[:, None]
+        return variance
 
     def _calibrated_domain_variance(self, x, dom, n_domains) -> np.ndarray:
         model = self.calibration
@@ -196,13 +295,34 @@ class Design:
         return variance
 
     def _spread(self, totals: np.ndarray) -> np.ndarray:
-        """``sum_h n_h / (n_h - 1) sum_i (t_hi - mean_h)^2`` per column of PSU totals (n_psu, m)."""
+        """``sum_h scale_h sum_i (t_hi - mean_h)^2`` per column of PSU totals (n_psu, m).
+
+        The lonely-PSU rule as ``survey:::onestage`` over every stratum of the design.
+        """
         n_strata = int(self.psu_stratum.max()) + 1
         psu_count = np.bincount(self.psu_stratum, minlength=n_strata).astype(np.float64)[:, None]
         sums = _sum_by(self.psu_stratum, totals, n_strata)
         means = np.divide(sums, psu_count, out=np.zeros_like(sums), where=psu_count > 0)
+        if self.lonely is not None and self.lonely_psu == "adjust":
+            means[self.lonely] = 0.0
         centred = totals - means[self.psu_stratum]
-        return (self.psu_scale[:, None] * centred**2).sum(axis=0)
+        variance = (self.psu_scale[:, None] * centred**2).sum(axis=0)
+        if self.lonely_psu == "average":
+            alone = 0 if self.lonely is None else int(self.lonely.sum())
+            variance = variance * _average_factor(np.count_nonzero(psu_count), alone)
+        return variance
+
+
+def _average_factor(strata, lonely):
+    """``nstrat / nokstrat`` of ``survey:::onestage``: NaN when every stratum is lonely.
+
+    A domain that reaches no stratum keeps its (zero) variance.
+    """
+    strata = np.asarray(strata, dtype=np.float64)
+    ok = strata - np.asarray(lonely, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(ok > 0, strata / ok, np.nan)
+    return np.where(strata > 0, factor, 1.0)
 
 
 def _codes(name: str, values, n: int) -> np.ndarray:
@@ -217,8 +337,74 @@ def _codes(name: str, values, n: int) -> np.ndarray:
 
 
 def _stratum_names(strata, codes, which) -> str:
+    if strata is None:
+        return "(the whole sample)"
     coded = code_column("strata", strata)
     return ", ".join(repr(coded.levels[i]) for i in which[:5])
+
+
+def _fpc_factor(fpc, stratum, per_stratum, strata) -> np.ndarray:
+    """f_h = (N_h - n_h) / N_h per stratum code from the fpc column, as ``survey:::as.fpc``.
+
+    Counts when any value exceeds 1, otherwise sampling fractions with N_h = n_h / fraction;
+    an infinite N_h gives 1 (``onestrat``). survey only warns about an fpc that varies within a
+    stratum and uses each row's own; here it is refused, since it is nearly always a data error.
+    """
+    n = len(stratum)
+    array = np.asarray(fpc.to_numpy() if isinstance(fpc, pd.Series) else fpc)
+    if array.shape != (n,):
+        raise EstimationError(f"fpc has {array.size} values for {n} respondents")
+    if array.dtype.kind in "iuf":
+        values = array.astype(np.float64)
+    else:
+        values = pd.to_numeric(pd.Series(array, dtype=object), errors="coerce").to_numpy(
+            dtype=np.float64
+        )
+
+    def name(row: int) -> str:
+        return _stratum_names(strata, stratum, [stratum[row]])
+
+    bad = np.isnan(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise EstimationError(
+            f"fpc is missing or not a number for {int(bad.sum())} respondents (the first in "
+            f"stratum {name(row)}, row {row + 1}): give the stratum's population number of PSUs "
+            "or its sampling fraction on every row"
+        )
+    if (values < 0).any():
+        row = int(np.flatnonzero(values < 0)[0])
+        raise EstimationError(f"fpc of stratum {name(row)} is negative ({values[row]:g})")
+    _, first_row = np.unique(stratum, return_index=True)
+    first = np.full(len(per_stratum), np.nan)
+    first[stratum[first_row]] = values[first_row]
+    varies = values != first[stratum]
+    if varies.any():
+        row = int(np.flatnonzero(varies)[0])
+        raise EstimationError(
+            f"fpc varies within stratum {name(row)} ({first[stratum[row]]:g} and "
+            f"{values[row]:g}): it is the stratum's population number of PSUs (or its sampling "
+            "fraction), the same on every row"
+        )
+    sampled = per_stratum.astype(np.float64)
+    present = per_stratum > 0
+    if (values > 1).any():
+        population = first
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            population = sampled / first
+    small = present & (population < sampled)
+    if small.any():
+        h = int(np.flatnonzero(small)[0])
+        row = int(np.flatnonzero(stratum == h)[0])
+        raise EstimationError(
+            f"fpc of stratum {name(row)} is {first[h]:g}, fewer than the {per_stratum[h]} PSUs "
+            "sampled in it: give the population number of PSUs in every stratum (at least the "
+            "sample), or sampling fractions (at most 1) on every row"
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(np.isposinf(population), 1.0, (population - sampled) / population)
+    return np.where(present, factor, 1.0)
 
 
 def _sum_by(groups: np.ndarray, x: np.ndarray, size: int, rows=None) -> np.ndarray:
@@ -302,6 +488,34 @@ def item_values(data, item: str, share: Sequence[float] | None = None) -> np.nda
     return values
 
 
+def _interval_options(interval: str | None, df, design: Design):
+    """Check ``interval`` and turn ``df`` into the t degrees of freedom (None = normal)."""
+    if interval is not None and interval not in INTERVALS:
+        raise EstimationError(
+            f"interval must be one of {', '.join(INTERVALS)} (or None), not {interval!r}"
+        )
+    if isinstance(df, str):
+        if df == "normal":
+            return None
+        if df == "design":
+            return float(design.degf)
+        raise EstimationError(f"df must be 'normal', 'design' or a number, not {df!r}")
+    try:
+        degrees = float(df)
+    except (TypeError, ValueError):
+        degrees = np.nan
+    if isinstance(df, bool) or not degrees > 0:
+        raise EstimationError(f"df must be 'normal', 'design' or a positive number, not {df!r}")
+    return degrees
+
+
+def _check_level(level) -> float:
+    try:
+        return check_level(level)
+    except IntervalError as exc:
+        raise EstimationError(str(exc)) from None
+
+
 def domain_estimates(
     design: Design,
     values: np.ndarray,
@@ -309,19 +523,56 @@ def domain_estimates(
     n_domains: int = 1,
     statistic: str = "mean",
     level: float = 0.95,
+    interval: str | None = None,
+    df: str | float = "normal",
+    *,
+    proportion: bool = False,
 ) -> pd.DataFrame:
-    """Estimate, SE, Wald interval and design effect of ``values`` in each domain.
+    """Estimate, SE, confidence interval and design effect of ``values`` in each domain.
 
-    ``domain`` holds a domain code 0..n_domains-1 per respondent (-1 = in none); None means one
-    domain with everybody. Missing values (NaN) leave the respondent out of the domain but in the
-    design.
+    Parameters
+    ----------
+    design
+        The sample design.
+    values
+        One value per respondent; NaN (missing) leaves the respondent out of the domain but in
+        the design (``na.rm = TRUE``).
+    domain
+        Domain code 0..n_domains-1 per respondent (-1 = in none); None means one domain with
+        everybody.
+    n_domains
+        Number of domains.
+    statistic
+        ``"mean"`` (``svymean``) or ``"total"`` (``svytotal``).
+    level
+        Confidence level in (0, 1).
+    interval
+        ``"wald"`` (``confint``) or ``"logit"`` (``svyciprop(method = "logit")``, for means of
+        0/1 values); None means logit for a ``proportion`` mean and Wald otherwise.
+    df
+        ``"normal"``, ``"design"`` (Student t with `Design.degf` degrees of freedom, as
+        ``svyciprop``'s default ``df = degf(design)``) or a positive number.
+    proportion
+        The values are 0/1 (a share), which makes logit the default interval of the mean.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns n, estimate, se, ci_low, ci_high, deff; one row per domain.
     """
     if statistic not in ("mean", "total"):
         raise EstimationError("statistic must be 'mean' or 'total'")
+    level = _check_level(level)
+    degrees = _interval_options(interval, df, design)
+    if interval is None:
+        interval = "logit" if proportion and statistic == "mean" else "wald"
+    if interval == "logit" and statistic != "mean":
+        raise EstimationError("logit intervals are for shares (means of 0/1 values), not totals")
     n = design.n
     w = design.weights
     dom = np.zeros(n, dtype=np.intp) if domain is None else np.asarray(domain, dtype=np.intp)
-    valid = ~np.isnan(values) & (dom >= 0) & (w > 0)
+    listed = ~np.isnan(values) & (dom >= 0)
+    valid = listed & (w > 0)
     rows = np.flatnonzero(valid)
     d_rows, z, wr = dom[rows], values[rows], w[rows]
     count = np.bincount(d_rows, minlength=n_domains)
@@ -332,19 +583,23 @@ def domain_estimates(
         dev = z - mean[d_rows]
         s2 = np.bincount(d_rows, weights=wr * dev**2, minlength=n_domains) / wsum
         s2 = s2 * count / (count - 1.0)
-    estimate = mean if statistic == "mean" else wz
+    estimate = np.where(count > 0, mean if statistic == "mean" else wz, np.nan)
     # the linearised mean (w (z - mean) / sum w) or total (w z) of each respondent's domain
     influence = np.zeros((n, 1))
     if statistic == "mean":
         influence[rows, 0] = wr * dev / wsum[d_rows]
     else:
         influence[rows, 0] = wr * z
-    member = np.full(n, -1, dtype=np.intp)
-    member[rows] = d_rows
+    # answers with weight 0 stay members (contributing 0): survey's subset keeps their rows,
+    # which decides the strata a domain reaches
+    member = np.where(listed, dom, -1)
     variance = design.domain_variance(influence, member, n_domains)[:, 0]
     variance[count == 0] = np.nan
     se = np.sqrt(variance)
-    quantile = NormalDist().inv_cdf(0.5 + level / 2)
+    try:
+        low, high = _interval(estimate, se, level=level, method=interval, df=degrees)
+    except IntervalError as exc:
+        raise EstimationError(str(exc)) from None
     with np.errstate(invalid="ignore", divide="ignore"):
         srs = s2 * (wsum - count) / (wsum * count)
         if statistic == "total":
@@ -352,14 +607,7 @@ def domain_estimates(
         srs = np.where(wsum < count, np.nan, srs)
         deff = variance / srs
     return pd.DataFrame(
-        {
-            "n": count,
-            "estimate": np.where(count > 0, estimate, np.nan),
-            "se": se,
-            "ci_low": estimate - quantile * se,
-            "ci_high": estimate + quantile * se,
-            "deff": deff,
-        }
+        {"n": count, "estimate": estimate, "se": se, "ci_low": low, "ci_high": high, "deff": deff}
     )
 
 
@@ -379,11 +627,20 @@ def estimate(
     share: Sequence[float] | None = None,
     statistic: str = "mean",
     level: float = 0.95,
+    interval: str | None = None,
+    df: str | float = "normal",
 ) -> pd.DataFrame:
     """Overall and by-domain estimates of every item, one row each (columns `COLUMNS`).
 
     With ``share`` the estimate is the weighted share of valid answers whose value is in it.
+    ``interval`` is ``"logit"`` (``svyciprop(method = "logit")``) or ``"wald"``; None takes logit
+    for the mean of a share and Wald for means and totals of answers (and totals of shares).
+    ``df`` is ``"normal"``, ``"design"`` (t with ``degf(design)``) or a positive number; see
+    `domain_estimates`.
     """
+    level = _check_level(level)
+    _interval_options(interval, df, design)
+    options = {"interval": interval, "df": df, "proportion": share is not None}
     tables = []
     domains = []
     for column in by:
@@ -400,13 +657,15 @@ def estimate(
         domains.append((column, codes, [coded.levels[i] for i in order]))
     for item in items:
         values = item_values(data, item, share)
-        overall = domain_estimates(design, values, None, 1, statistic, level)
+        overall = domain_estimates(design, values, None, 1, statistic, level, **options)
         overall.insert(0, "domain", "")
         overall.insert(0, "by", "")
         overall.insert(0, "item", item)
         tables.append(overall)
         for column, codes, labels in domains:
-            table = domain_estimates(design, values, codes, len(labels), statistic, level)
+            table = domain_estimates(
+                design, values, codes, len(labels), statistic, level, **options
+            )
             table.insert(0, "domain", labels)
             table.insert(0, "by", column)
             table.insert(0, "item", item)

@@ -1,8 +1,9 @@
 """The statisticians' command line, tables in and out.
 
 ``python -m analysis weight|estimate`` weight and estimate; ``score`` turns responses into survey
-points with a scoring scheme, ``index`` adds appraisal points and ranks, ``check-scheme`` lists
-every problem of a scheme file.
+points with a scoring scheme, ``index`` adds appraisal points and ranks, ``run`` does the whole
+chain (`analysis.pipeline`, the same code as ``flask score-wave`` and the statisticians' pages),
+``check-scheme`` lists every problem of a scheme file.
 
 Bad input prints one line starting with ``error:`` and exits with status 2 without writing anything.
 """
@@ -20,23 +21,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.estimate import LONELY_PSU, Design, EstimationError, estimate
+from analysis import pipeline
+from analysis.estimate import LONELY_PSU, Design, estimate
 from analysis.index import (
     POINTS,
-    AppraisalError,
     build_index,
     check_appraisal,
     read_previous,
     read_table,
     survey_points,
 )
+from analysis.intervals import INTERVALS
 from analysis.scheme import Scheme, SchemeError, load_scheme
-from analysis.scoring import DEFAULT_UNIT, ScoringError, score
-from analysis.targets import TargetError, Targets, read_targets
+from analysis.scoring import DEFAULT_UNIT, split_groups
+from analysis.targets import Targets, read_targets
 from analysis.weights import (
     DEFAULT_TOL,
     METHODS,
-    WeightingError,
     WeightResult,
     check_base_weight,
     design_weights,
@@ -212,8 +213,19 @@ def cmd_estimate(args) -> int:
         weights = _base_weight(args, data, None)
     else:
         weights = np.ones(len(data))
-    design = Design.build(weights, strata, cluster, calibration, args.lonely_psu)
-    table = estimate(data, items, design, by, share, args.stat)
+    fpc = _numeric(data, args.fpc, "--fpc") if args.fpc else None
+    design = Design.build(weights, strata, cluster, calibration, args.lonely_psu, fpc=fpc)
+    table = estimate(
+        data,
+        items,
+        design,
+        by,
+        share,
+        args.stat,
+        level=args.level,
+        interval=args.interval,
+        df=args.df,
+    )
     _write(args.out, lambda p: table.to_csv(p, index=False))
     return 0
 
@@ -256,23 +268,78 @@ def _responses(specs: list[str]) -> dict[str, pd.DataFrame] | pd.DataFrame:
     return named
 
 
-def cmd_score(args) -> int:
-    _check_out(args.out)
-    scheme = _scheme(args.scheme, args.questionnaires)
-    responses = _responses(args.data)
-    result = score(
-        scheme,
-        responses,
-        group_column=args.group_column,
-        unit=args.unit,
-        unit_code=args.unit_code,
-        block=args.block,
+def _parameters(args) -> pipeline.Parameters:
+    """The chain's parameters from the options ``score`` and ``run`` share."""
+    return pipeline.Parameters(
+        method=getattr(args, "method", None),
+        bounds=_pair(args.bounds, "--bounds") if getattr(args, "bounds", None) else None,
+        trim=_pair(args.trim, "--trim") if getattr(args, "trim", None) else None,
+        tol=getattr(args, "tol", DEFAULT_TOL),
+        max_iter=getattr(args, "max_iter", None),
+        base_weight=getattr(args, "base_weight", None),
         weight=args.weight,
         strata=args.strata,
         cluster=args.cluster,
+        fpc=args.fpc,
         lonely_psu=args.lonely_psu,
+        unit=args.unit,
+        unit_code=args.unit_code,
+        block=args.block,
+        points=getattr(args, "points", "appraised"),
+        level=args.level,
+        interval=args.interval,
+        df=args.df,
     )
-    _write(args.out, lambda p: result.table.to_csv(p, index=False))
+
+
+def _chain(args, with_index: bool) -> pipeline.ChainResult:
+    scheme = _scheme(args.scheme, args.questionnaires)
+    responses = _responses(args.data)
+    responses = split_groups(scheme, responses, args.group_column)
+    targets = read_targets(args.targets) if getattr(args, "targets", None) else None
+    appraisal = previous = None
+    if with_index and args.appraisal:
+        appraisal = read_table(args.appraisal, "appraisal file")
+    if with_index and args.previous:
+        previous = read_previous(args.previous)
+    return pipeline.run(
+        scheme,
+        responses,
+        _parameters(args),
+        targets=targets,
+        appraisal=appraisal,
+        previous=previous,
+    )
+
+
+def cmd_score(args) -> int:
+    _check_out(args.out)
+    result = _chain(args, with_index=False)
+    _write(args.out, lambda p: result.tables["scores"].to_csv(p, index=False))
+    return 0
+
+
+def cmd_run(args) -> int:
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is not a folder")
+    if args.previous and not args.appraisal:
+        raise UsageError("--previous needs --appraisal")
+    _check_out(str(out))
+    result = _chain(args, with_index=True)
+    # written to a new folder beside the target, then moved in, so a failure leaves nothing
+    temp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        files = result.write(temp)
+        out.mkdir(exist_ok=True)
+        for name in [*files, pipeline.SUMMARY]:
+            os.replace(temp / name, out / name)
+    finally:
+        for leftover in temp.glob("*"):
+            leftover.unlink()
+        temp.rmdir()
+    for name in files:
+        print(out / name)
     return 0
 
 
@@ -337,33 +404,33 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--by", help="domain columns, comma separated (each on its own)")
     e.add_argument("--share", help="answer values counted as positive, e.g. 4,5")
     e.add_argument("--stat", choices=("mean", "total"), default="mean")
+    e.add_argument("--fpc", help="column of population sizes per stratum (or sampling fractions)")
     e.add_argument("--lonely-psu", choices=LONELY_PSU, default="fail")
+    _interval_options(e)
     e.add_argument("--out", required=True)
     e.set_defaults(run=cmd_estimate, derive_design_weights=False)
 
     s = sub.add_parser("score", help="survey points and SIPAS from responses, with a scheme")
-    s.add_argument(
-        "--data",
-        required=True,
-        action="append",
-        help="responses (CSV): GROUP=PATH once per group, or one PATH with a group column",
-    )
-    s.add_argument("--scheme", required=True, help="scoring scheme (YAML)")
-    s.add_argument(
-        "--questionnaires", help="folder of the questionnaire files the scheme is checked against"
-    )
-    s.add_argument("--group-column", default="group", help="group column of a single --data file")
-    s.add_argument("--unit", help="column naming the rated unit (internal indexes)")
-    s.add_argument(
-        "--unit-code", default=DEFAULT_UNIT, help="the unit's code when there is no --unit column"
-    )
-    s.add_argument("--block", help="column naming the unit's block (schemes with several blocks)")
-    s.add_argument("--weight", default="weight", help="weight column of weighted groups")
-    s.add_argument("--strata", help="stratum column of weighted groups")
-    s.add_argument("--cluster", help="PSU column of weighted groups")
-    s.add_argument("--lonely-psu", choices=LONELY_PSU, default="fail")
+    _chain_options(s)
     s.add_argument("--out", required=True, help="the scores table (CSV)")
     s.set_defaults(run=cmd_score)
+
+    r = sub.add_parser(
+        "run", help="the whole chain: weights, estimates, scores and the index, into a folder"
+    )
+    _chain_options(r)
+    r.add_argument("--targets", help="population targets variable,level,target (CSV)")
+    r.add_argument("--method", choices=METHODS, help="weighting method (needs --targets)")
+    r.add_argument("--base-weight", help="column of design weights (default N_h/n_h, or 1)")
+    r.add_argument("--bounds", help="L,U bounds on g = weight / base weight")
+    r.add_argument("--trim", help="L,U bounds on the final weights")
+    r.add_argument("--tol", type=float, default=DEFAULT_TOL, help="relative tolerance")
+    r.add_argument("--max-iter", type=int, default=None)
+    r.add_argument("--appraisal", help="appraisal points (CSV or .xlsx): adds the index")
+    r.add_argument("--previous", help="last year's index file, for the changes")
+    r.add_argument("--points", choices=POINTS, default="appraised", help="which appraisal points")
+    r.add_argument("--out", required=True, help="folder for the tables, workbook and summary")
+    r.set_defaults(run=cmd_run)
 
     x = sub.add_parser("index", help="appraisal + survey points, ranks, bands and changes")
     x.add_argument("--scheme", required=True)
@@ -383,6 +450,49 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _interval_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument(
+        "--interval",
+        choices=INTERVALS,
+        default=None if p.prog.endswith("estimate") else "logit",
+        help="logit intervals for shares (svyciprop's, inside [0, 1]; the default) or wald",
+    )
+    p.add_argument(
+        "--df",
+        choices=pipeline.DF_CHOICES,
+        default="normal",
+        help="normal quantiles, or Student's t with the design's degrees of freedom",
+    )
+
+
+def _chain_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data",
+        required=True,
+        action="append",
+        help="responses (CSV): GROUP=PATH once per group, or one PATH with a group column",
+    )
+    p.add_argument("--scheme", required=True, help="scoring scheme (YAML)")
+    p.add_argument(
+        "--questionnaires", help="folder of the questionnaire files the scheme is checked against"
+    )
+    p.add_argument("--group-column", default="group", help="group column of a single --data file")
+    p.add_argument("--unit", help="column naming the rated unit (internal indexes)")
+    p.add_argument("--unit-code", help=f"the unit's code without a --unit column ({DEFAULT_UNIT})")
+    p.add_argument("--block", help="column naming the unit's block (schemes with several blocks)")
+    p.add_argument("--weight", default="weight", help="weight column of weighted groups")
+    p.add_argument("--strata", help="stratum column of weighted groups")
+    p.add_argument("--cluster", help="PSU column of weighted groups")
+    p.add_argument(
+        "--fpc",
+        help="column of population sizes: the number invited per unit for leaders and delegates, "
+        "N_h of the stratum for weighted groups",
+    )
+    p.add_argument("--lonely-psu", choices=LONELY_PSU, default="fail")
+    _interval_options(p)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "max_iter", None) is not None and args.max_iter < 1:
@@ -390,13 +500,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
-    except (
-        UsageError,
-        TargetError,
-        WeightingError,
-        EstimationError,
-        ScoringError,
-        AppraisalError,
-    ) as exc:
+    except (UsageError, *pipeline.INPUT_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -25,15 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from analysis.estimate import Design, EstimationError
+from analysis.intervals import INTERVALS, check_level, interval
 from analysis.scheme import POOLED, Criterion, ItemRef, Scheme
-from analysis.weights import WeightingError, check_base_weight
+from analysis.weights import CalibrationModel, WeightingError, check_base_weight
 
 COLUMNS = [
     "unit",
@@ -50,6 +50,7 @@ COLUMNS = [
     "ci_high",
     "max_points",
     "low_n",
+    "no_data",
 ]
 #: ``kind`` of the rows of a scores table
 KINDS = ("item", "criterion", "field", "total", "sipas_element", "sipas")
@@ -122,8 +123,12 @@ def score(
     weight: str = "weight",
     strata: str | None = None,
     cluster: str | None = None,
+    fpc: str | None = None,
     lonely_psu: str = "fail",
+    calibration: Mapping[str, CalibrationModel] | None = None,
     level: float = 0.95,
+    interval_method: str = "logit",
+    df: str | float = "normal",
 ) -> ScoreResult:
     """Score responses with a scheme.
 
@@ -139,20 +144,56 @@ def score(
     weight, strata, cluster
         Columns of the final weight and of the design, used for the groups the scheme marks
         ``weighted`` (citizens); the other groups are unweighted censuses.
+    fpc
+        Column of the population size behind each respondent, for a finite population correction
+        (``svydesign(fpc = )``): for a weighted group the number of PSUs in the respondent's
+        stratum; for a census group (leaders, delegates) the number invited for the unit they
+        rate, the unit then being the group's stratum. Groups without the column get none.
+    lonely_psu
+        ``survey.lonely.psu``: fail, remove, certainty, adjust or average.
+    calibration
+        Per weighted group, the calibration model its weights came from
+        (`analysis.weights.WeightResult.calibration`): the variances then use the calibration
+        residuals, as ``svymean`` on a calibrated design does. Without it the weights are taken
+        as given, which overstates the SE of calibrated weights.
+    level, interval_method, df
+        The confidence level; ``"logit"`` intervals (``svyciprop(method = "logit")``) for
+        shares, SIPAS and the points made from SIPAS, so they stay inside their range, Wald for
+        the rest, or ``"wald"`` for every row; ``df`` ``"normal"`` for normal quantiles,
+        ``"design"`` for Student's t with the design's degrees of freedom (PSUs minus strata,
+        summed over the groups an estimate rests on), or a number.
     """
-    tables = _split(scheme, responses, group_column)
+    check_level(level)
+    if interval_method not in INTERVALS:
+        raise ScoringError(f"the interval must be one of {', '.join(INTERVALS)}")
+    if not (df in ("normal", "design") or (isinstance(df, int | float) and df > 0)):
+        raise ScoringError("df must be normal, design or a positive number")
+    tables = split_groups(scheme, responses, group_column)
     units, blocks = _units(scheme, tables, unit, unit_code, block)
-    samples = {
-        g: _sample(scheme, g, t, units, unit, unit_code, weight, strata, cluster, lonely_psu)
-        for g, t in tables.items()
-    }
+    design = _DesignColumns(weight, strata, cluster, fpc, lonely_psu, dict(calibration or {}))
+    if fpc is not None and not any(fpc in t.columns for t in tables.values()):
+        raise ScoringError(f"no group's responses have the fpc column {fpc!r}")
+    samples = {g: _sample(scheme, g, t, units, unit, unit_code, design) for g, t in tables.items()}
     scorer = _Scorer(scheme, samples, len(units))
     rows = scorer.run()
-    table = _table(rows, samples, units, blocks, level)
+    table = _table(rows, samples, units, blocks, level, interval_method, df)
     return ScoreResult(table, units, blocks)
 
 
-def _split(scheme: Scheme, responses, group_column: str) -> dict[str, pd.DataFrame]:
+@dataclass
+class _DesignColumns:
+    """The design options of `score`, as given."""
+
+    weight: str
+    strata: str | None
+    cluster: str | None
+    fpc: str | None
+    lonely_psu: str
+    calibration: dict[str, CalibrationModel]
+
+
+def split_groups(scheme: Scheme, responses, group_column: str = "group") -> dict[str, pd.DataFrame]:
+    """One table per respondent group, from a mapping or one table with a group column."""
     if isinstance(responses, pd.DataFrame):
         if group_column not in responses.columns:
             raise ScoringError(
@@ -230,33 +271,48 @@ def _unit_codes(table: pd.DataFrame, unit, unit_code: str, group: str) -> np.nda
     return codes.to_numpy(dtype=object)
 
 
-def _sample(scheme, group, table, units, unit, unit_code, weight, strata, cluster, lonely_psu):
+def _sample(scheme, group, table, units, unit, unit_code, options: _DesignColumns) -> _Sample:
     spec = scheme.groups[group]
     n = len(table)
+    codes = _unit_codes(table, unit, unit_code, group)
+    fpc = None
+    if options.fpc is not None and options.fpc in table.columns:
+        fpc = pd.to_numeric(table[options.fpc], errors="coerce").to_numpy(dtype=np.float64)
+        if np.isnan(fpc).any():
+            row = int(np.flatnonzero(np.isnan(fpc))[0])
+            raise ScoringError(
+                f"row {row + 2} of the {group} responses has no number in the fpc column "
+                f"{options.fpc!r}"
+            )
+    calibration = None
     if spec.weighted:
-        if weight not in table.columns:
+        if options.weight not in table.columns:
             raise ScoringError(
                 f"the {group} responses are a weighted sample but have no weight column "
-                f"{weight!r}: weight them first (python -m analysis weight)"
+                f"{options.weight!r}: weight them first (python -m analysis weight)"
             )
-        values = pd.to_numeric(table[weight], errors="coerce").to_numpy(dtype=np.float64)
+        values = pd.to_numeric(table[options.weight], errors="coerce").to_numpy(dtype=np.float64)
         try:
             weights = check_base_weight(values, n)
         except WeightingError as exc:
-            raise ScoringError(f"the {group} weight column {weight!r}: {exc}") from None
-        for name, column in (("strata", strata), ("cluster", cluster)):
+            raise ScoringError(f"the {group} weight column {options.weight!r}: {exc}") from None
+        for name, column in (("strata", options.strata), ("cluster", options.cluster)):
             if column is not None and column not in table.columns:
                 raise ScoringError(f"the {group} responses have no {name} column {column!r}")
-        s = table[strata] if strata else None
-        c = table[cluster] if cluster else None
+        s = table[options.strata] if options.strata else None
+        c = table[options.cluster] if options.cluster else None
+        calibration = options.calibration.get(group)
+        if calibration is not None and len(calibration.calibrated_weight) != n:
+            raise ScoringError(f"the {group} calibration model does not fit its {n} responses")
     else:
-        weights, s, c = np.ones(n), None, None
+        weights, c = np.ones(n), None
+        # a census of office-holders per unit: with the number invited, each unit is a stratum
+        s = pd.Series(codes) if fpc is not None else None
     try:
-        design = Design.build(weights, s, c, None, lonely_psu)
+        design = Design.build(weights, s, c, calibration, options.lonely_psu, fpc=fpc)
     except EstimationError as exc:
         raise ScoringError(f"the {group} design: {exc}") from None
     index = {u: i for i, u in enumerate(units)}
-    codes = _unit_codes(table, unit, unit_code, group)
     unit_index = np.array([index[u] for u in codes], dtype=np.intp)
     return _Sample(group, table, design, unit_index, spec.minimum_answers)
 
@@ -274,6 +330,8 @@ class _Row:
     group: str = ""
     rule: str = ""
     max_points: float | None = None
+    #: the upper end of a bounded share-like figure (1, 100 or the points), for logit intervals
+    bounded: float | None = None
 
 
 class _Scorer:
@@ -288,6 +346,11 @@ class _Scorer:
     def _combine(self, terms: list[tuple[np.ndarray, _Estimate]]) -> _Estimate:
         return _combine(terms, self._units)
 
+    def _nothing(self) -> _Estimate:
+        """A figure with no value for any unit: nobody it rests on gave a valid answer."""
+        d = self.n_units
+        return _Estimate(np.full(d, np.nan), {}, {}, np.ones(d, dtype=bool))
+
     def run(self) -> list[_Row]:
         by_kind: dict[str, list[_Estimate]] = {"survey": [], "sipas": []}
         sipas = self.sipas() if self.scheme.sipas else {}
@@ -297,20 +360,23 @@ class _Scorer:
                 kind = criterion.survey_kind
                 if kind is None:
                     continue
+                bounded = None
                 if kind == "sipas":
-                    index = sipas.get(criterion.sipas)
-                    if index is None:  # the citizens' group has no responses
-                        continue
+                    index = sipas.get(criterion.sipas) or self._nothing()
                     points = self._combine(
                         [(np.full(self.n_units, criterion.max_points / 100), index)]
                     )
+                    bounded = criterion.max_points
                 else:
                     points = self.criterion(criterion)
-                    if points is None:
-                        continue
                 self.rows.append(
                     _Row(
-                        "criterion", criterion.code, points, f.code, max_points=criterion.max_points
+                        "criterion",
+                        criterion.code,
+                        points,
+                        f.code,
+                        max_points=criterion.max_points,
+                        bounded=bounded,
                     )
                 )
                 in_field.append(points)
@@ -376,7 +442,10 @@ class _Scorer:
         estimate = _Estimate(mean, influence, answered, count < minimum)
         self._items[key] = estimate
         group_label = "+".join(groups)
-        self.rows.append(_Row("item", ref.item, estimate, group=group_label, rule=ref.rule.code))
+        bounded = 1.0 if ref.rule.type == "share" else None
+        self.rows.append(
+            _Row("item", ref.item, estimate, group=group_label, rule=ref.rule.code, bounded=bounded)
+        )
         return estimate
 
     def _scores(self, sample: _Sample, ref: ItemRef) -> np.ndarray:
@@ -403,15 +472,15 @@ class _Scorer:
             )
         return ref.rule.score(answers)
 
-    def mean_of_items(self, groups: tuple[str, ...], refs: list[ItemRef]) -> _Estimate | None:
+    def mean_of_items(self, groups: tuple[str, ...], refs: list[ItemRef]) -> _Estimate:
         estimates = [e for e in (self.item(groups, r) for r in refs) if e is not None]
         if not estimates:
-            return None
+            return self._nothing()
         return self._combine(list(zip(_equal_weights(estimates), estimates, strict=True)))
 
     # --- criteria --------------------------------------------------------------------------
 
-    def criterion(self, criterion: Criterion) -> _Estimate | None:
+    def criterion(self, criterion: Criterion) -> _Estimate:
         d = self.n_units
         if criterion.combine == POOLED:
             pooled = tuple(criterion.items)
@@ -423,7 +492,7 @@ class _Scorer:
             estimates = [self.item(tuple(gs), ref) for gs, ref in refs.values()]
             estimates = [e for e in estimates if e is not None]
             if not estimates:
-                return None
+                return self._nothing()
             coef = _equal_weights(estimates, criterion.max_points)
             points = self._combine(list(zip(coef, estimates, strict=True)))
             self.rows.append(
@@ -439,9 +508,9 @@ class _Scorer:
             return points
         per_group = []
         for g, refs in criterion.items.items():
-            mean = self.mean_of_items((g,), refs)
-            if mean is None:
+            if g not in self.samples:  # the group is missing from the whole wave
                 continue
+            mean = self.mean_of_items((g,), refs)
             points = self._combine([(np.full(d, criterion.max_points), mean)])
             self.rows.append(
                 _Row(
@@ -455,7 +524,7 @@ class _Scorer:
             )
             per_group.append((criterion.combine[g], points))
         if not per_group:
-            return None
+            return self._nothing()
         # the scheme's weights, rescaled over the groups that have a score for the unit
         has = np.array([np.isfinite(p.value) for _, p in per_group], dtype=np.float64)
         weights = np.array([w for w, _ in per_group])[:, None] * has
@@ -467,28 +536,29 @@ class _Scorer:
     # --- SIPAS -----------------------------------------------------------------------------
 
     def sipas(self) -> dict[str, _Estimate]:
-        """Element indices and the overall index in %, keyed by element code and ``overall``."""
+        """Element indices and the overall index in %, keyed by element code and ``overall``.
+
+        Without citizens every figure is there with no value, so the output names what is missing.
+        """
         sipas = self.scheme.sipas
         group = (sipas.group,)
-        if sipas.group not in self.samples:
-            return {}
         out = {}
         hundred = np.full(self.n_units, 100.0)
         for element in sipas.elements:
             mean = self.mean_of_items(group, element.items)
-            if mean is None:
-                continue
             index = self._combine([(hundred, mean)])
             out[element.code] = index
-            self.rows.append(_Row("sipas_element", element.code, index, group=sipas.group))
+            self.rows.append(
+                _Row("sipas_element", element.code, index, group=sipas.group, bounded=100.0)
+            )
         if sipas.overall == "item":
-            share = self.item(group, sipas.overall_item)
+            share = self.item(group, sipas.overall_item) or self._nothing()
             overall = self._combine([(hundred, share)])
         else:
             parts = list(out.values())
             overall = self._combine(list(zip(_equal_weights(parts), parts, strict=True)))
         out["overall"] = overall
-        self.rows.append(_Row("sipas", "overall", overall, group=sipas.group))
+        self.rows.append(_Row("sipas", "overall", overall, group=sipas.group, bounded=100.0))
         return out
 
 
@@ -501,7 +571,11 @@ def _equal_weights(estimates: list[_Estimate], scale: float = 1.0) -> np.ndarray
 
 
 def _combine(terms: list[tuple[np.ndarray, _Estimate]], units: dict[str, np.ndarray]) -> _Estimate:
-    """``sum(coef * estimate)`` per unit; a unit where every coefficient is 0 has no value.
+    """``sum(coef * estimate)`` per unit.
+
+    A unit has no value where every coefficient is 0, or where a term it needs (coefficient not
+    0) has none: a missing part is never counted as 0. Callers that may leave a part out (groups
+    without answers, items nobody answered) give it the coefficient 0 and rescale the others.
 
     ``coef`` is one number per unit; ``units`` gives, per group, the unit of every respondent, so
     a respondent's influence is scaled by the coefficient of the unit they rate.
@@ -509,6 +583,7 @@ def _combine(terms: list[tuple[np.ndarray, _Estimate]], units: dict[str, np.ndar
     d = len(terms[0][0])
     value = np.zeros(d)
     used = np.zeros(d, dtype=bool)
+    missing = np.zeros(d, dtype=bool)
     low = np.zeros(d, dtype=bool)
     influence: dict[str, np.ndarray] = {}
     answered: dict[str, np.ndarray] = {}
@@ -517,25 +592,50 @@ def _combine(terms: list[tuple[np.ndarray, _Estimate]], units: dict[str, np.ndar
         on = coef != 0
         value += np.where(on, coef * np.nan_to_num(est.value), 0.0)
         used |= on
+        missing |= on & ~np.isfinite(est.value)
         low |= on & est.low
         for g, infl in est.influence.items():
             c = coef[units[g]]
             influence[g] = influence.get(g, 0.0) + c * infl
             rated = est.answered[g] & (c != 0)
             answered[g] = answered[g] | rated if g in answered else rated
-    return _Estimate(np.where(used, value, np.nan), influence, answered, low | ~used)
+    gone = missing | ~used
+    return _Estimate(np.where(gone, np.nan, value), influence, answered, low | gone)
 
 
 # ---------------------------------------------------------------------------------------------
 # The table
 
 
-def _table(rows: list[_Row], samples, units, blocks, level) -> pd.DataFrame:
-    quantile = NormalDist().inv_cdf(0.5 + level / 2)
+def _table(rows: list[_Row], samples, units, blocks, level, method, df) -> pd.DataFrame:
     d = len(units)
     se = np.sqrt(_variances([r.estimate for r in rows], samples, d))
     value = np.array([r.estimate.value for r in rows], dtype=np.float64).reshape(len(rows), d)
+    se = np.where(np.isfinite(value), se, np.nan)
     n = _answered_counts([r.estimate for r in rows], samples, d)
+    if df == "design":
+        # groups are independent samples: one design whose strata are all the groups' strata
+        degf = np.array(
+            [sum(samples[g].design.degf for g in r.estimate.influence) for r in rows], dtype=float
+        )
+        freedom = np.repeat(np.where(degf > 0, degf, np.nan), d).reshape(len(rows), d)
+    else:
+        freedom = None if df == "normal" else float(df)
+    low, high = interval(value, se, level=level, method="wald", df=freedom)
+    if method == "logit":
+        bounded = np.array([np.nan if r.bounded is None else r.bounded for r in rows])
+        scale = np.repeat(bounded, d).reshape(len(rows), d)
+        share = np.isfinite(scale)
+        scale = np.where(share, scale, 1.0)
+        logit_low, logit_high = interval(
+            np.where(share, value / scale, np.nan),
+            se / scale,
+            level=level,
+            method="logit",
+            df=freedom,
+        )
+        low = np.where(share, scale * logit_low, low)
+        high = np.where(share, scale * logit_high, high)
 
     def per_row(name: str) -> np.ndarray:
         return np.repeat(np.array([getattr(r, name) for r in rows], dtype=object), d)
@@ -548,11 +648,12 @@ def _table(rows: list[_Row], samples, units, blocks, level) -> pd.DataFrame:
             **{name: per_row(name) for name in ("kind", "field", "code", "group", "rule")},
             "n": n.ravel(),
             "estimate": value.ravel(),
-            "se": np.where(np.isfinite(value), se, np.nan).ravel(),
-            "ci_low": (value - quantile * se).ravel(),
-            "ci_high": (value + quantile * se).ravel(),
+            "se": se.ravel(),
+            "ci_low": low.ravel(),
+            "ci_high": high.ravel(),
             "max_points": np.repeat(np.array(maxima, dtype=np.float64), d),
             "low_n": np.array([r.estimate.low for r in rows], dtype=bool).ravel(),
+            "no_data": ~np.isfinite(value).ravel(),
         },
         columns=COLUMNS,
     )

@@ -8,6 +8,7 @@ what `analysis.scoring` gives on the exported CSVs directly, and `flask score-wa
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import time
@@ -19,11 +20,12 @@ from app_support import ROOT, make_app, reset_database
 from html_client import csrf_token
 from sqlalchemy import select
 
+from analysis.cli import main as analysis_main
 from analysis.scheme import load_scheme
 from analysis.scoring import score
 from survey_app.auth import create_user
 from survey_app.extensions import db
-from survey_app.models import AnalysisRun, AuditEvent, Invitee, Wave
+from survey_app.models import AnalysisRun, AuditEvent, Invitation, Invitee, Wave
 
 PASSWORD = "correct horse battery"
 SCHEME = ROOT / "questionnaires" / "scoring" / "par2022.yaml"
@@ -63,6 +65,8 @@ def appraisal_csv() -> str:
 
 
 PREVIOUS = "unit_code,rank,percent\nha_tinh,3,80.5\n"
+#: Leaders invited in the demo wave (it has 60 leaders' responses).
+LEADERS_INVITED = 80
 
 
 @pytest.fixture
@@ -76,6 +80,11 @@ def stats_app(database_url, tmp_path):
         for role in ("admin", "statistician", "monitor"):
             create_user(tx, f"{role}@example.vn", PASSWORD, role)
         wave = tx.scalars(select(Wave).where(Wave.code == "demo")).one()
+        # the leaders were invited (a near-census of office-holders); the delegates came by
+        # open link, so only the leaders get a finite population correction
+        for number in range(LEADERS_INVITED):
+            digest = hashlib.sha256(f"leader-{number}".encode()).hexdigest()
+            tx.add(Invitation(wave_id=wave.id, questionnaire_code="leader", token_hash=digest))
         tx.add(
             Invitee(
                 wave_id=wave.id,
@@ -191,7 +200,8 @@ def test_the_chain_through_the_pages_equals_analysis_on_the_exports(stats_app):
         assert run.result["weighting"]["citizen"]["converged"] is True
         assert run.result["unit_code"] == "ha_tinh"
 
-    # Exported responses, with the run's weights on the citizens, scored directly.
+    # Exported responses, with the run's weights on the citizens, scored directly: the point
+    # estimates are the run's (the run's SEs use the calibration residuals, so they are smaller)
     responses = {
         group: read_export(client, f"/en/stats/waves/demo/responses/{group}.csv?run={run_id}")
         for group in ("leader", "delegate", "citizen")
@@ -207,9 +217,15 @@ def test_the_chain_through_the_pages_equals_analysis_on_the_exports(stats_app):
     pd.testing.assert_series_equal(
         downloaded["estimate"].astype(float), direct["estimate"].astype(float), rtol=1e-9
     )
-    pd.testing.assert_series_equal(
-        downloaded["se"].astype(float), direct["se"].astype(float), rtol=1e-9
+    sipas = (downloaded["kind"] == "sipas").to_numpy()
+    raked, as_given = (
+        float(downloaded.loc[sipas, "se"].iloc[0]),
+        float(direct.loc[sipas, "se"].iloc[0]),
     )
+    assert 0 < raked < as_given  # raking on sex, age and district explains some of the variance
+    leaders = (downloaded["group"] == "leader").to_numpy()
+    # leaders answered by invitation: the finite population correction shrinks their SEs
+    assert (downloaded.loc[leaders, "se"].astype(float) < direct.loc[leaders, "se"]).all()
     index = read_export(client, f"/en/stats/runs/{run_id}/files/index.csv")
     assert index.loc[0, "rank"] == "1" and index.loc[0, "previous_rank"] == "3"
     assert index.loc[0, "band"] in ("A", "B", "C", "D")
@@ -345,6 +361,56 @@ def test_score_wave_command_matches_the_page(stats_app, tmp_path):
               "--out", str(tmp_path / "y")]
     )  # fmt: skip
     assert bad.exit_code == 2 and bad.output.startswith("error:") and "religion" in bad.output
+
+
+def test_page_command_line_and_score_wave_give_the_same_tables(stats_app, tmp_path):
+    """One pipeline: the same inputs through the pages, python -m analysis run and score-wave."""
+    client = login(stats_app.test_client(), "statistician")
+    for kind, text in (("targets", targets_csv()), ("appraisal", appraisal_csv())):
+        assert upload(client, kind, f"{kind}.csv", text).status_code == 302
+        (tmp_path / f"{kind}.csv").write_text(text)
+    assert upload(client, "previous", "p.csv", PREVIOUS).status_code == 302
+    (tmp_path / "previous.csv").write_text(PREVIOUS)
+    choices = {"method": "raking", "bounds": "0.3,3", "trim": "1000,40000", "strata": "district"}
+    choices |= {"lonely_psu": "adjust", "level": "0.9", "interval": "logit", "df": "design"}
+    location = start_run(client, use_appraisal="y", use_previous="y", **choices)
+    page = finish(client, location)
+    assert page.status_code == 200, page.get_data(as_text=True)[:3000]
+    run_id = int(location.rstrip("/").rsplit("/", 1)[1])
+    with stats_app.app_context():
+        run = db.session.get(AnalysisRun, run_id)
+        assert run.status == "done", run.message
+        assert run.result["parameters"]["fpc"] == "invited"
+
+    for group in ("leader", "delegate", "citizen"):
+        export = read_export(client, f"/en/stats/waves/demo/responses/{group}.csv")
+        if group == "leader":
+            export["invited"] = LEADERS_INVITED
+        export.to_csv(tmp_path / f"{group}.csv", index=False)
+    options = ["--method", "raking", "--bounds", "0.3,3", "--trim", "1000,40000"]
+    options += ["--strata", "district", "--lonely-psu", "adjust", "--level", "0.9"]
+    options += ["--interval", "logit", "--df", "design", "--targets", str(tmp_path / "targets.csv")]
+    options += ["--appraisal", str(tmp_path / "appraisal.csv")]
+    options += ["--previous", str(tmp_path / "previous.csv")]
+    data = [f"--data={g}={tmp_path / g}.csv" for g in ("leader", "delegate", "citizen")]
+    assert analysis_main(
+        ["run", *data, "--scheme", str(SCHEME), "--fpc", "invited", *options,
+         "--out", str(tmp_path / "cli")]
+    ) == 0  # fmt: skip
+    result = stats_app.test_cli_runner().invoke(
+        args=["score-wave", "--wave", "demo", *options, "--out", str(tmp_path / "flask")]
+    )
+    assert result.exit_code == 0, result.output
+
+    for name in ("weights", "estimates", "scores", "index", "weak"):
+        web = read_export(client, f"/en/stats/runs/{run_id}/files/{name}.csv")
+        for caller in ("cli", "flask"):
+            other = pd.read_csv(
+                tmp_path / caller / f"{name}.csv", dtype=str, keep_default_na=False, na_values=[""]
+            )
+            pd.testing.assert_frame_equal(web, other, obj=f"{name}.csv of {caller}")
+    scores = read_export(client, f"/en/stats/runs/{run_id}/files/scores.csv")
+    assert scores["ci_low"].notna().any() and len(scores) > 100
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

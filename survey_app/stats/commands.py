@@ -10,6 +10,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
+from analysis import pipeline
+from analysis.estimate import LONELY_PSU
+from analysis.intervals import INTERVALS
 from analysis.weights import METHODS
 
 from ..extensions import db
@@ -45,6 +48,29 @@ def _pair(text: str | None, option: str) -> tuple[float, float] | None:
 @click.option("--bounds", help="L,U bounds on the weight adjustment (linear, raking, logit).")
 @click.option("--trim", help="L,U bounds on the final weights.")
 @click.option("--strata", help="Stratum question (design weights N/n, standard errors).")
+@click.option("--cluster", help="Cluster (PSU) question of the citizens, nested in the strata.")
+@click.option(
+    "--lonely-psu",
+    type=click.Choice(LONELY_PSU),
+    default="fail",
+    show_default=True,
+    help="A stratum with one PSU: as R's survey.lonely.psu.",
+)
+@click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level.")
+@click.option(
+    "--interval",
+    type=click.Choice(INTERVALS),
+    default="logit",
+    show_default=True,
+    help="Intervals of shares and SIPAS.",
+)
+@click.option(
+    "--df",
+    type=click.Choice(pipeline.DF_CHOICES),
+    default="normal",
+    show_default=True,
+    help="Normal quantiles, or Student's t with the design's degrees of freedom.",
+)
 @click.option(
     "--scheme",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -75,6 +101,11 @@ def score_wave(
     bounds,
     trim,
     strata,
+    cluster,
+    lonely_psu,
+    level,
+    interval,
+    df,
     scheme,
     appraisal,
     previous,
@@ -112,14 +143,21 @@ def score_wave(
         questionnaires = current_app.config["QUESTIONNAIRE_DIR"]
         params = Parameters(
             scheme=str(scheme or Path(questionnaires) / "scoring" / "par2022.yaml"),
-            method=method,
-            bounds=_pair(bounds, "--bounds"),
-            trim=_pair(trim, "--trim"),
-            strata=strata,
-            unit_code=unit_code,
             targets=str(targets) if targets else None,
             appraisal=str(appraisal) if appraisal else None,
             previous=str(previous) if previous else None,
+            options=pipeline.Parameters(
+                method=method,
+                bounds=_pair(bounds, "--bounds"),
+                trim=_pair(trim, "--trim"),
+                strata=strata,
+                cluster=cluster,
+                lonely_psu=lonely_psu,
+                unit_code=unit_code,
+                level=level,
+                interval=interval,
+                df=df,
+            ),
         )
         try:
             summary = compute(db.session, wave, params, out_dir, questionnaires)
@@ -135,3 +173,10 @@ def score_wave(
             click.echo(_("Wrote %(path)s.", path=out_dir / name))
         if summary.get("sipas") is not None:
             click.echo(_("SIPAS: %(value)s%%.", value=f"{summary['sipas']:.2f}"))
+        if summary.get("no_data"):
+            click.echo(
+                _(
+                    "No valid answers, so no value (never 0) and no rank: %(parts)s.",
+                    parts="; ".join(summary["no_data"]),
+                )
+            )

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, DecimalField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from analysis.weights import METHODS
 
@@ -61,6 +69,56 @@ class RunForm(FlaskForm):
             Optional(),
             Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Give a question code, e.g. district.")),
         ],
+    )
+    cluster = StringField(
+        _l("Cluster variable (optional)"),
+        validators=[
+            Optional(),
+            Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Give a question code, e.g. commune.")),
+        ],
+    )
+    lonely_psu = SelectField(
+        _l("A stratum with a single cluster"),
+        choices=[
+            SelectChoice("fail", _l("stop and say which (fail)")),
+            SelectChoice("remove", _l("leave it out of the variance (remove)")),
+            SelectChoice("certainty", _l("treat it as sampled with certainty (certainty)")),
+            SelectChoice("adjust", _l("centre it at the overall mean (adjust)")),
+            SelectChoice("average", _l("give it the average of the other strata (average)")),
+        ],
+        default="fail",
+        validators=[Optional()],
+    )
+    level = DecimalField(
+        _l("Confidence level"),
+        default=Decimal("0.95"),
+        places=None,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=Decimal("0.5"),
+                max=Decimal("0.999"),
+                message=_l("Give a confidence level between 0.5 and 0.999, e.g. 0.95."),
+            ),
+        ],
+    )
+    interval = SelectField(
+        _l("Intervals of shares and SIPAS"),
+        choices=[
+            SelectChoice("logit", _l("logit: always inside 0 to 100 %")),
+            SelectChoice("wald", _l("Wald: estimate plus or minus a multiple of the SE")),
+        ],
+        default="logit",
+        validators=[Optional()],
+    )
+    df = SelectField(
+        _l("Quantile of the intervals"),
+        choices=[
+            SelectChoice("normal", _l("normal")),
+            SelectChoice("design", _l("Student's t with the design's degrees of freedom")),
+        ],
+        default="normal",
+        validators=[Optional()],
     )
     unit_code = StringField(
         _l("Code of the rated unit (optional)"),

@@ -8,6 +8,7 @@ A run row is created as ``queued``; a worker thread (with its own app context an
 from __future__ import annotations
 
 import logging
+import secrets
 import shutil
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -105,14 +106,24 @@ def _work(app: Flask, run_id: int) -> None:
             )
         except ChainError as exc:
             db.session.rollback()
-            _update(run_id, status="failed", message=str(exc), finished_at=utcnow())
-        except Exception as exc:  # noqa: BLE001 - a failed run must say so, whatever happened
-            log.exception("analysis run %s failed", run_id)
+            _update(
+                run_id,
+                status="failed",
+                message=str(exc),
+                result={"failure": "input"},
+                finished_at=utcnow(),
+            )
+        except Exception:  # noqa: BLE001 - a failed run must say so, whatever happened
+            # not the statistician's input: the trace goes to the log under a reference they
+            # can pass on, the page says the program failed
+            reference = f"run-{run_id}-{secrets.token_hex(4)}"
+            log.exception("analysis run %s failed (reference %s)", run_id, reference)
             db.session.rollback()
             _update(
                 run_id,
                 status="failed",
-                message=f"internal error: {type(exc).__name__}",
+                message=reference,
+                result={"failure": "program", "reference": reference},
                 finished_at=utcnow(),
             )
         finally:

@@ -22,6 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from analysis import pipeline
 from analysis.export import codebook, codebook_html
 
 from .. import audit
@@ -157,14 +158,21 @@ def run_new(code: str):
         return _wave_page(wave, run_form=form, upload_error=problem, status=400)
     params = Parameters(
         scheme=str(services.scheme_path(form.scheme.data)),
-        method=form.method.data or None,
-        bounds=getattr(form.bounds, "parsed", None),
-        trim=getattr(form.trim, "parsed", None),
-        strata=form.strata.data or None,
-        unit_code=form.unit_code.data or None,
         targets=str(inputs["targets"]) if form.method.data else None,
         appraisal=str(inputs["appraisal"]) if form.use_appraisal.data else None,
         previous=str(inputs["previous"]) if form.use_previous.data else None,
+        options=pipeline.Parameters(
+            method=form.method.data or None,
+            bounds=getattr(form.bounds, "parsed", None),
+            trim=getattr(form.trim, "parsed", None),
+            strata=form.strata.data or None,
+            cluster=form.cluster.data or None,
+            lonely_psu=form.lonely_psu.data,
+            unit_code=form.unit_code.data or None,
+            level=float(form.level.data),
+            interval=form.interval.data,
+            df=form.df.data,
+        ),
     )
     with db.transaction() as tx:
         run = runs.start(tx, wave, params, current_user.email)

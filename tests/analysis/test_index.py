@@ -265,7 +265,9 @@ def test_no_weak_criterion_is_the_normal_case(scheme):
     appraisal["appraised_points"] = appraisal["max_points"]
     scores = scores_table()
     maxima = {"1.2": 3, "1.3": 1, "2.1": 4}
-    scores["estimate"] = [maxima.get(c, e) for c, e in zip(scores["code"], scores["estimate"], strict=True)]
+    scores["estimate"] = [
+        maxima.get(c, e) for c, e in zip(scores["code"], scores["estimate"], strict=True)
+    ]
     built = build_index(scheme, check_appraisal(scheme, appraisal), survey_points(scheme, scores))
     assert built.weak.empty
     assert (built.table["weak_criteria"] == "").all()

@@ -113,8 +113,14 @@ def test_units_are_domains_and_cross_rating_is_checked(scheme):
     assert ca.set_index("code").loc["1.2", "estimate"] == pytest.approx(
         pick(alone, "criterion", "1.2").estimate
     )
-    # without citizens there is no SIPAS and no citizens' points
-    assert not (table.kind == "sipas").any()
+    # without citizens SIPAS and the citizens' points are named, with no value: never 0
+    missing = table[table.kind.isin(["sipas", "sipas_element"]) | (table.code == "2.1")]
+    assert len(missing) == 2 * (1 + 2 + 1)  # per unit: SIPAS, its 2 elements, criterion 2.1
+    assert missing["estimate"].isna().all() and missing["no_data"].all()
+    assert missing["low_n"].all() and (missing["n"] == 0).all()
+    totals = table[table.kind == "total"].set_index(["unit", "code"])
+    assert np.isnan(totals.loc[("a", "all"), "estimate"])
+    assert totals.loc[("a", "survey"), "estimate"] == pytest.approx(ca.estimate.sum())
 
 
 def test_groups_that_do_not_rate_a_block_are_refused():

@@ -267,6 +267,24 @@ def test_a_failed_run_says_why(stats_app):
     assert "The run failed" in body and "religion" in body
 
 
+def test_a_program_failure_is_told_apart_from_bad_input(stats_app, monkeypatch, caplog):
+    # a fault of the program cannot be caused by valid input on purpose: stand one in
+    from survey_app.stats import chain
+
+    def broken(*_args, **_kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(chain.pipeline, "run", broken)
+    client = login(stats_app.test_client(), "statistician")
+    page = finish(client, start_run(client))
+    body = page.get_data(as_text=True)
+    assert "The program failed: this is not a problem with your files" in body
+    assert "Correct the input files" not in body and "ZeroDivisionError" not in body
+    reference = re.search(r"run-\d+-[0-9a-f]{8}", body).group(0)
+    logged = [r for r in caplog.records if reference in r.getMessage()]
+    assert logged and logged[0].exc_info and logged[0].exc_info[0] is ZeroDivisionError
+
+
 def test_sav_and_dta_read_back_with_labels(stats_app, tmp_path):
     client = login(stats_app.test_client(), "statistician")
     for fmt, reader in (("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)):

@@ -1,12 +1,15 @@
 # The two quick-start commands are `make run` and `make test`; everything else is what they use.
+# `make test-oldest` runs the statistics tests again on the lowest versions pyproject.toml allows.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+OLDEST_VENV ?= .venv-oldest
+OLDEST_BIN := $(OLDEST_VENV)/bin
 FLASK := $(BIN)/flask --app survey_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup lint translations-extract translations-update translations-compile bench-respond bench-weighting clean
+.PHONY: run test test-oldest setup lint translations-extract translations-update translations-compile bench-respond bench-weighting clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +30,22 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The pure statistics (R comparisons included) on the oldest numpy, pandas, scipy, statsmodels...
+# that pyproject.toml allows: constraints-oldest.txt pins each direct dependency to its lower bound.
+$(OLDEST_BIN)/python:
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_BIN)/pip install --quiet --upgrade pip
+
+$(OLDEST_VENV)/.installed: pyproject.toml constraints-oldest.txt | $(OLDEST_BIN)/python
+	$(OLDEST_BIN)/pip install --quiet -e '.[test]' -c constraints-oldest.txt
+	touch $@
+
+test-oldest: $(OLDEST_VENV)/.installed
+	@$(OLDEST_BIN)/python -c 'import importlib.metadata as m; \
+	print("test-oldest:", ", ".join(f"{p} {m.version(p)}" for p in \
+	("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pyreadstat")))'
+	$(OLDEST_BIN)/python -m pytest -q tests/analysis $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -49,4 +68,4 @@ bench-weighting: setup
 	$(BIN)/python benchmarks/weighting.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) $(OLDEST_VENV) instance .pytest_cache

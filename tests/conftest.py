@@ -8,12 +8,16 @@ import pytest
 from app_support import dispose_created_apps, make_app, reset_database
 from browser_support import browser  # noqa: F401 - a fixture for the browser tests
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 
 def _database_params() -> list:
     params = [pytest.param("sqlite", id="sqlite")]
     if os.environ.get("TEST_DATABASE_URL"):
         params.append(pytest.param(os.environ["TEST_DATABASE_URL"], id="postgresql"))
+    elif os.environ.get("CI"):
+        # CI must test on PostgreSQL too: its tests fail saying why rather than not being collected
+        params.append(pytest.param(None, id="postgresql"))
     return params
 
 
@@ -24,13 +28,32 @@ def database_url(request, tmp_path_factory) -> str:
     from survey_app.schema import upgrade
 
     url = request.param
+    if url is None:
+        pytest.fail(
+            "CI must test on PostgreSQL too but TEST_DATABASE_URL is not set "
+            "(.ci/run sets it to a fresh database on the local server)",
+            pytrace=False,
+        )
     if url == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        problem = None
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        except OperationalError as exc:
+            engine.dispose()
+            problem = str(exc.orig or exc).strip()
+        if problem:
+            pytest.fail(
+                f"TEST_DATABASE_URL={engine.url.render_as_string(hide_password=True)} cannot be "
+                f"used: {problem}\nIs PostgreSQL running (apt-get install postgresql; "
+                'pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start) '
+                "and the database created?",
+                pytrace=False,
+            )
     upgrade(engine)
     engine.dispose()
     return url

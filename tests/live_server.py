@@ -52,16 +52,25 @@ class LiveServer:
         return self.app(environ, start_response)
 
     def stop(self) -> None:
+        """Stop serving; the socket is closed and the signal receiver dropped whatever happens."""
         assert self.server is not None and self.thread is not None
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
-        got_request_exception.disconnect(self._receiver, self.app)
+        try:
+            if self.thread.is_alive():
+                self.server.shutdown()  # returns once serve_forever has returned
+            self.thread.join(timeout=10)
+        finally:
+            self.server.server_close()
+            got_request_exception.disconnect(self._receiver, self.app)
         assert not self.thread.is_alive(), "the live server did not stop"
 
 
 def start(app: Flask) -> LiveServer:
-    """Serve `app` on a free port of 127.0.0.1 (port 0: the system picks one) until `stop()`."""
+    """Serve `app` on a free port of 127.0.0.1 (port 0: the system picks one) until `stop()`.
+
+    Ready on return: the socket listens from `make_server` on, so a request made before the
+    thread first polls waits in the backlog; nothing to wait for. If the thread cannot start, the
+    socket is closed before the error propagates.
+    """
     live = LiveServer(app)
     live.server = make_server("127.0.0.1", 0, live, threaded=True, request_handler=_QuietHandler)
     live.thread = threading.Thread(
@@ -75,5 +84,10 @@ def start(app: Flask) -> LiveServer:
 
     live._receiver = record
     got_request_exception.connect(record, app, weak=False)
-    live.thread.start()
+    try:
+        live.thread.start()
+    except BaseException:
+        live.server.server_close()
+        got_request_exception.disconnect(record, app)
+        raise
     return live

@@ -3,6 +3,7 @@ concurrent submits against a live server (gunicorn, several processes) on both d
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import os
 import shutil
@@ -10,8 +11,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -201,6 +204,89 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: Seconds a server started by the tests gets to answer: three gunicorn workers importing the app
+#: at once took 30 s on a busy 2-core machine. TEST_SERVER_START_TIMEOUT overrides it.
+SERVER_START_TIMEOUT = float(os.environ.get("TEST_SERVER_START_TIMEOUT") or 120)
+
+
+def _output(output) -> str:
+    output.flush()
+    output.seek(0)
+    return output.read().decode(errors="replace")[-4000:] or "(none)"
+
+
+def _wait_until_ready(process: subprocess.Popen, url: str, output, name: str) -> None:
+    """Return once `url` answers 200; fail, with the server's output, if the server exits first
+    or does not answer within SERVER_START_TIMEOUT seconds."""
+    started = time.monotonic()
+    last_error: object = "no answer yet"
+    while True:
+        if process.poll() is not None:
+            pytest.fail(
+                f"{name} exited with code {process.returncode} before answering {url}; "
+                f"its output:\n{_output(output)}",
+                pytrace=False,
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if answer.status == 200:
+                    return
+                last_error = f"HTTP {answer.status}"
+        except urllib.error.HTTPError as exc:  # it answers, but not yet (or never) with 200
+            last_error = f"HTTP {exc.code}"
+            exc.close()
+        except OSError as exc:  # refused until it listens, timeouts
+            last_error = exc
+        waited = time.monotonic() - started
+        if waited > SERVER_START_TIMEOUT:
+            pytest.fail(
+                f"{name} did not answer {url} within {SERVER_START_TIMEOUT:g} s "
+                f"(TEST_SERVER_START_TIMEOUT); last: {last_error}; its output:\n{_output(output)}",
+                pytrace=False,
+            )
+        time.sleep(0.25)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """Stop the process and everything in its process group (gunicorn's workers): SIGTERM, then
+    SIGKILL what is left after 30 s. The process is always waited for."""
+    try:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        else:  # the master died by itself: workers it left behind go too
+            os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    finally:
+        process.wait()
+
+
+@contextlib.contextmanager
+def serving(args: list[str], env: dict[str, str], ready_url: str, name: str):
+    """Run the server `args` in a process group of its own until the block ends, once
+    `ready_url` answers 200. Its output goes to a temporary file, not a pipe: nothing to fill up
+    while the tests run, shown when it fails to start, and closed with the process stopped
+    however the block ends, a failed start included."""
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            args,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            _wait_until_ready(process, ready_url, output, name)
+            yield process
+        finally:
+            _stop_group(process)
+
+
 @pytest.fixture
 def gunicorn(quick_app, database_url, quick_dir):
     """The app in gunicorn: 3 worker processes x 4 threads, on the test database."""
@@ -213,42 +299,28 @@ def gunicorn(quick_app, database_url, quick_dir):
         "SESSION_COOKIE_SECURE": "0",
         "PYTHONPATH": str(ROOT),
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "survey_app:create_app()",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "3",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        start_new_session=True,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
-    yield f"http://127.0.0.1:{port}"
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
-    process.stderr.close()
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "survey_app:create_app()",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "3",
+        "--threads",
+        "4",
+        "--worker-class",
+        "gthread",
+        # a worker slow to import the app on a busy machine is not killed and started again
+        "--timeout",
+        str(int(SERVER_START_TIMEOUT)),
+        "--log-level",
+        "warning",
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with serving(args, env, f"{base}/healthz", "gunicorn"):
+        yield base
 
 
 class HttpRespondent:

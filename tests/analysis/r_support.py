@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -142,23 +143,86 @@ def make_shape(name: str, seed: int = 7) -> Shape:
 SHAPES = ["unequal_strata", "clusters", "missing_answers", "sparse_cell"]
 
 
-@functools.cache
-def _r_status() -> str | None:
-    """None when Rscript with the survey package is usable, else why not."""
+#: The R packages the tests' R scripts load, and the Debian package that provides each. survey's
+#: calibrate() calls MASS (ginv), and Debian's r-cran-survey only *recommends* r-cran-mass, so an
+#: install without recommended packages lacks it. Packages found by `_packages_in_tests` are added.
+R_PACKAGES = {"survey": "r-cran-survey", "MASS": "r-cran-mass"}
+
+TESTS = Path(__file__).resolve().parent.parent
+#: library(x), require(x), requireNamespace("x") and x:: in the R code the tests run
+_R_LOADS = re.compile(
+    r"\b(?:library|require|requireNamespace)\(\s*[\"']?([A-Za-z][\w.]*)|\b([A-Za-z][\w.]*):::?\w"
+)
+#: R's own packages, which come with r-base-core
+_R_BASE = {
+    *("base", "compiler", "datasets", "graphics", "grDevices", "grid", "methods", "parallel"),
+    *("splines", "stats", "stats4", "tcltk", "tools", "utils"),
+}
+
+
+def _packages_in_tests() -> set[str]:
+    """R packages named by library(...) and the like in the R scripts of the tests (tests/**)."""
+    found: set[str] = set()
+    for path in [*TESTS.rglob("*.R"), *TESTS.rglob("*.py")]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".py":  # only the R code: raw strings that call library(
+            text = "\n".join(re.findall(r'r"""(.*?)"""', text, re.S))
+        for match in _R_LOADS.finditer(text):
+            found.add(match.group(1) or match.group(2))
+    return found - _R_BASE
+
+
+def r_packages() -> dict[str, str]:
+    """Every R package the tests load, with its Debian package (r-cran-<name> when not listed)."""
+    names = {**R_PACKAGES}
+    for name in sorted(_packages_in_tests() - names.keys()):
+        names[name] = f"r-cran-{name.lower()}"
+    return names
+
+
+def r_problem(packages: dict[str, str] | None = None) -> str | None:
+    """None when Rscript can load every one of `packages` (default: `r_packages()`), else why not,
+    naming each missing R package and the Debian package that provides it."""
+    packages = r_packages() if packages is None else packages
     rscript = shutil.which("Rscript")
     if rscript is None:
-        return "Rscript is not installed (apt-get install r-base-core r-cran-survey)"
+        apt = " ".join(["r-base-core", *dict.fromkeys(packages.values())])
+        return f"Rscript is not installed (apt-get install --no-install-recommends {apt})"
+    names = ", ".join(f'"{name}"' for name in packages)
     probe = subprocess.run(
-        [rscript, "-e", "suppressMessages(library(survey))"], capture_output=True, text=True
+        [
+            rscript,
+            "--vanilla",
+            "-e",
+            f"for (p in c({names})) if (!suppressWarnings(suppressMessages("
+            "requireNamespace(p, quietly = TRUE)))) cat(p, '\\n', sep = '')",
+        ],
+        capture_output=True,
+        text=True,
     )
     if probe.returncode != 0:
-        return "R's survey package is not installed (apt-get install r-cran-survey)"
-    return None
+        return f"Rscript failed to check its packages: {probe.stderr.strip()[-1000:]}"
+    missing = [name for name in probe.stdout.split() if name in packages]
+    if not missing:
+        return None
+    each = ", ".join(f"{name} (Debian package {packages[name]})" for name in missing)
+    apt = " ".join(dict.fromkeys(packages[name] for name in missing))
+    return (
+        f"R lacks the package{'s' if len(missing) > 1 else ''} {each}: "
+        f"apt-get install --no-install-recommends {apt}"
+    )
+
+
+@functools.cache
+def _r_status() -> str | None:
+    """`r_problem()` for the whole session: None when R can run every script of the tests."""
+    return r_problem()
 
 
 @pytest.fixture(scope="session")
 def rscript() -> str:
-    """Path of Rscript with ``survey``; fails under CI, skips elsewhere, saying why."""
+    """Path of Rscript with every R package the tests load (`r_packages()`); fails under CI,
+    skips elsewhere, naming each missing package and its Debian package."""
     reason = _r_status()
     if reason:
         if os.environ.get("CI"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import tempfile
@@ -40,10 +39,6 @@ from analysis.weights import (
     METHODS,
     WeightResult,
     check_base_weight,
-    design_weights,
-    trim_result,
-    weight,
-    worst_margin,
 )
 
 
@@ -111,31 +106,29 @@ def _base_weight(args, data: pd.DataFrame, targets: Targets | None) -> np.ndarra
 
 
 def _weighting(args, data: pd.DataFrame) -> WeightResult:
+    """``weight`` and ``estimate --targets``: the chain's weighting step (`pipeline.weigh`)."""
     targets = read_targets(args.targets)
-    base = _base_weight(args, data, targets)
-    if base is None and getattr(args, "derive_design_weights", False) and args.strata:
-        margin = targets.get(args.strata)
-        if margin is None:
-            raise UsageError(
-                f"--strata {args.strata} without --base-weight needs targets for {args.strata} "
-                "to make design weights N_h / n_h"
-            )
-        base = design_weights(_column(data, args.strata, "--strata"), margin)
-    bounds = _pair(args.bounds, "--bounds") if args.bounds else (-math.inf, math.inf)
+    # ``weight`` makes design weights N_h / n_h from --strata; ``estimate`` uses it for the SEs
+    derive = getattr(args, "derive_design_weights", False)
+    if derive and args.strata and not args.base_weight and targets.get(args.strata) is None:
+        raise UsageError(
+            f"--strata {args.strata} without --base-weight needs targets for {args.strata} "
+            "to make design weights N_h / n_h"
+        )
     if args.bounds and args.method in ("poststratify", "rake"):
         raise UsageError(f"--bounds applies to linear, raking and logit, not {args.method}")
     if args.method == "logit" and not args.bounds:
         raise UsageError("--method logit needs --bounds L,U with L < 1 < U")
-    for margin in targets:
-        for column in margin.columns:
-            _column(data, column, "target")
-    result = weight(data, targets, args.method, base, bounds, args.tol, args.max_iter)
-    if not result.converged:
-        raise UsageError(
-            f"{args.method} did not converge in {result.iterations} iterations: worst margin "
-            f"{worst_margin(result)}; loosen --bounds, raise --max-iter or merge sparse levels"
-        )
-    return result
+    params = pipeline.Parameters(
+        method=args.method,
+        bounds=_pair(args.bounds, "--bounds") if args.bounds else None,
+        trim=_pair(args.trim, "--trim") if getattr(args, "trim", None) else None,
+        tol=args.tol,
+        max_iter=args.max_iter,
+        base_weight=args.base_weight,
+        strata=args.strata if derive else None,
+    )
+    return pipeline.weigh(data, targets, params)
 
 
 def _write(path: str, write) -> None:
@@ -161,9 +154,6 @@ def cmd_weight(args) -> int:
     _check_out(args.out, args.report)
     data = read_data(args.data)
     result = _weighting(args, data)
-    if args.trim:
-        low, high = _pair(args.trim, "--trim")
-        result = trim_result(result, low, high)
     report = result.report()
     report["inputs"] = {
         "data": args.data,

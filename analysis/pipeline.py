@@ -39,10 +39,12 @@ from analysis.weights import (
     DEFAULT_TOL,
     METHODS,
     WeightingError,
+    WeightResult,
     check_base_weight,
     design_weights,
     trim_result,
     weight,
+    weight_summary,
     worst_margin,
 )
 
@@ -278,41 +280,27 @@ def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _weights(group: str, data: pd.DataFrame, params: Parameters, targets: Targets | None):
-    """Final weights of a weighted group, its calibration model (or None) and a report."""
-    n = len(data)
-    if targets is None:
-        if params.weight in data.columns:
-            values = pd.to_numeric(data[params.weight], errors="coerce").to_numpy(np.float64)
-            try:
-                weights = check_base_weight(values, n)
-            except WeightingError as exc:
-                raise PipelineError(f"the {group} weight column {params.weight!r}: {exc}") from None
-            note = f"the weights of the column {params.weight} as given"
-        else:
-            raise PipelineError(
-                f"the {group} responses are a weighted sample but have no weight column "
-                f"{params.weight!r}: give population targets and a method to weight them"
-            )
-        kish = float(n * (weights**2).sum() / weights.sum() ** 2) if n else math.nan
-        report = {"method": None, "n": n, "kish_deff": kish, "effective_n": n / kish, "note": note}
-        return weights, None, report
+def weigh(
+    data: pd.DataFrame, targets: Targets, params: Parameters, group: str = ""
+) -> WeightResult:
+    """The weights of one weighted sample: design weights, calibration, trimming.
+
+    Design weights are the ``base_weight`` column, else N_h / n_h of the ``strata`` variable when
+    the targets have it, else 1; then ``params.method`` calibrates them to ``targets`` within
+    ``params.bounds`` and ``params.trim`` trims the result (`analysis.weights`). Used by the chain
+    and by ``python -m analysis weight|estimate``.
+    """
+    what = f"the {group} responses" if group else "the data"
     for margin in targets:
         for column in margin.columns:
             if column not in data.columns:
-                raise PipelineError(
-                    f"the targets name the variable {column!r}, which the {group} responses do "
-                    "not have"
-                )
+                raise PipelineError(f"the targets name the variable {column!r}, not in {what}")
     base = None
     if params.base_weight:
-        if params.base_weight not in data.columns:
-            raise PipelineError(f"the {group} responses have no base weight {params.base_weight!r}")
-        values = pd.to_numeric(data[params.base_weight], errors="coerce").to_numpy(np.float64)
-        base = check_base_weight(values, n)
+        base = check_base_weight(_numbers(data, params.base_weight, what, "base weight"), len(data))
     elif params.strata:
         if params.strata not in data.columns:
-            raise PipelineError(f"the {group} responses have no stratum column {params.strata!r}")
+            raise PipelineError(f"{what} have no stratum column {params.strata!r}")
         margin = targets.get(params.strata)
         if margin is not None:
             base = design_weights(data[params.strata], margin)
@@ -326,7 +314,40 @@ def _weights(group: str, data: pd.DataFrame, params: Parameters, targets: Target
         )
     if params.trim:
         result = trim_result(result, *params.trim)
-    return result.weights, result.calibration, result.report()
+    return result
+
+
+def _numbers(data: pd.DataFrame, column: str, what: str, role: str) -> np.ndarray:
+    """A column that must hold a number on every row, as floats."""
+    if column not in data.columns:
+        raise PipelineError(f"{what} have no {role} column {column!r}")
+    values = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=np.float64)
+    if np.isnan(values).any():
+        row = int(np.flatnonzero(np.isnan(values))[0])
+        raise PipelineError(
+            f"the {role} column {column!r} of {what} must be a number on every row (row "
+            f"{row + 2} is {data[column].iloc[row]!r})"
+        )
+    return values
+
+
+def _weights(group: str, data: pd.DataFrame, params: Parameters, targets: Targets | None):
+    """Final weights of a weighted group, its calibration model (or None) and a report."""
+    if targets is not None:
+        result = weigh(data, targets, params, group)
+        return result.weights, result.calibration, result.report()
+    if params.weight not in data.columns:
+        raise PipelineError(
+            f"the {group} responses are a weighted sample but have no weight column "
+            f"{params.weight!r}: give population targets and a method to weight them"
+        )
+    what = f"the {group} responses"
+    try:
+        weights = check_base_weight(_numbers(data, params.weight, what, "weight"), len(data))
+    except WeightingError as exc:
+        raise PipelineError(f"the {group} weight column {params.weight!r}: {exc}") from None
+    note = f"the weights of the column {params.weight} as given"
+    return weights, None, {"method": None, **weight_summary(weights), "note": note}
 
 
 def _estimates(scheme, group, data, weights, model, params: Parameters) -> pd.DataFrame:

@@ -356,9 +356,7 @@ def _estimates(scheme, group, data, weights, model, params: Parameters) -> pd.Da
         return pd.DataFrame(columns=ESTIMATE_COLUMNS)
     strata = data[params.strata] if params.strata else None
     cluster = data[params.cluster] if params.cluster else None
-    fpc = None
-    if params.fpc and params.fpc in data.columns:
-        fpc = pd.to_numeric(data[params.fpc], errors="coerce").to_numpy(np.float64)
+    fpc = data[params.fpc] if params.fpc and params.fpc in data.columns else None
     design = Design.build(weights, strata, cluster, model, params.lonely_psu, fpc=fpc)
     refs = [ref for element in scheme.sipas.elements for ref in element.items]
     if scheme.sipas.overall_item is not None:

@@ -275,15 +275,8 @@ def _sample(scheme, group, table, units, unit, unit_code, options: _DesignColumn
     spec = scheme.groups[group]
     n = len(table)
     codes = _unit_codes(table, unit, unit_code, group)
-    fpc = None
-    if options.fpc is not None and options.fpc in table.columns:
-        fpc = pd.to_numeric(table[options.fpc], errors="coerce").to_numpy(dtype=np.float64)
-        if np.isnan(fpc).any():
-            row = int(np.flatnonzero(np.isnan(fpc))[0])
-            raise ScoringError(
-                f"row {row + 2} of the {group} responses has no number in the fpc column "
-                f"{options.fpc!r}"
-            )
+    # Design.build reads and checks the column, naming the stratum and row of a bad value
+    fpc = table[options.fpc] if options.fpc is not None and options.fpc in table.columns else None
     calibration = None
     if spec.weighted:
         if options.weight not in table.columns:

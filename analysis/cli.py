@@ -30,7 +30,7 @@ from analysis.index import (
     read_table,
     survey_points,
 )
-from analysis.intervals import INTERVALS
+from analysis.intervals import DF, INTERVALS
 from analysis.scheme import Scheme, SchemeError, load_scheme
 from analysis.scoring import DEFAULT_UNIT, split_groups
 from analysis.targets import Targets, read_targets
@@ -396,7 +396,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--stat", choices=("mean", "total"), default="mean")
     e.add_argument("--fpc", help="column of population sizes per stratum (or sampling fractions)")
     e.add_argument("--lonely-psu", choices=LONELY_PSU, default="fail")
-    _interval_options(e)
+    _interval_options(e, None)
     e.add_argument("--out", required=True)
     e.set_defaults(run=cmd_estimate, derive_design_weights=False)
 
@@ -440,17 +440,18 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _interval_options(p: argparse.ArgumentParser) -> None:
+def _interval_options(p: argparse.ArgumentParser, interval: str | None) -> None:
+    """``--level``, ``--interval`` (default ``interval``; None: logit for shares) and ``--df``."""
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument(
         "--interval",
         choices=INTERVALS,
-        default=None if p.prog.endswith("estimate") else "logit",
+        default=interval,
         help="logit intervals for shares (svyciprop's, inside [0, 1]; the default) or wald",
     )
     p.add_argument(
         "--df",
-        choices=pipeline.DF_CHOICES,
+        choices=DF,
         default="normal",
         help="normal quantiles, or Student's t with the design's degrees of freedom",
     )
@@ -480,7 +481,7 @@ def _chain_options(p: argparse.ArgumentParser) -> None:
         "N_h of the stratum for weighted groups",
     )
     p.add_argument("--lonely-psu", choices=LONELY_PSU, default="fail")
-    _interval_options(p)
+    _interval_options(p, "logit")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import sparse
 
 from analysis.cells import code_column
-from analysis.intervals import INTERVALS, IntervalError, check_level
+from analysis.intervals import INTERVALS, IntervalError, check_df, check_level
 from analysis.intervals import interval as _interval
 from analysis.weights import CalibrationModel
 
@@ -494,19 +494,13 @@ def _interval_options(interval: str | None, df, design: Design):
         raise EstimationError(
             f"interval must be one of {', '.join(INTERVALS)} (or None), not {interval!r}"
         )
-    if isinstance(df, str):
-        if df == "normal":
-            return None
-        if df == "design":
-            return float(design.degf)
-        raise EstimationError(f"df must be 'normal', 'design' or a number, not {df!r}")
     try:
-        degrees = float(df)
-    except (TypeError, ValueError):
-        degrees = np.nan
-    if isinstance(df, bool) or not degrees > 0:
-        raise EstimationError(f"df must be 'normal', 'design' or a positive number, not {df!r}")
-    return degrees
+        df = check_df(df)
+    except IntervalError as exc:
+        raise EstimationError(str(exc)) from None
+    if df == "normal":
+        return None
+    return float(design.degf) if df == "design" else df
 
 
 def _check_level(level) -> float:

@@ -23,6 +23,8 @@ import numpy as np
 from scipy import special, stats
 
 INTERVALS = ("logit", "wald")
+#: the quantile: normal, or Student's t with the design's degrees of freedom (or a number)
+DF = ("normal", "design")
 
 
 class IntervalError(ValueError):
@@ -47,6 +49,27 @@ def check_level(level) -> float:
             f"the confidence level must be between 0 and 1 (exclusive), not {shown}"
         )
     return value
+
+
+def check_df(df) -> str | float:
+    """``"normal"``, ``"design"`` or a positive number of degrees of freedom, as given.
+
+    Raises
+    ------
+    IntervalError
+        For anything else, e.g. ``"student"`` or 0.
+    """
+    if isinstance(df, str):
+        if df in DF:
+            return df
+    elif not isinstance(df, bool):
+        try:
+            degrees = float(df)
+        except (TypeError, ValueError):
+            degrees = math.nan
+        if degrees > 0:
+            return degrees
+    raise IntervalError(f"df must be 'normal', 'design' or a positive number, not {df!r}")
 
 
 def quantile(level: float, df=None) -> np.ndarray | float:
@@ -78,7 +101,8 @@ def interval(estimate, se, *, level=0.95, method="wald", df=None, scale=1.0):
     df
         Degrees of freedom of the t quantile, per row if an array; None or ``inf`` for the normal.
     scale
-        What a proportion of 1 is on the scale of ``estimate`` (100 for percentages); logit only.
+        What a proportion of 1 is on the scale of ``estimate`` (100 for percentages), per row if
+        an array; logit only.
 
     Returns
     -------
@@ -108,14 +132,18 @@ def interval(estimate, se, *, level=0.95, method="wald", df=None, scale=1.0):
     if method == "wald":
         low, high = est - q * err, est + q * err
     else:
-        if not (scale > 0 and math.isfinite(scale)):
-            raise IntervalError(f"the scale of a proportion must be a positive number, not {scale}")
+        scale = np.asarray(scale, dtype=np.float64)
+        if not ((scale > 0) & np.isfinite(scale)).all():
+            bad = scale[~((scale > 0) & np.isfinite(scale))].flat[0]
+            raise IntervalError(f"the scale of a proportion must be a positive number, not {bad}")
         p = est / scale
         outside = (p < 0) | (p > 1)
         if np.any(outside):
-            bad = float(np.broadcast_to(est, outside.shape)[outside].flat[0])
+            shape = outside.shape
+            bad = float(np.broadcast_to(est, shape)[outside].flat[0])
+            top = float(np.broadcast_to(scale, shape)[outside].flat[0])
             raise IntervalError(
-                f"logit intervals are for proportions between 0 and {scale:g}, not {bad:g}"
+                f"logit intervals are for proportions between 0 and {top:g}, not {bad:g}"
             )
         with np.errstate(divide="ignore", invalid="ignore"):
             half = q * err / (scale * p * (1 - p))

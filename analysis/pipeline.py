@@ -31,7 +31,7 @@ import pandas as pd
 from analysis.estimate import LONELY_PSU, Design, EstimationError, estimate
 from analysis.export import ExportError, write_workbook
 from analysis.index import AppraisalError, build_index, check_appraisal, survey_points
-from analysis.intervals import INTERVALS, IntervalError, check_level
+from analysis.intervals import INTERVALS, IntervalError, check_df, check_level
 from analysis.scheme import Scheme, SchemeError
 from analysis.scoring import DEFAULT_UNIT, ScoringError, score
 from analysis.targets import TargetError, Targets
@@ -53,7 +53,6 @@ TABLES = ("weights", "estimates", "scores", "index", "weak")
 WORKBOOK = "results.xlsx"
 SUMMARY = "summary.json"
 ESTIMATE_COLUMNS = ["group", "item", "n", "estimate", "se", "ci_low", "ci_high"]
-DF_CHOICES = ("normal", "design")
 
 
 class PipelineError(ValueError):
@@ -132,8 +131,7 @@ class Parameters:
             raise PipelineError(f"lonely PSUs must be one of {', '.join(LONELY_PSU)}")
         if self.interval not in INTERVALS:
             raise PipelineError(f"the interval must be one of {', '.join(INTERVALS)}")
-        if self.df not in DF_CHOICES:
-            raise PipelineError(f"df must be one of {', '.join(DF_CHOICES)}")
+        check_df(self.df)
         if self.max_iter is not None and self.max_iter < 1:
             raise PipelineError("the iteration limit must be at least 1")
         if self.points not in ("appraised", "self"):

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import sparse
 
 from analysis.estimate import Design, EstimationError
-from analysis.intervals import INTERVALS, check_level, interval
+from analysis.intervals import INTERVALS, check_df, check_level, interval
 from analysis.scheme import POOLED, Criterion, ItemRef, Scheme
 from analysis.weights import CalibrationModel, WeightingError, check_base_weight
 
@@ -166,8 +166,7 @@ def score(
     check_level(level)
     if interval_method not in INTERVALS:
         raise ScoringError(f"the interval must be one of {', '.join(INTERVALS)}")
-    if not (df in ("normal", "design") or (isinstance(df, int | float) and df > 0)):
-        raise ScoringError("df must be normal, design or a positive number")
+    df = check_df(df)
     tables = split_groups(scheme, responses, group_column)
     units, blocks = _units(scheme, tables, unit, unit_code, block)
     design = _DesignColumns(weight, strata, cluster, fpc, lonely_psu, dict(calibration or {}))
@@ -616,19 +615,18 @@ def _table(rows: list[_Row], samples, units, blocks, level, method, df) -> pd.Da
         freedom = None if df == "normal" else float(df)
     low, high = interval(value, se, level=level, method="wald", df=freedom)
     if method == "logit":
-        bounded = np.array([np.nan if r.bounded is None else r.bounded for r in rows])
-        scale = np.repeat(bounded, d).reshape(len(rows), d)
-        share = np.isfinite(scale)
-        scale = np.where(share, scale, 1.0)
+        bounded = np.array([np.nan if r.bounded is None else r.bounded for r in rows])[:, None]
+        share = np.isfinite(bounded)
         logit_low, logit_high = interval(
-            np.where(share, value / scale, np.nan),
-            se / scale,
+            np.where(share, value, np.nan),
+            se,
             level=level,
             method="logit",
             df=freedom,
+            scale=np.where(share, bounded, 1.0),
         )
-        low = np.where(share, scale * logit_low, low)
-        high = np.where(share, scale * logit_high, high)
+        low = np.where(share, logit_low, low)
+        high = np.where(share, logit_high, high)
 
     def per_row(name: str) -> np.ndarray:
         return np.repeat(np.array([getattr(r, name) for r in rows], dtype=object), d)

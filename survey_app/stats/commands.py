@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from analysis import pipeline
 from analysis.estimate import LONELY_PSU
-from analysis.intervals import INTERVALS
+from analysis.intervals import DF, INTERVALS
 from analysis.weights import METHODS
 
 from ..extensions import db
@@ -66,7 +66,7 @@ def _pair(text: str | None, option: str) -> tuple[float, float] | None:
 )
 @click.option(
     "--df",
-    type=click.Choice(pipeline.DF_CHOICES),
+    type=click.Choice(DF),
     default="normal",
     show_default=True,
     help="Normal quantiles, or Student's t with the design's degrees of freedom.",

@@ -76,7 +76,8 @@ INPUT_ERRORS = (
 Progress = Callable[[int, str], None]
 
 
-def _no_progress(_percent: int, _step: str) -> None:
+def no_progress(_percent: int, _step: str) -> None:
+    """The default `Progress`: reports nowhere."""
     pass
 
 
@@ -183,7 +184,7 @@ def run(
     targets: Targets | None = None,
     appraisal: pd.DataFrame | None = None,
     previous: pd.DataFrame | None = None,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
 ) -> ChainResult:
     """Weights, estimates, scores and (with ``appraisal``) the index of ``responses``.
 

@@ -8,7 +8,7 @@ workbook and a JSON summary into a folder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,6 @@ from analysis.targets import read_targets
 from ..models import Invitation, Wave
 from .data import responses_frame
 
-#: Every error of the analysis that means "the input cannot be used"; its message says why.
-INPUT_ERRORS = pipeline.INPUT_ERRORS
-TABLES = pipeline.TABLES
-WORKBOOK = pipeline.WORKBOOK
 #: The column the chain adds to census groups: the number invited, for the finite population
 #: correction (leaders and delegates are near-censuses of listed office-holders).
 INVITED = "invited"
@@ -77,7 +73,7 @@ def compute(
     params: Parameters,
     out: Path,
     questionnaires: str | Path | None = None,
-    progress: pipeline.Progress = pipeline._no_progress,
+    progress: pipeline.Progress = pipeline.no_progress,
 ) -> dict[str, Any]:
     """Run the chain for ``wave`` and write its tables into ``out``; return the summary.
 
@@ -94,7 +90,7 @@ def compute(
                 if scheme.groups[code].weighted and options.weight not in table.columns:
                     table[options.weight] = 1.0
         if options.fpc is None and _census_invited(session, wave, scheme, responses):
-            options = pipeline.Parameters.from_json({**options.as_json(), "fpc": INVITED})
+            options = replace(options, fpc=INVITED)
         result = pipeline.run(
             scheme,
             responses,
@@ -104,7 +100,7 @@ def compute(
             previous=read_previous(params.previous) if params.previous else None,
             progress=progress,
         )
-    except INPUT_ERRORS as exc:
+    except pipeline.INPUT_ERRORS as exc:
         raise ChainError(str(exc)) from None
     result.write(out)
     progress(100, "done")
@@ -129,21 +125,20 @@ def _census_invited(session, wave, scheme, responses: dict[str, pd.DataFrame]) -
 
     A group whose respondents outnumber its live invitations (open links) gets no correction.
     """
+    invited_by_questionnaire = dict(
+        session.execute(
+            select(Invitation.questionnaire_code, func.count())
+            .where(Invitation.wave_id == wave.id, Invitation.status != "revoked")
+            .group_by(Invitation.questionnaire_code)
+        ).all()
+    )
     added = False
     for code, table in responses.items():
         group = scheme.groups[code]
         if group.weighted or not len(table):
             continue
-        invited = session.scalar(
-            select(func.count())
-            .select_from(Invitation)
-            .where(
-                Invitation.wave_id == wave.id,
-                Invitation.questionnaire_code == group.questionnaire,
-                Invitation.status != "revoked",
-            )
-        )
-        if invited and invited >= len(table):
+        invited = invited_by_questionnaire.get(group.questionnaire, 0)
+        if invited >= len(table):
             table[INVITED] = invited
             added = True
     return added

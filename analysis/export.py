@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.languages import LANGUAGES
 from analysis.questionnaire import Variable, resolve, variables
 
-LANGUAGES = ("vi", "en")
 STATA_NAME = 32
 STATA_LABEL = 80
 SPSS_NAME_BYTES = 64

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.languages import LANGUAGES
 from analysis.questionnaire import QuestionnaireError, read_questionnaire, variables
 from analysis.yamllines import LocatedData, YamlSyntaxError, load_located
 
-LANGUAGES = ("vi", "en")
 SOURCES = ("appraisal", "survey")
 RULE_TYPES = ("mean", "share")
 OVERALL = ("elements", "item")

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from .extensions import db
-from .i18n import in_cli_locale
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, in_cli_locale
 from .models import Invitation
 from .questionnaire.store import latest_version, sync_questionnaires
 from .questionnaire.validate import QuestionnaireInvalid, load_directory
@@ -107,7 +107,7 @@ invitations = AppGroup("invitations", help="Personal links for the invited quest
 @click.option("--questionnaire", "code", required=True, help="Questionnaire code, e.g. leader.")
 @click.option("--count", type=click.IntRange(1, 100_000), required=True)
 @click.option("--wave", "wave_code", help="Wave code (default: the newest carrying it).")
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
 @click.option(
     "--base-url",
     default=lambda: os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
@@ -166,7 +166,7 @@ def issue_invitations(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the personal links (CSV, readable only by you).",
 )
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
 @click.option(
     "--base-url",
     default=lambda: os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),

@@ -1,14 +1,35 @@
-"""Locale from the URL (`/vi/...`, `/en/...`), else Accept-Language; formatting for templates."""
+"""Languages: the locale from the URL (`/vi/...`, `/en/...`), else Accept-Language; the `/<lang>/`
+prefix of the blueprints; the language of the commands; formatting for templates.
+
+The languages themselves are listed once, in `analysis.languages` (one per catalog)."""
 
 from __future__ import annotations
 
 import os
 
-from flask import Flask, g, request
-from flask_babel import force_locale, format_date, format_datetime, format_decimal, format_percent
+from babel import Locale
+from flask import Flask, abort, g, request
+from flask_babel import (
+    force_locale,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+)
+
+from analysis.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
 
 from .extensions import babel
-from .languages import DEFAULT_LANGUAGE, LANGUAGES
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "LANGUAGE_NAMES",
+    "bind_language",
+    "init_app",
+    "language_name",
+]
 
 
 def select_locale() -> str:
@@ -23,6 +44,11 @@ def select_locale() -> str:
     return DEFAULT_LANGUAGE
 
 
+def language_name(lang: str) -> str:
+    """A language named in the current locale: "Vietnamese" on an English page."""
+    return Locale.parse(lang).get_display_name(get_locale() or DEFAULT_LANGUAGE)
+
+
 def cli_locale() -> str:
     """The language of command-line messages: PAR_LANG, else LANG, else English."""
     for variable in ("PAR_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
@@ -34,6 +60,23 @@ def cli_locale() -> str:
 
 def in_cli_locale():
     return force_locale(cli_locale())
+
+
+def bind_language(blueprint) -> None:
+    """Take the language from the URL prefix `/<lang>/` of every route of `blueprint`, keep it in
+    `g.lang` for the locale selector, and put it back into every URL built for it."""
+
+    @blueprint.url_value_preprocessor
+    def _pull_lang(_endpoint, values):
+        lang = (values or {}).pop("lang", None)
+        if lang not in LANGUAGES:
+            abort(404)
+        g.lang = lang
+
+    @blueprint.url_defaults
+    def _add_lang(_endpoint, values):
+        if "lang" not in values:
+            values["lang"] = getattr(g, "lang", None) or LANGUAGES[0]
 
 
 def init_app(app: Flask) -> None:

@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
 from .extensions import db
-from .languages import DEFAULT_LANGUAGE, LANGUAGES
+from .i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
 from .respond.services import format_resume_code
 
 
@@ -96,9 +96,6 @@ def init_app(app: Flask) -> None:
 
 #: Blueprints whose routes start with /<lang>/.
 LANGUAGE_PREFIXED = ("respond", "admin", "stats")
-
-#: Each language named in itself, so a reader finds their own.
-LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
 def switch_language_url(other: str) -> str:

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from ..languages import bind_language
+from ..i18n import bind_language
 
 bp = Blueprint("admin", __name__, url_prefix="/<lang>/admin", template_folder="templates")
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
+from ..i18n import LANGUAGES, language_name
 from ..models import WAVE_STATUSES
 
 
@@ -58,14 +61,6 @@ class WaveForm(FlaskForm):
             ),
         ],
     )
-    title_vi = StringField(
-        _l("Title in Vietnamese"),
-        validators=[DataRequired(message=_l("Give the title in Vietnamese.")), Length(max=200)],
-    )
-    title_en = StringField(
-        _l("Title in English"),
-        validators=[DataRequired(message=_l("Give the title in English.")), Length(max=200)],
-    )
     status = StringField(
         _l("Status"),
         validators=[AnyOf(WAVE_STATUSES, message=_l("Choose one of the statuses listed."))],
@@ -89,3 +84,23 @@ class WaveForm(FlaskForm):
         opens = getattr(self.opens_at, "parsed", None)
         if field.parsed and opens and field.parsed <= opens:
             raise ValidationError(_l("The wave must close after it opens."))
+
+
+def _title_field(lang: str) -> StringField:
+    # Lazy, so the language is named in the reader's own ("Vietnamese", "tiếng Việt").
+    return StringField(
+        LazyString(lambda: _("Title in %(language)s", language=language_name(lang))),
+        validators=[
+            DataRequired(
+                message=LazyString(
+                    lambda: _("Give the title in %(language)s.", language=language_name(lang))
+                )
+            ),
+            Length(max=200),
+        ],
+    )
+
+
+# One title field per language (title_vi, title_en, ...), so a new catalog needs no new field.
+for _lang in LANGUAGES:
+    setattr(WaveForm, f"title_{_lang}", _title_field(_lang))

@@ -32,9 +32,8 @@ from .. import audit
 from .. import invitations as service
 from ..auth import role_required
 from ..extensions import csrf, db
-from ..languages import LANGUAGES
+from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..models import Invitation, Invitee, Wave
-from ..web import LANGUAGE_NAMES
 from . import bp
 
 #: An invitee list of a whole province is well under 1 MB; 5 MB leaves room for Excel's overhead.

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..auth import role_required
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..models import Response, Wave, WaveQuestionnaire
 from ..questionnaire.store import definition, latest_versions
 from . import bp
@@ -73,8 +74,8 @@ def _wave_form(wave: Wave | None):
     form.questionnaire_choices = _questionnaire_choices()
     if wave is not None and not form.is_submitted():
         form.code.data = wave.code
-        form.title_vi.data = wave.title.get("vi")
-        form.title_en.data = wave.title.get("en")
+        for lang in LANGUAGES:
+            form[f"title_{lang}"].data = wave.title.get(lang)
         form.status.data = wave.status
         form.opens_at.data = to_local_text(wave.opens_at)
         form.closes_at.data = to_local_text(wave.closes_at)
@@ -89,7 +90,7 @@ def _wave_form(wave: Wave | None):
                     wave = Wave(code=form.code.data, title={})
                     tx.add(wave)
                 wave.code = form.code.data
-                wave.title = {"vi": form.title_vi.data.strip(), "en": form.title_en.data.strip()}
+                wave.title = {lang: form[f"title_{lang}"].data.strip() for lang in LANGUAGES}
                 wave.status = form.status.data
                 wave.opens_at = to_utc(getattr(form.opens_at, "parsed", None))
                 wave.closes_at = to_utc(getattr(form.closes_at, "parsed", None))

@@ -11,10 +11,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from analysis.languages import LANGUAGES
 from analysis.yamllines import LocatedData as LocatedYaml
 from analysis.yamllines import YamlSyntaxError, load_located
 
-from ..languages import LANGUAGES
 from .definition import ACCESS, GROUPS, ITEM_TYPES, Item, Option, Page, Questionnaire
 from .expressions import Expression, ExpressionError, parse
 

@@ -22,7 +22,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from ..extensions import db
-from ..languages import bind_language
+from ..i18n import bind_language
 from ..models import Invitation, QuestionnaireVersion, Wave
 from ..questionnaire.definition import Questionnaire
 from ..questionnaire.store import definition

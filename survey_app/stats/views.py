@@ -28,6 +28,7 @@ from analysis.export import codebook, codebook_html
 from .. import audit
 from ..auth import role_required
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..models import AnalysisRun
 from . import bp, data, report, runs, services
 from .chain import Parameters
@@ -245,7 +246,7 @@ def export_responses(code: str, questionnaire: str, fmt: str):
     if definition is None:
         abort(404)
     labels = request.args.get("labels", "codes")
-    if labels not in ("codes", "vi", "en"):
+    if labels != "codes" and labels not in LANGUAGES:
         abort(400)
     run = None
     if request.args.get("run", type=int):

@@ -87,12 +87,12 @@ def make_app(url: str):
 
 def seed(app, responses: int, rng: random.Random) -> dict:
     """A wave with `responses` responses: 95 % citizens under a quota, 5 % invited leaders."""
-    from survey_app.auth import create_user
+    from survey_app.accounts.auth import create_user
     from survey_app.extensions import db
+    from survey_app.fieldwork.waves import ensure_default_wave
     from survey_app.models import Invitation, Quota, QuotaCell
     from survey_app.questionnaire.store import definition, latest_versions, sync_questionnaires
     from survey_app.schema import upgrade
-    from survey_app.waves import ensure_default_wave
 
     upgrade(db.engine)
     with db.transaction() as tx:

@@ -128,6 +128,7 @@ def prepare(workdir: Path) -> tuple[list[str], list[str], list[dict]]:
 
     from survey_app import create_app
     from survey_app.extensions import db
+    from survey_app.fieldwork.waves import ensure_default_wave
     from survey_app.questionnaire.store import latest_version, sync_questionnaires
     from survey_app.respond.services import (
         new_resume_code,
@@ -135,7 +136,6 @@ def prepare(workdir: Path) -> tuple[list[str], list[str], list[dict]]:
         start_response,
     )
     from survey_app.schema import upgrade
-    from survey_app.waves import ensure_default_wave
 
     app = create_app(
         {

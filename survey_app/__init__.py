@@ -41,7 +41,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             not app.testing and os.environ.get("SESSION_COOKIE_SECURE", "1") != "0"
         )
 
-    from . import auth, cli, i18n, quota_cli, web
+    from . import commands, i18n, web
+    from .accounts import auth
     from .extensions import csrf, db
 
     db.init_app(app)
@@ -49,8 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)
-    cli.init_app(app)
-    quota_cli.init_app(app)
+    commands.init_app(app)
     return app
 
 

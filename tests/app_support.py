@@ -52,8 +52,8 @@ def make_app(database_url: str, **config):
 
 def reset_database(app) -> None:
     from survey_app.extensions import db
+    from survey_app.fieldwork.waves import ensure_default_wave
     from survey_app.questionnaire.store import sync_questionnaires
-    from survey_app.waves import ensure_default_wave
 
     with app.app_context():
         with db.engine.begin() as conn:

@@ -9,7 +9,7 @@ import pytest
 from html_client import csrf_token
 from sqlalchemy import select
 
-from survey_app.auth import ACCESS, create_user
+from survey_app.accounts.auth import ACCESS, create_user
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, User
 

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from survey_app import invitations as service
-from survey_app.auth import create_user
+from survey_app.accounts.auth import create_user
 from survey_app.extensions import db
+from survey_app.fieldwork import invitations as service
 from survey_app.models import AuditEvent, Invitation, Invitee, Response
 
 PASSWORD = "correct horse battery"

@@ -15,7 +15,7 @@ from flask_babel import force_locale, gettext
 from html_client import csrf_token, walk
 from sqlalchemy import func, insert, select
 
-from survey_app.auth import create_user
+from survey_app.accounts.auth import create_user
 from survey_app.extensions import db
 from survey_app.models import Invitation, Quota, QuotaCell, Response, User, Wave, utcnow
 from survey_app.questionnaire.store import definition, latest_version

@@ -403,7 +403,7 @@ def test_thirty_finish_at_once_into_five_places(quick_app, runner, tmp_path, gun
 
 
 def test_quota_pages_need_an_admin_and_save_targets(quick_app, client, tmp_path):
-    from survey_app.auth import create_user
+    from survey_app.accounts.auth import create_user
 
     with quick_app.app_context(), db.transaction() as tx:
         create_user(tx, "admin@example.vn", "correct horse battery", "admin")

@@ -15,7 +15,7 @@ import pytest
 from app_support import make_app, reset_database
 from test_stats import PASSWORD, PREVIOUS, appraisal_csv, targets_csv
 
-from survey_app.auth import create_user
+from survey_app.accounts.auth import create_user
 from survey_app.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,7 @@ FAVICON = re.compile(r"^/favicon\.ico/?$")
 
 @pytest.fixture(scope="module")
 def live(database_url, tmp_path_factory):
-    from survey_app.demo import seed_demo
+    from survey_app.fieldwork.demo import seed_demo
 
     app = make_app(database_url, STATS_DIR=str(tmp_path_factory.mktemp("stats")))
     reset_database(app)

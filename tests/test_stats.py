@@ -23,7 +23,7 @@ from sqlalchemy import select
 from analysis.cli import main as analysis_main
 from analysis.scheme import load_scheme
 from analysis.scoring import score
-from survey_app.auth import create_user
+from survey_app.accounts.auth import create_user
 from survey_app.extensions import db
 from survey_app.models import AnalysisRun, AuditEvent, Invitation, Invitee, Wave
 
@@ -71,7 +71,7 @@ LEADERS_INVITED = 80
 
 @pytest.fixture
 def stats_app(database_url, tmp_path):
-    from survey_app.demo import seed_demo
+    from survey_app.fieldwork.demo import seed_demo
 
     app = make_app(database_url, STATS_DIR=str(tmp_path / "stats"))
     reset_database(app)

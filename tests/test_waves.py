@@ -5,7 +5,7 @@ from __future__ import annotations
 from html_client import csrf_token
 from sqlalchemy import select
 
-from survey_app.auth import create_user
+from survey_app.accounts.auth import create_user
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Wave
 

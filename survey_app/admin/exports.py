@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Response, abort, render_template, stream_with_context
 from sqlalchemy import func, select
 
-from .. import audit
-from ..auth import role_required
-from ..export import columns_and_items, csv_chunks
+from ..accounts import audit
+from ..accounts.auth import role_required
 from ..extensions import db
+from ..fieldwork.responses_export import columns_and_items, csv_chunks
 from ..models import Response as SurveyResponse
 from ..models import Wave, WaveQuestionnaire
 from . import bp

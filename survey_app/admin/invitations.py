@@ -28,10 +28,10 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectField
 
-from .. import audit
-from .. import invitations as service
-from ..auth import role_required
+from ..accounts import audit
+from ..accounts.auth import role_required
 from ..extensions import csrf, db
+from ..fieldwork import invitations as service
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..models import Invitation, Invitee, Wave
 from . import bp

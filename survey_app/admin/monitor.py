@@ -10,10 +10,10 @@ from flask import abort, current_app, g, jsonify, render_template, request, url_
 from flask_babel import format_date, get_locale
 from sqlalchemy import func, select
 
-from ..auth import role_required
+from ..accounts.auth import role_required
 from ..extensions import db
+from ..fieldwork.monitoring import Dashboard, DayCount, build_dashboard
 from ..models import Response, Wave, WaveQuestionnaire
-from ..monitoring import Dashboard, DayCount, build_dashboard
 from ..questionnaire.store import definition, latest_versions
 from . import bp
 

@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
-from .. import audit
-from ..auth import role_required
+from ..accounts import audit
+from ..accounts.auth import role_required
 from ..extensions import db
+from ..fieldwork.quota_file import QuotaError, QuotaInvalid, parse_cells, read_csv, store_quota
+from ..fieldwork.quotas import SEPARATOR
 from ..models import Quota, QuotaCell, Wave
 from ..questionnaire.store import definition, latest_version, latest_versions
-from ..quota_import import QuotaError, QuotaInvalid, parse_cells, read_csv, store_quota
-from ..quotas import SEPARATOR
 from . import bp
 
 MAX_FILE = 1024 * 1024

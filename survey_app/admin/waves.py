@@ -9,8 +9,8 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import audit
-from ..auth import role_required
+from ..accounts import audit
+from ..accounts.auth import role_required
 from ..extensions import db
 from ..i18n import LANGUAGES
 from ..models import Response, Wave, WaveQuestionnaire

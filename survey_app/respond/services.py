@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from .. import quotas
+from ..fieldwork import quotas
 from ..models import (
     Answer,
     Invitation,

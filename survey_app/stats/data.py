@@ -1,8 +1,9 @@
 """A wave's responses out of the database: as DataFrames for the analysis, and as export files.
 
-Rows come from `survey_app.export.rows` (one per complete response, coded, no token or name) and
-are handled in chunks, so a download of 100,000 responses never holds them all as Python objects:
-CSV streams row by row, and .xlsx, .sav and .dta are written to a temporary file first.
+Rows come from `survey_app.fieldwork.responses_export.rows` (one per complete response, coded,
+no token or name) and are handled in chunks, so a download of 100,000 responses never holds them
+all as Python objects: CSV streams row by row, and .xlsx, .sav and .dta are written to a temporary
+file first.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from analysis.export import (
     with_labels,
 )
 
-from ..export import META_COLUMNS, columns_and_items, rows
+from ..fieldwork.responses_export import META_COLUMNS, columns_and_items, rows
 from ..questionnaire.store import definition, latest_version
 
 #: Rows handled at once when a file is built in chunks.

@@ -25,8 +25,8 @@ from wtforms.fields.choices import SelectChoice
 from analysis import pipeline
 from analysis.export import codebook, codebook_html
 
-from .. import audit
-from ..auth import role_required
+from ..accounts import audit
+from ..accounts.auth import role_required
 from ..extensions import db
 from ..i18n import LANGUAGES
 from ..models import AnalysisRun

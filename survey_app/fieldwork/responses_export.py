@@ -14,9 +14,9 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Answer, QuestionnaireVersion, Response, Wave
-from .questionnaire.definition import Item
-from .questionnaire.store import definition
+from ..models import Answer, QuestionnaireVersion, Response, Wave
+from ..questionnaire.definition import Item
+from ..questionnaire.store import definition
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 META_COLUMNS = ["response_id", "wave", "questionnaire_version", "language", "completed_on"]

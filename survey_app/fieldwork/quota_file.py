@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Quota, QuotaCell
-from .questionnaire.definition import Questionnaire
+from ..models import Quota, QuotaCell
+from ..questionnaire.definition import Questionnaire
 from .quotas import SEPARATOR
 
 MAX_CELLS = 5000

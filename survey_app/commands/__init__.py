@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from .extensions import db
-from .i18n import DEFAULT_LANGUAGE, LANGUAGES, in_cli_locale
-from .models import Invitation
-from .questionnaire.store import latest_version, sync_questionnaires
-from .questionnaire.validate import QuestionnaireInvalid, load_directory
+from ..extensions import db
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, in_cli_locale
+from ..models import Invitation
+from ..questionnaire.store import latest_version, sync_questionnaires
+from ..questionnaire.validate import QuestionnaireInvalid, load_directory
 
 SYNC_ACTIONS = {
     "unchanged": _l("unchanged"),
@@ -68,8 +68,8 @@ def check_questionnaires(directory: Path | None) -> None:
 @with_appcontext
 def init_db() -> None:
     """Create or upgrade the schema, load the questionnaires, open a default wave if none."""
-    from .schema import upgrade
-    from .waves import ensure_default_wave
+    from ..fieldwork.waves import ensure_default_wave
+    from ..schema import upgrade
 
     with in_cli_locale():
         upgrade(db.engine)
@@ -117,8 +117,8 @@ def issue_invitations(
     code: str, count: int, wave_code: str | None, lang: str, base_url: str
 ) -> None:
     """Print COUNT new personal links, one a line. Tokens are stored only as hashes."""
-    from .respond.services import new_token, token_hash
-    from .waves import wave_for
+    from ..fieldwork.waves import wave_for
+    from ..respond.services import new_token, token_hash
 
     with in_cli_locale():
         with db.transaction() as session:
@@ -185,8 +185,8 @@ def import_invitations(
     """Import invitees from FILE (CSV or .xlsx): all rows or none; write their links."""
     import tempfile
 
-    from . import audit
-    from . import invitations as service
+    from ..accounts import audit
+    from ..fieldwork import invitations as service
 
     with in_cli_locale():
         if links_out.exists() and not force:
@@ -271,7 +271,7 @@ def _problems_not_imported(count: int) -> str:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the demo wave has responses.")
 def seed_demo_command(responses: int, seed: int, if_empty: bool) -> None:
     """Add a demo wave with synthetic, seeded responses, skewed the way field samples are."""
-    from .demo import demo_response_count, seed_demo
+    from ..fieldwork.demo import demo_response_count, seed_demo
 
     with in_cli_locale():
         with db.transaction() as session:
@@ -296,7 +296,7 @@ def seed_demo_command(responses: int, seed: int, if_empty: bool) -> None:
 @click.option("--wave", "wave_code", help="Only this wave.")
 def export_responses(code: str, out_path: Path, wave_code: str | None) -> None:
     """Write complete responses as CSV: one row each, coded values, missing left empty."""
-    from .export import write_csv
+    from ..fieldwork.responses_export import write_csv
 
     with in_cli_locale():
         if latest_version(db.session, code) is None:
@@ -322,8 +322,8 @@ users = AppGroup("users", help="People who run the survey: admins, statisticians
 )
 def create_user_command(email: str, role: str, password_stdin: bool) -> None:
     """Create a user; the password is asked twice (or read from stdin), never an argument."""
-    from .auth import MIN_PASSWORD_LENGTH, create_user, normalize_email
-    from .models import User
+    from ..accounts.auth import MIN_PASSWORD_LENGTH, create_user, normalize_email
+    from ..models import User
 
     with in_cli_locale():
         if "@" not in email or len(email) > 254:
@@ -338,7 +338,7 @@ def create_user_command(email: str, role: str, password_stdin: bool) -> None:
             _fail(_("The password needs at least %(num)s characters.", num=MIN_PASSWORD_LENGTH), 2)
         from sqlalchemy import select
 
-        from . import audit
+        from ..accounts import audit
 
         with db.transaction() as session:
             if session.scalars(select(User).where(User.email == normalize_email(email))).first():
@@ -353,7 +353,7 @@ def list_users_command() -> None:
     """List users with their role and last login."""
     from sqlalchemy import select
 
-    from .models import User
+    from ..models import User
 
     with in_cli_locale():
         for user in db.session.scalars(select(User).order_by(User.email)):
@@ -371,8 +371,10 @@ def init_app(app: Flask) -> None:
         export_responses,
         users,
         score_wave,
+        quotas,
     ):
         app.cli.add_command(command)
 
 
-from .stats.commands import score_wave  # noqa: E402 - registered in init_app above
+from .quotas import quotas  # noqa: E402 - registered in init_app above
+from .scoring import score_wave  # noqa: E402 - registered in init_app above

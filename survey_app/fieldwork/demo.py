@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from .models import Answer, Response, Wave, WaveQuestionnaire, utcnow
-from .questionnaire.definition import Item, Questionnaire
-from .questionnaire.store import definition, latest_versions
-from .respond.services import (
+from ..models import Answer, Response, Wave, WaveQuestionnaire, utcnow
+from ..questionnaire.definition import Item, Questionnaire
+from ..questionnaire.store import definition, latest_versions
+from ..respond.services import (
     expression_values,
     page_is_relevant,
     question_is_relevant,

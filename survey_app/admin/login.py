@@ -9,8 +9,8 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import audit
-from ..auth import authenticate, role_required
+from ..accounts import audit
+from ..accounts.auth import authenticate, role_required
 from ..extensions import db
 from . import bp
 from .forms import LoginForm

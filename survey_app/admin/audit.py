@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 from sqlalchemy import func, select
 
-from ..auth import role_required
+from ..accounts.auth import role_required
 from ..extensions import db
 from ..models import AuditEvent
 from . import bp

@@ -27,10 +27,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .export import FORMULA_STARTS
-from .models import Invitation, Invitee, Wave, WaveQuestionnaire, utcnow
-from .questionnaire.store import latest_version
-from .respond.services import new_token, token_hash
+from ..models import Invitation, Invitee, Wave, WaveQuestionnaire, utcnow
+from ..questionnaire.store import latest_version
+from ..respond.services import new_token, token_hash
+from .responses_export import FORMULA_STARTS
 
 #: The columns of an invitee file; the first three must be filled on every row.
 COLUMNS = ("name", "group", "agency", "unit", "email", "phone")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Wave, WaveQuestionnaire, utcnow
-from .questionnaire.store import latest_versions
+from ..models import Wave, WaveQuestionnaire, utcnow
+from ..questionnaire.store import latest_versions
 
 
 def ensure_default_wave(session: Session) -> Wave | None:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .models import Quota, QuotaCell
+from ..models import Quota, QuotaCell
 
 SEPARATOR = "|"
 

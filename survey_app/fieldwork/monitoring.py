@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, and_, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from .models import Invitation, QuestionnaireVersion, Quota, QuotaCell, Response, utcnow
-from .questionnaire.definition import Questionnaire
-from .questionnaire.store import definition, latest_version
+from ..models import Invitation, QuestionnaireVersion, Quota, QuotaCell, Response, utcnow
+from ..questionnaire.definition import Questionnaire
+from ..questionnaire.store import definition, latest_version
 from .quotas import SEPARATOR
 
 #: How many days the chart of completions per day covers, today included.

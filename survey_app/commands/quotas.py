@@ -6,17 +6,16 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from . import audit
-from .extensions import db
-from .i18n import in_cli_locale
-from .models import Wave
-from .questionnaire.store import definition, latest_version
-from .quota_import import QuotaInvalid, parse_cells, read_csv, store_quota
+from ..accounts import audit
+from ..extensions import db
+from ..fieldwork.quota_file import QuotaInvalid, parse_cells, read_csv, store_quota
+from ..i18n import in_cli_locale
+from ..models import Wave
+from ..questionnaire.store import definition, latest_version
 
 quotas = AppGroup("quotas", help="Quota targets per cell of profile answers.")
 
@@ -65,7 +64,3 @@ def import_quotas(file: Path, wave_code: str, code: str, name: str, when_full: s
             click.echo(_("Nothing was imported."), err=True)
             sys.exit(2)
         click.echo(_("%(num)s cells imported into the quota %(name)s.", num=len(cells), name=name))
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(quotas)

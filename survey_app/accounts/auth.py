@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db, login_manager
-from .models import User, utcnow
+from ..extensions import db, login_manager
+from ..models import User, utcnow
 
 #: Failed logins allowed before the account locks; each failure past it doubles the lock.
 FREE_ATTEMPTS = 5

@@ -17,9 +17,9 @@ from analysis.weights import METHODS
 
 from ..extensions import db
 from ..i18n import in_cli_locale
-from .chain import ChainError, Parameters, compute
-from .forms import parse_pair
-from .services import wave_by_code
+from ..stats.chain import ChainError, Parameters, compute
+from ..stats.forms import parse_pair
+from ..stats.services import wave_by_code
 
 
 def _fail(message: str) -> None:
@@ -113,7 +113,7 @@ def score_wave(
     out_dir,
 ) -> None:
     """Weight, score and index a wave: scores.csv, weights.csv, index.csv and a workbook."""
-    from .. import audit
+    from ..accounts import audit
 
     with in_cli_locale():
         for option, path in (

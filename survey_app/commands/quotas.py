@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -16,6 +15,7 @@ from ..fieldwork.quota_file import QuotaInvalid, parse_cells, read_csv, store_qu
 from ..i18n import in_cli_locale
 from ..models import Wave
 from ..questionnaire.store import definition, latest_version
+from .support import fail
 
 quotas = AppGroup("quotas", help="Quota targets per cell of profile answers.")
 
@@ -37,11 +37,7 @@ def import_quotas(file: Path, wave_code: str, code: str, name: str, when_full: s
         wave = db.session.scalars(select(Wave).where(Wave.code == wave_code)).first()
         version = latest_version(db.session, code)
         if wave is None or version is None:
-            click.echo(
-                _("Unknown wave %(wave)s or questionnaire %(code)s.", wave=wave_code, code=code),
-                err=True,
-            )
-            sys.exit(2)
+            fail(_("Unknown wave %(wave)s or questionnaire %(code)s.", wave=wave_code, code=code))
         try:
             header, rows = read_csv(file.read_bytes())
             variables, cells = parse_cells(definition(version), header, rows)
@@ -61,6 +57,5 @@ def import_quotas(file: Path, wave_code: str, code: str, name: str, when_full: s
         except QuotaInvalid as exc:
             for error in exc.errors:
                 click.echo(f"{file.name}: {error}", err=True)
-            click.echo(_("Nothing was imported."), err=True)
-            sys.exit(2)
+            fail(_("Nothing was imported."))
         click.echo(_("%(num)s cells imported into the quota %(name)s.", num=len(cells), name=name))

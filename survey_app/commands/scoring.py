@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -20,11 +19,7 @@ from ..i18n import in_cli_locale
 from ..stats.chain import ChainError, Parameters, compute
 from ..stats.forms import parse_pair
 from ..stats.services import wave_by_code
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(2)
+from .support import fail
 
 
 def _pair(text: str | None, option: str) -> tuple[float, float] | None:
@@ -33,7 +28,7 @@ def _pair(text: str | None, option: str) -> tuple[float, float] | None:
     try:
         return parse_pair(text)
     except ValidationError:
-        _fail(_("error: %(option)s takes two numbers L,U with L < U, e.g. 0.5,3.", option=option))
+        fail(_("error: %(option)s takes two numbers L,U with L < U, e.g. 0.5,3.", option=option))
 
 
 @click.command("score-wave")
@@ -123,23 +118,23 @@ def score_wave(
             ("--previous", previous),
         ):
             if path is not None and not path.is_file():
-                _fail(_("error: %(option)s %(path)s: no such file.", option=option, path=path))
+                fail(_("error: %(option)s %(path)s: no such file.", option=option, path=path))
         if method and not targets:
-            _fail(_("error: --method needs --targets."))
+            fail(_("error: --method needs --targets."))
         if targets and not method:
-            _fail(
+            fail(
                 _(
                     "error: --targets needs --method (one of %(methods)s).",
                     methods=", ".join(METHODS),
                 )
             )
         if previous and not appraisal:
-            _fail(_("error: --previous needs --appraisal."))
+            fail(_("error: --previous needs --appraisal."))
         if out_dir.exists() and not out_dir.is_dir():
-            _fail(_("error: --out %(path)s is not a folder.", path=out_dir))
+            fail(_("error: --out %(path)s is not a folder.", path=out_dir))
         wave = wave_by_code(db.session, wave_code)
         if wave is None:
-            _fail(_("error: there is no wave %(code)s.", code=wave_code))
+            fail(_("error: there is no wave %(code)s.", code=wave_code))
         questionnaires = current_app.config["QUESTIONNAIRE_DIR"]
         params = Parameters(
             scheme=str(scheme or Path(questionnaires) / "scoring" / "par2022.yaml"),
@@ -162,7 +157,7 @@ def score_wave(
         try:
             summary = compute(db.session, wave, params, out_dir, questionnaires)
         except ChainError as exc:
-            _fail(_("error: %(reason)s", reason=str(exc)))
+            fail(_("error: %(reason)s", reason=str(exc)))
         with db.transaction() as session:
             audit.record(
                 session,

@@ -21,6 +21,7 @@ from werkzeug.test import encode_multipart
 from survey_app.accounts.auth import create_user
 from survey_app.extensions import db
 from survey_app.fieldwork import invitations as service
+from survey_app.fieldwork import invitee_file
 from survey_app.models import AuditEvent, Invitation, Invitee, Response
 
 PASSWORD = "correct horse battery"
@@ -253,23 +254,23 @@ def test_web_lists_every_bad_row_with_status_400_and_stores_nothing(app, admin):
 
 def test_header_problems_and_file_kinds():
     no_agency = csv_bytes([("A", "leader")], header=("Name", "Group"))
-    with pytest.raises(service.InviteeFileInvalid) as caught:
-        service.read_invitee_file(no_agency, "x.csv")
+    with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
+        invitee_file.read_invitee_file(no_agency, "x.csv")
     assert caught.value.errors[0].row == 1
     assert "agency" in caught.value.errors[0].message
-    with pytest.raises(service.InviteeFileInvalid) as caught:
-        service.read_invitee_file(b"name,group,agency\n\xd0\xf2c,a,b\n", "x.csv")
+    with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
+        invitee_file.read_invitee_file(b"name,group,agency\n\xd0\xf2c,a,b\n", "x.csv")
     assert "not UTF-8" in caught.value.errors[0].message
-    with pytest.raises(service.InviteeFileInvalid) as caught:
-        service.read_invitee_file(b"\xd0\xcf\x11\xe0" + b"\0" * 100, "old.xls")
+    with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
+        invitee_file.read_invitee_file(b"\xd0\xcf\x11\xe0" + b"\0" * 100, "old.xls")
     assert ".xlsx" in caught.value.errors[0].message
-    with pytest.raises(service.InviteeFileInvalid) as caught:
-        service.read_invitee_file(b"PK\x03\x04 broken", "broken.xlsx")
+    with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
+        invitee_file.read_invitee_file(b"PK\x03\x04 broken", "broken.xlsx")
     assert "cannot be opened" in caught.value.errors[0].message
-    with pytest.raises(service.InviteeFileInvalid):
-        service.read_invitee_file(b"", "empty.csv")
-    with pytest.raises(service.InviteeFileInvalid) as caught:
-        service.read_invitee_file(b"name,group,agency,Name\n", "twice.csv")
+    with pytest.raises(invitee_file.InviteeFileInvalid):
+        invitee_file.read_invitee_file(b"", "empty.csv")
+    with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
+        invitee_file.read_invitee_file(b"name,group,agency,Name\n", "twice.csv")
     assert "twice" in caught.value.errors[0].message
 
 
@@ -283,11 +284,11 @@ def test_headers_are_forgiving_and_text_is_kept_exactly():
         "\n"
         "2;Trần Văn Đức;leader;;;\n"
     )
-    with pytest.raises(service.InviteeFileInvalid) as caught:
-        service.read_invitee_file(text.encode("utf-8"), "list.csv")
+    with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
+        invitee_file.read_invitee_file(text.encode("utf-8"), "list.csv")
     assert [e.row for e in caught.value.errors] == [4]
     assert "Cơ quan" in caught.value.errors[0].message  # the column as the file names it
-    parsed = service.read_invitee_file(text.replace(";;;", ";Sở Tư pháp;;").encode(), "l.csv")
+    parsed = invitee_file.read_invitee_file(text.replace(";;;", ";Sở Tư pháp;;").encode(), "l.csv")
     assert parsed.ignored_columns == ["STT"]
     first = parsed.rows[0]
     assert first.name == "Nguyễn Thị Hồng Nhung"  # NFC, as typed on Windows

@@ -32,6 +32,7 @@ from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import csrf, db
 from ..fieldwork import invitations as service
+from ..fieldwork import invitee_file, link_store
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..models import Invitation, Invitee, Wave
 from . import bp
@@ -88,7 +89,7 @@ def _wave_or_404(wave_code: str, questionnaire: str) -> Wave:
 @bp.get("/invitations")
 @role_required("admin")
 def invitations_home():
-    service.sweep_links(_links_directory())
+    link_store.sweep_links(_links_directory())
     rows = [
         (wave, code, service.status_counts(db.session, wave.id, code))
         for wave, code in service.invited_questionnaires(db.session)
@@ -178,9 +179,9 @@ def invitations_import():
     upload = form.file.data
     data = upload.read(UPLOAD_LIMIT + 1)
     try:
-        invitees = service.read_invitee_file(data, upload.filename or "")
+        invitees = invitee_file.read_invitee_file(data, upload.filename or "")
         links_id = _import(form, invitees, upload.filename or "")
-    except service.InviteeFileInvalid as exc:
+    except invitee_file.InviteeFileInvalid as exc:
         return render_template(
             "admin/invitations_import.html", form=form, row_errors=exc.errors
         ), 400
@@ -193,11 +194,11 @@ def invitations_import():
         links_id=links_id,
         wave_code=form.wave.data,
         questionnaire=form.questionnaire.data,
-        minutes=int(service.LINKS_LIFETIME.total_seconds() // 60),
+        minutes=int(link_store.LINKS_LIFETIME.total_seconds() // 60),
     )
 
 
-def _import(form: ImportForm, invitees: service.InviteeFile, filename: str) -> str:
+def _import(form: ImportForm, invitees: invitee_file.InviteeFile, filename: str) -> str:
     """Store the invitees and keep their links for one download, both or neither."""
     directory = _links_directory()
     links_id = None
@@ -219,12 +220,12 @@ def _import(form: ImportForm, invitees: service.InviteeFile, filename: str) -> s
             )
             meta = {"wave": wave.code, "questionnaire": form.questionnaire.data}
             meta["count"] = len(links)
-            links_id = service.keep_links(
+            links_id = link_store.keep_links(
                 directory, current_user.id, service.links_csv_bytes(links), meta
             )
     except BaseException:
         if links_id is not None:
-            service.discard_links(directory, links_id)
+            link_store.discard_links(directory, links_id)
         raise
     return links_id
 
@@ -232,7 +233,7 @@ def _import(form: ImportForm, invitees: service.InviteeFile, filename: str) -> s
 @bp.get("/invitations/links/<links_id>")
 @role_required("admin")
 def invitations_links(links_id: str):
-    taken = service.take_links(_links_directory(), links_id, current_user.id)
+    taken = link_store.take_links(_links_directory(), links_id, current_user.id)
     if taken is None:
         return render_template("admin/invitations_links_gone.html"), 404
     data, meta = taken

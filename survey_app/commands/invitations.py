@@ -12,8 +12,6 @@ from flask_babel import ngettext
 
 from ..extensions import db
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, in_cli_locale
-from ..models import Invitation
-from ..questionnaire.store import latest_version
 from .support import fail
 
 invitations = AppGroup("invitations", help="Personal links for the invited questionnaires.")
@@ -33,43 +31,17 @@ def issue_invitations(
     code: str, count: int, wave_code: str | None, lang: str, base_url: str
 ) -> None:
     """Print COUNT new personal links, one a line. Tokens are stored only as hashes."""
-    from ..fieldwork.waves import wave_for
-    from ..respond.services import new_token, token_hash
+    from ..fieldwork import invitations as service
 
     with in_cli_locale():
-        with db.transaction() as session:
-            version = latest_version(session, code)
-            if version is None:
-                fail(_("Unknown questionnaire %(code)s.", code=code))
-            if version.access != "invitation":
-                fail(
-                    _(
-                        "Questionnaire %(code)s is answered through its open link, not by "
-                        "invitation.",
-                        code=code,
-                    ),
-                    2,
-                )
-            wave = wave_for(session, code, wave_code)
-            if wave is None:
-                fail(
-                    _(
-                        "Wave %(wave)s does not exist or does not carry questionnaire %(code)s.",
-                        wave=wave_code,
-                        code=code,
-                    )
-                    if wave_code
-                    else _("No wave carries questionnaire %(code)s.", code=code),
-                    2,
-                )
-            tokens = [new_token() for _ in range(count)]
-            session.add_all(
-                Invitation(wave_id=wave.id, questionnaire_code=code, token_hash=token_hash(t))
-                for t in tokens
-            )
-        base = base_url.rstrip("/")
-        for token in tokens:
-            click.echo(f"{base}/{lang}/i/{token}")
+        try:
+            with db.transaction() as session:
+                wave = service.invitation_wave(session, wave_code, code)
+                links = service.issue_links(session, wave, code, count, base_url, lang)
+        except service.InvitationError as exc:
+            fail(str(exc))
+        for link in links:
+            click.echo(link)
 
 
 @invitations.command("import")
@@ -103,6 +75,7 @@ def import_invitations(
 
     from ..accounts import audit
     from ..fieldwork import invitations as service
+    from ..fieldwork import invitee_file
 
     with in_cli_locale():
         if links_out.exists() and not force:
@@ -117,8 +90,8 @@ def import_invitations(
         if not links_out.parent.is_dir():
             fail(_("The folder of %(path)s does not exist.", path=links_out))
         try:
-            invitees = service.read_invitee_file(file.read_bytes(), file.name)
-        except service.InviteeFileInvalid as exc:
+            invitees = invitee_file.read_invitee_file(file.read_bytes(), file.name)
+        except invitee_file.InviteeFileInvalid as exc:
             for error in exc.errors:
                 where = f"{file}:{error.row}" if error.row is not None else str(file)
                 click.echo(f"{where}: {error.message}", err=True)
@@ -147,7 +120,7 @@ def import_invitations(
                     )
                     with partial.open("w", encoding="utf-8-sig", newline="") as out:
                         service.write_links_csv(links, out)
-            except service.InviteeFileInvalid as exc:
+            except invitee_file.InviteeFileInvalid as exc:
                 for error in exc.errors:
                     click.echo(f"{file}:{error.row}: {error.message}", err=True)
                 fail(_problems_not_imported(len(exc.errors)))

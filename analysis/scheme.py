@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.languages import LANGUAGES
+from analysis.problems import FileInvalid, KeyPath, Problem, format_key
 from analysis.questionnaire import QuestionnaireError, read_questionnaire, variables
 from analysis.yamllines import LocatedData, YamlSyntaxError, load_located
 
@@ -30,33 +31,9 @@ TOLERANCE = 1e-9
 #: Decimals of the published results when the scheme does not say (the Ministry: 89.22 %).
 DECIMALS = 2
 
-KeyPath = tuple[str | int, ...]
 
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.key}: {self.message}"
-
-
-class SchemeError(ValueError):
+class SchemeError(FileInvalid):
     """A scheme file with problems; ``problems`` lists them all, the message joins them."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
-
-
-def format_key(path: KeyPath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(file)"
 
 
 # ---------------------------------------------------------------------------------------------

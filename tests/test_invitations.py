@@ -256,22 +256,22 @@ def test_header_problems_and_file_kinds():
     no_agency = csv_bytes([("A", "leader")], header=("Name", "Group"))
     with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
         invitee_file.read_invitee_file(no_agency, "x.csv")
-    assert caught.value.errors[0].row == 1
-    assert "agency" in caught.value.errors[0].message
+    assert caught.value.problems[0].row == 1
+    assert "agency" in caught.value.problems[0].message
     with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
         invitee_file.read_invitee_file(b"name,group,agency\n\xd0\xf2c,a,b\n", "x.csv")
-    assert "not UTF-8" in caught.value.errors[0].message
+    assert "not UTF-8" in caught.value.problems[0].message
     with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
         invitee_file.read_invitee_file(b"\xd0\xcf\x11\xe0" + b"\0" * 100, "old.xls")
-    assert ".xlsx" in caught.value.errors[0].message
+    assert ".xlsx" in caught.value.problems[0].message
     with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
         invitee_file.read_invitee_file(b"PK\x03\x04 broken", "broken.xlsx")
-    assert "cannot be opened" in caught.value.errors[0].message
+    assert "cannot be opened" in caught.value.problems[0].message
     with pytest.raises(invitee_file.InviteeFileInvalid):
         invitee_file.read_invitee_file(b"", "empty.csv")
     with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
         invitee_file.read_invitee_file(b"name,group,agency,Name\n", "twice.csv")
-    assert "twice" in caught.value.errors[0].message
+    assert "twice" in caught.value.problems[0].message
 
 
 def test_headers_are_forgiving_and_text_is_kept_exactly():
@@ -286,8 +286,8 @@ def test_headers_are_forgiving_and_text_is_kept_exactly():
     )
     with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
         invitee_file.read_invitee_file(text.encode("utf-8"), "list.csv")
-    assert [e.row for e in caught.value.errors] == [4]
-    assert "Cơ quan" in caught.value.errors[0].message  # the column as the file names it
+    assert [e.row for e in caught.value.problems] == [4]
+    assert "Cơ quan" in caught.value.problems[0].message  # the column as the file names it
     parsed = invitee_file.read_invitee_file(text.replace(";;;", ";Sở Tư pháp;;").encode(), "l.csv")
     assert parsed.ignored_columns == ["STT"]
     first = parsed.rows[0]

@@ -183,7 +183,7 @@ def invitations_import():
         links_id = _import(form, invitees, upload.filename or "")
     except invitee_file.InviteeFileInvalid as exc:
         return render_template(
-            "admin/invitations_import.html", form=form, row_errors=exc.errors
+            "admin/invitations_import.html", form=form, row_errors=exc.problems
         ), 400
     except service.InvitationError as exc:
         return render_template("admin/invitations_import.html", form=form, problem=str(exc)), 400

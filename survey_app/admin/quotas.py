@@ -7,10 +7,12 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
+from analysis.problems import Problem
+
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
-from ..fieldwork.quota_file import QuotaError, QuotaInvalid, parse_cells, read_csv, store_quota
+from ..fieldwork.quota_file import QuotaInvalid, parse_cells, read_csv, store_quota
 from ..fieldwork.quotas import SEPARATOR
 from ..models import Quota, QuotaCell, Wave
 from ..questionnaire.store import definition, latest_version, latest_versions
@@ -60,7 +62,7 @@ def quota_import():
     form = FlaskForm()
     waves = db.session.scalars(select(Wave).order_by(Wave.created_at.desc())).all()
     codes = sorted(latest_versions(db.session))
-    errors: list[QuotaError] = []
+    errors: list[Problem] = []
     chosen = {
         "wave": request.form.get("wave", ""),
         "questionnaire": request.form.get("questionnaire", "citizen"),
@@ -71,20 +73,20 @@ def quota_import():
         upload = request.files.get("file")
         wave = next((w for w in waves if w.code == chosen["wave"]), None)
         if wave is None:
-            errors.append(QuotaError(0, _("Choose a wave.")))
+            errors.append(Problem.at_row(0, _("Choose a wave.")))
         if chosen["questionnaire"] not in codes:
-            errors.append(QuotaError(0, _("Choose a questionnaire.")))
+            errors.append(Problem.at_row(0, _("Choose a questionnaire.")))
         if not chosen["name"] or len(chosen["name"]) > 100:
-            errors.append(QuotaError(0, _("Give the quota a name of at most 100 characters.")))
+            errors.append(Problem.at_row(0, _("Give the quota a name of at most 100 characters.")))
         if chosen["when_full"] not in ("screen_out", "flag"):
-            errors.append(QuotaError(0, _("Choose what happens when a cell is full.")))
+            errors.append(Problem.at_row(0, _("Choose what happens when a cell is full.")))
         if upload is None or not upload.filename:
-            errors.append(QuotaError(0, _("Choose a CSV file to import.")))
+            errors.append(Problem.at_row(0, _("Choose a CSV file to import.")))
         if not errors:
             data = upload.read(MAX_FILE + 1)
             try:
                 if len(data) > MAX_FILE:
-                    raise QuotaInvalid([QuotaError(0, _("The file is larger than 1 MB."))])
+                    raise QuotaInvalid([Problem.at_row(0, _("The file is larger than 1 MB."))])
                 header, rows = read_csv(data)
                 questionnaire = definition(latest_versions(db.session)[chosen["questionnaire"]])
                 variables, cells = parse_cells(questionnaire, header, rows)
@@ -120,7 +122,7 @@ def quota_import():
                 return redirect(url_for("admin.quota_edit", quota_id=quota.id))
             except QuotaInvalid as exc:
                 db.session.rollback()
-                errors = exc.errors
+                errors = exc.problems
     status = 400 if errors or form.errors else 200
     return render_template(
         "admin/quota_import.html", form=form, waves=waves, codes=codes, chosen=chosen, errors=errors

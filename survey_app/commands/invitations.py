@@ -92,10 +92,9 @@ def import_invitations(
         try:
             invitees = invitee_file.read_invitee_file(file.read_bytes(), file.name)
         except invitee_file.InviteeFileInvalid as exc:
-            for error in exc.errors:
-                where = f"{file}:{error.row}" if error.row is not None else str(file)
-                click.echo(f"{where}: {error.message}", err=True)
-            fail(_problems_not_imported(len(exc.errors)))
+            for problem in exc.problems:
+                click.echo(str(problem.located(str(file))), err=True)
+            fail(_problems_not_imported(len(exc.problems)))
         # The links go to a private file first; it takes its name only once the import is
         # committed, so a failed import leaves no links behind and a written file never lacks them.
         handle, partial_name = tempfile.mkstemp(
@@ -121,9 +120,9 @@ def import_invitations(
                     with partial.open("w", encoding="utf-8-sig", newline="") as out:
                         service.write_links_csv(links, out)
             except invitee_file.InviteeFileInvalid as exc:
-                for error in exc.errors:
-                    click.echo(f"{file}:{error.row}: {error.message}", err=True)
-                fail(_problems_not_imported(len(exc.errors)))
+                for problem in exc.problems:
+                    click.echo(str(problem.located(str(file))), err=True)
+                fail(_problems_not_imported(len(exc.problems)))
             except service.InvitationError as exc:
                 fail(str(exc))
             partial.replace(links_out)

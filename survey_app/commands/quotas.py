@@ -55,7 +55,7 @@ def import_quotas(file: Path, wave_code: str, code: str, name: str, when_full: s
                     },
                 )
         except QuotaInvalid as exc:
-            for error in exc.errors:
-                click.echo(f"{file.name}: {error}", err=True)
+            for problem in exc.problems:
+                click.echo(str(problem.located(file.name)), err=True)
             fail(_("Nothing was imported."))
         click.echo(_("%(num)s cells imported into the quota %(name)s.", num=len(cells), name=name))

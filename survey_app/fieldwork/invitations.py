@@ -18,10 +18,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.problems import Problem
+
 from ..models import Invitation, Invitee, Wave, WaveQuestionnaire, utcnow
 from ..questionnaire.store import latest_version
 from ..respond.services import new_token, token_hash
-from .invitee_file import InviteeFile, InviteeFileInvalid, RowError, person_key
+from .invitee_file import InviteeFile, InviteeFileInvalid, person_key
 from .responses_export import FORMULA_STARTS
 from .waves import wave_for
 
@@ -115,7 +117,7 @@ def import_invitees(
         )
     }
     repeated = [
-        RowError(
+        Problem.at_row(
             row.row,
             _(
                 "%(name)s (%(agency)s) is already invited to this questionnaire in this wave; "

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from analysis.problems import FileInvalid, Problem
+
 from ..models import Invitee
 
 #: The columns of an invitee file; the first three must be filled on every row.
@@ -54,22 +56,8 @@ def _column_limits() -> dict[str, int]:
 LIMITS = _column_limits()
 
 
-@dataclass(frozen=True)
-class RowError:
-    #: The row in the file, the header being row 1; None for the file as a whole.
-    row: int | None
-    message: str
-
-    def __str__(self) -> str:
-        if self.row is None:
-            return self.message
-        return _("row %(row)s: %(message)s", row=self.row, message=self.message)
-
-
-class InviteeFileInvalid(Exception):
-    def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(f"{len(errors)} problem(s) in the invitee file")
-        self.errors = errors
+class InviteeFileInvalid(FileInvalid):
+    """An invitee list refused whole; `problems` gives each with its row."""
 
 
 @dataclass
@@ -113,7 +101,7 @@ def _csv_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
     except UnicodeDecodeError as exc:
         raise InviteeFileInvalid(
             [
-                RowError(
+                Problem.at_row(
                     None,
                     _(
                         "The file is not UTF-8 text. In Excel, save it as \u201cCSV UTF-8\u201d "
@@ -130,7 +118,11 @@ def _csv_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
         yield from enumerate(reader, start=1)
     except csv.Error as exc:
         raise InviteeFileInvalid(
-            [RowError(reader.line_num, _("The CSV cannot be read here: %(reason)s", reason=exc))]
+            [
+                Problem.at_row(
+                    reader.line_num, _("The CSV cannot be read here: %(reason)s", reason=exc)
+                )
+            ]
         ) from exc
 
 
@@ -144,7 +136,7 @@ def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[object]]]:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InviteeFileInvalid(
-            [RowError(None, _("The Excel file cannot be opened; save it again as .xlsx."))]
+            [Problem.at_row(None, _("The Excel file cannot be opened; save it again as .xlsx."))]
         ) from exc
     try:
         sheet = workbook.worksheets[0]
@@ -162,7 +154,7 @@ def _records(data: bytes, filename: str) -> Iterator[tuple[int, list[object]]]:
     if data.startswith(b"\xd0\xcf\x11\xe0") or filename.lower().endswith(".xls"):
         raise InviteeFileInvalid(
             [
-                RowError(
+                Problem.at_row(
                     None,
                     _(
                         "Old Excel files (.xls) are not read. Save the list as an Excel "
@@ -181,7 +173,7 @@ def read_invitee_file(data: bytes, filename: str = "") -> InviteeFile:
     """
     records = _records(data, filename)
     header: list[str] | None = None
-    errors: list[RowError] = []
+    errors: list[Problem] = []
     rows: list[InviteeRow] = []
     positions: dict[str, int] = {}
     ignored: list[str] = []
@@ -200,7 +192,7 @@ def read_invitee_file(data: bytes, filename: str = "") -> InviteeFile:
         count += 1
         if count > MAX_ROWS:
             errors.append(
-                RowError(
+                Problem.at_row(
                     number,
                     _(
                         "The file has more than %(num)s invitees; split it into smaller files.",
@@ -222,13 +214,15 @@ def read_invitee_file(data: bytes, filename: str = "") -> InviteeFile:
             )
         seen.setdefault(key, number)
         if problems:
-            errors.extend(RowError(number, problem) for problem in problems)
+            errors.extend(Problem.at_row(number, problem) for problem in problems)
         else:
             rows.append(InviteeRow(number, **{c: found.get(c) or None for c in COLUMNS}))
     if header is None:
-        errors.append(RowError(None, _("The file is empty: it needs a header row and invitees.")))
+        errors.append(
+            Problem.at_row(None, _("The file is empty: it needs a header row and invitees."))
+        )
     elif not rows and not errors:
-        errors.append(RowError(None, _("The file has a header row but no invitees.")))
+        errors.append(Problem.at_row(None, _("The file has a header row but no invitees.")))
     if errors:
         raise InviteeFileInvalid(errors)
     return InviteeFile(rows, ignored)
@@ -237,7 +231,7 @@ def read_invitee_file(data: bytes, filename: str = "") -> InviteeFile:
 def _read_header(number: int, header: list[str]) -> tuple[dict[str, int], list[str], list]:
     positions: dict[str, int] = {}
     ignored: list[str] = []
-    errors: list[RowError] = []
+    errors: list[Problem] = []
     for index, title in enumerate(header):
         if not title:
             continue
@@ -245,13 +239,15 @@ def _read_header(number: int, header: list[str]) -> tuple[dict[str, int], list[s
         if key not in COLUMNS:
             ignored.append(title)
         elif key in positions:
-            errors.append(RowError(number, _("The column %(column)s appears twice.", column=title)))
+            errors.append(
+                Problem.at_row(number, _("The column %(column)s appears twice.", column=title))
+            )
         else:
             positions[key] = index
     missing = [c for c in REQUIRED if c not in positions]
     if missing:
         errors.append(
-            RowError(
+            Problem.at_row(
                 number,
                 _(
                     "The header row lacks the column(s) %(missing)s. The first row must name the "

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from analysis.problems import FileInvalid, Problem
 
 from ..models import Quota, QuotaCell
 from ..questionnaire.definition import Questionnaire
@@ -18,30 +19,15 @@ from .quotas import SEPARATOR
 MAX_CELLS = 5000
 
 
-@dataclass
-class QuotaError:
-    row: int  # 1-based line of the file, the header being line 1; 0 for the whole file
-    message: str
-
-    def __str__(self) -> str:
-        return (
-            _("row %(row)s: %(message)s", row=self.row, message=self.message)
-            if self.row
-            else self.message
-        )
-
-
-class QuotaInvalid(ValueError):
-    def __init__(self, errors: list[QuotaError]) -> None:
-        super().__init__("; ".join(str(e) for e in errors))
-        self.errors = errors
+class QuotaInvalid(FileInvalid):
+    """A quota file or form refused whole; `problems` gives each with its row."""
 
 
 def read_csv(data: bytes) -> tuple[list[str], list[list[str]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise QuotaInvalid([QuotaError(0, _("The file is not UTF-8 text."))]) from exc
+        raise QuotaInvalid([Problem.at_row(0, _("The file is not UTF-8 text."))]) from exc
     sample = text[:2048]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
@@ -49,7 +35,7 @@ def read_csv(data: bytes) -> tuple[list[str], list[list[str]]]:
         dialect = csv.excel
     rows = list(csv.reader(io.StringIO(text), dialect))
     if not rows:
-        raise QuotaInvalid([QuotaError(0, _("The file is empty."))])
+        raise QuotaInvalid([Problem.at_row(0, _("The file is empty."))])
     return [h.strip().lower() for h in rows[0]], rows[1:]
 
 
@@ -57,19 +43,19 @@ def parse_cells(
     questionnaire: Questionnaire, header: list[str], rows: list[list[str]]
 ) -> tuple[list[str], dict[str, int]]:
     """The cell variables and {cell_key: target}; every problem of every row, or nothing."""
-    errors: list[QuotaError] = []
+    errors: list[Problem] = []
     if "target" not in header:
-        raise QuotaInvalid([QuotaError(1, _("The header has no column named target."))])
+        raise QuotaInvalid([Problem.at_row(1, _("The header has no column named target."))])
     variables = [h for h in header if h != "target"]
     if not variables:
-        raise QuotaInvalid([QuotaError(1, _("Name at least one cell variable before target."))])
+        raise QuotaInvalid([Problem.at_row(1, _("Name at least one cell variable before target."))])
     if len(set(header)) != len(header):
-        errors.append(QuotaError(1, _("A column name appears twice.")))
+        errors.append(Problem.at_row(1, _("A column name appears twice.")))
     for variable in variables:
         item = questionnaire.by_code.get(variable)
         if item is None:
             errors.append(
-                QuotaError(
+                Problem.at_row(
                     1,
                     _(
                         "%(name)s is not a question of %(code)s.",
@@ -80,7 +66,7 @@ def parse_cells(
             )
         elif item.type not in ("single", "dropdown"):
             errors.append(
-                QuotaError(
+                Problem.at_row(
                     1,
                     _(
                         "%(name)s is not a single-choice question, so it "
@@ -98,7 +84,7 @@ def parse_cells(
             continue
         if len(row) != len(header):
             errors.append(
-                QuotaError(
+                Problem.at_row(
                     number,
                     _("expected %(want)s values, found %(got)s.", want=len(header), got=len(row)),
                 )
@@ -112,7 +98,7 @@ def parse_cells(
             option = questionnaire.by_code[variable].option(value)
             if option is None or option.missing:
                 errors.append(
-                    QuotaError(
+                    Problem.at_row(
                         number,
                         _(
                             "%(value)s is not an answer of %(name)s.",
@@ -125,7 +111,7 @@ def parse_cells(
         raw_target = row[target_at].strip()
         if not raw_target.isdigit() or len(raw_target) > 7:
             errors.append(
-                QuotaError(
+                Problem.at_row(
                     number,
                     _(
                         "the target must be a whole number of 0 or more, not %(value)s.",
@@ -136,12 +122,12 @@ def parse_cells(
             continue
         key = SEPARATOR.join(parts)
         if key in cells:
-            errors.append(QuotaError(number, _("this cell appears twice.")))
+            errors.append(Problem.at_row(number, _("this cell appears twice.")))
         cells[key] = int(raw_target)
     if not cells and not errors:
-        errors.append(QuotaError(0, _("The file has no cells.")))
+        errors.append(Problem.at_row(0, _("The file has no cells.")))
     if len(cells) > MAX_CELLS:
-        errors.append(QuotaError(0, _("At most %(num)s cells.", num=MAX_CELLS)))
+        errors.append(Problem.at_row(0, _("At most %(num)s cells.", num=MAX_CELLS)))
     if errors:
         raise QuotaInvalid(errors)
     return variables, cells
@@ -179,7 +165,7 @@ def store_quota(
     elif quota.variables != variables:
         raise QuotaInvalid(
             [
-                QuotaError(
+                Problem.at_row(
                     1,
                     _(
                         "The quota %(name)s is defined by %(old)s; a file for it must have "
@@ -204,7 +190,7 @@ def store_quota(
             session.add(QuotaCell(quota_id=quota.id, cell_key=key, target=target, complete=0))
         elif target < cell.complete:
             errors.append(
-                QuotaError(
+                Problem.at_row(
                     0,
                     _(
                         "The cell %(cell)s has %(complete)s complete responses already; its "

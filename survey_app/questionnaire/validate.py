@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from analysis.languages import LANGUAGES
+from analysis.problems import FileInvalid, KeyPath, Problem, format_key
 from analysis.yamllines import LocatedData as LocatedYaml
 from analysis.yamllines import YamlSyntaxError, load_located
 
@@ -43,31 +43,11 @@ RESERVED_CODES = {
     "validate_on_submit",
 }
 
-PathT = tuple[str | int, ...]
+PathT = KeyPath
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    key: str
-    message: Any
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.key}: {self.message}"
-
-
-def format_key(path: PathT) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(file)"
-
-
-class QuestionnaireInvalid(ValueError):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
+class QuestionnaireInvalid(FileInvalid):
+    """Questionnaire files with problems; ``problems`` lists them all."""
 
 
 class _Checker:

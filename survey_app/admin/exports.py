@@ -9,6 +9,7 @@ from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
 from ..fieldwork.responses_export import columns_and_items, csv_chunks
+from ..handlers import wave_view
 from ..models import Response as SurveyResponse
 from ..models import Wave, WaveQuestionnaire
 from . import bp
@@ -38,12 +39,10 @@ def exports():
     return render_template("admin/exports.html", listing=listing)
 
 
-@bp.get("/exports/<wave_code>/<code>/responses.csv")
-@role_required("statistician")
-def export_responses_csv(wave_code: str, code: str):
-    wave = db.session.scalars(select(Wave).where(Wave.code == wave_code)).first()
-    if wave is None:
-        abort(404)
+@bp.get("/exports/<wave_code>/<questionnaire>/responses.csv")
+@wave_view("statistician", questionnaire=True)
+def export_responses_csv(wave: Wave, questionnaire: str):
+    code, wave_code = questionnaire, wave.code
     columns, _items = columns_and_items(db.session, code)
     if not columns:
         abort(404)

@@ -33,6 +33,7 @@ from ..accounts.auth import role_required
 from ..extensions import csrf, db
 from ..fieldwork import invitations as service
 from ..fieldwork import invitee_file, link_store
+from ..handlers import wave_view
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..models import Invitation, Invitee, Wave
 from . import bp
@@ -76,13 +77,6 @@ def _base_url() -> str:
     return current_app.config.get("PUBLIC_URL") or os.environ.get("PUBLIC_URL") or request.host_url
 
 
-def _wave_or_404(wave_code: str, questionnaire: str) -> Wave:
-    try:
-        return service.invitation_wave(db.session, wave_code, questionnaire)
-    except service.InvitationError:
-        abort(404)
-
-
 # --- overview and list --------------------------------------------------------------------------
 
 
@@ -98,9 +92,10 @@ def invitations_home():
 
 
 @bp.get("/invitations/<wave_code>/<questionnaire>")
-@role_required("admin")
-def invitations_list(wave_code: str, questionnaire: str):
-    wave = _wave_or_404(wave_code, questionnaire)
+@wave_view("admin", questionnaire=True)
+def invitations_list(wave: Wave, questionnaire: str):
+    if not service.by_invitation(db.session, questionnaire):
+        abort(404)
     status = request.args.get("status") or None
     if status not in STATUS_NAMES:
         status = None

@@ -6,13 +6,14 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
-from flask import abort, current_app, g, jsonify, render_template, request, url_for
+from flask import current_app, g, jsonify, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from sqlalchemy import func, select
 
 from ..accounts.auth import role_required
 from ..extensions import db
 from ..fieldwork.monitoring import Dashboard, DayCount, build_dashboard
+from ..handlers import wave_view
 from ..models import Response, Wave, WaveQuestionnaire
 from ..questionnaire.store import definition, latest_versions
 from . import bp
@@ -56,17 +57,17 @@ def monitor_home():
 
 
 @bp.get("/monitor/<wave_code>/<questionnaire>")
-@role_required("monitor")
-def monitor(wave_code: str, questionnaire: str):
-    wave, dashboard = _dashboard(wave_code, questionnaire)
+@wave_view("monitor", questionnaire=True)
+def monitor(wave: Wave, questionnaire: str):
+    dashboard = _dashboard(wave, questionnaire)
     return render_template("admin/monitor.html", **_context(wave, dashboard))
 
 
 @bp.get("/monitor/<wave_code>/<questionnaire>/data")
-@role_required("monitor")
-def monitor_data(wave_code: str, questionnaire: str):
+@wave_view("monitor", questionnaire=True)
+def monitor_data(wave: Wave, questionnaire: str):
     """The figures as JSON, with the page's two refreshable parts rendered as HTML."""
-    wave, dashboard = _dashboard(wave_code, questionnaire)
+    dashboard = _dashboard(wave, questionnaire)
     context = _context(wave, dashboard)
     figures = dashboard.figures()
     figures["wave"] = wave.code
@@ -77,12 +78,9 @@ def monitor_data(wave_code: str, questionnaire: str):
     return jsonify(figures)
 
 
-def _dashboard(wave_code: str, questionnaire: str) -> tuple[Wave, Dashboard]:
-    wave = db.session.scalars(select(Wave).where(Wave.code == wave_code)).first()
-    if wave is None or questionnaire not in {q.questionnaire_code for q in wave.questionnaires}:
-        abort(404)
+def _dashboard(wave: Wave, questionnaire: str) -> Dashboard:
     cell_filter = {key: value for key, value in request.args.items() if value}
-    dashboard = build_dashboard(
+    return build_dashboard(
         db.session,
         wave.id,
         questionnaire,
@@ -90,7 +88,6 @@ def _dashboard(wave_code: str, questionnaire: str) -> tuple[Wave, Dashboard]:
         current_app.config["BABEL_DEFAULT_TIMEZONE"],
         cell_filter,
     )
-    return wave, dashboard
 
 
 def _context(wave: Wave, dashboard: Dashboard) -> dict:

@@ -7,13 +7,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ..accounts import audit
 from ..extensions import db
 from ..fieldwork.quota_file import QuotaInvalid, parse_cells, read_csv, store_quota
+from ..fieldwork.waves import wave_by_code
 from ..i18n import in_cli_locale
-from ..models import Wave
 from ..questionnaire.store import definition, latest_version
 from .support import fail
 
@@ -34,7 +33,7 @@ quotas = AppGroup("quotas", help="Quota targets per cell of profile answers.")
 def import_quotas(file: Path, wave_code: str, code: str, name: str, when_full: str) -> None:
     """Import targets: one column per cell variable and a target column. All or nothing."""
     with in_cli_locale():
-        wave = db.session.scalars(select(Wave).where(Wave.code == wave_code)).first()
+        wave = wave_by_code(db.session, wave_code)
         version = latest_version(db.session, code)
         if wave is None or version is None:
             fail(_("Unknown wave %(wave)s or questionnaire %(code)s.", wave=wave_code, code=code))

@@ -15,10 +15,10 @@ from analysis.intervals import DF, INTERVALS
 from analysis.weights import METHODS
 
 from ..extensions import db
+from ..fieldwork.waves import wave_by_code
 from ..i18n import in_cli_locale
 from ..stats.chain import ChainError, Parameters, compute
 from ..stats.forms import parse_pair
-from ..stats.services import wave_by_code
 from .support import fail
 
 

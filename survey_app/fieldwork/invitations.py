@@ -51,6 +51,12 @@ class IssuedLink:
 # --- importing ----------------------------------------------------------------------------------
 
 
+def by_invitation(session: Session, questionnaire_code: str) -> bool:
+    """Whether the questionnaire is answered by personal invitation (not through an open link)."""
+    version = latest_version(session, questionnaire_code)
+    return version is not None and version.access == "invitation"
+
+
 def invitation_wave(session: Session, wave_code: str | None, questionnaire_code: str) -> Wave:
     """The wave to invite to, after checking that it carries an invited questionnaire; with no
     wave code, the newest wave that carries it."""

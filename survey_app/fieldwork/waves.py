@@ -28,6 +28,10 @@ def ensure_default_wave(session: Session) -> Wave | None:
     return wave
 
 
+def wave_by_code(session: Session, code: str) -> Wave | None:
+    return session.scalars(select(Wave).where(Wave.code == code)).first()
+
+
 def wave_for(session: Session, questionnaire_code: str, wave_code: str | None) -> Wave | None:
     """The wave named, or else the newest wave that carries the questionnaire."""
     query = (

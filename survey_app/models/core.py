@@ -65,7 +65,7 @@ class Wave(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    #: {"vi": ..., "en": ...}
+    #: {language: title}, one per language
     title: Mapped[dict[str, str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="open")
     #: UTC; a wave with status open takes responses only between these (either may be empty).
@@ -76,6 +76,10 @@ class Wave(Base):
     questionnaires: Mapped[list[WaveQuestionnaire]] = relationship(
         back_populates="wave", cascade="all, delete-orphan"
     )
+
+    @property
+    def questionnaire_codes(self) -> set[str]:
+        return {q.questionnaire_code for q in self.questionnaires}
 
 
 class WaveQuestionnaire(Base):

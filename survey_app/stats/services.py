@@ -30,10 +30,6 @@ class InputInvalid(ValueError):
     """An uploaded file that cannot be used; the message (from `analysis`) says why."""
 
 
-def wave_by_code(session: Session, code: str) -> Wave | None:
-    return session.scalars(select(Wave).where(Wave.code == code)).first()
-
-
 def complete_counts(session: Session, wave: Wave) -> dict[str, int]:
     return dict(
         session.execute(

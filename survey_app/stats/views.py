@@ -28,8 +28,9 @@ from analysis.export import codebook, codebook_html
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
+from ..handlers import wave_view
 from ..i18n import LANGUAGES
-from ..models import AnalysisRun
+from ..models import AnalysisRun, Wave
 from . import bp, data, report, runs, services
 from .chain import Parameters
 from .forms import InviteeExportForm, RunForm, UploadForm
@@ -41,10 +42,6 @@ RESPONSE_FORMATS = {
     "dta": "application/x-stata-dta",
 }
 RUN_FILE_TYPES = {".csv": "text/csv; charset=utf-8", ".xlsx": RESPONSE_FORMATS["xlsx"]}
-
-
-def _wave_or_404(code: str):
-    return services.wave_by_code(db.session, code) or abort(404)
 
 
 def _run_or_404(run_id: int) -> AnalysisRun:
@@ -71,8 +68,6 @@ def stylesheet():
 @bp.get("/")
 @role_required("statistician")
 def home():
-    from ..models import Wave
-
     waves = db.session.scalars(select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc())).all()
     rows = [(wave, services.complete_counts(db.session, wave)) for wave in waves]
     return render_template("stats/home.html", rows=rows)
@@ -110,16 +105,15 @@ def _wave_page(wave, upload=None, run_form=None, upload_error=None, status=200):
     )
 
 
-@bp.get("/waves/<code>")
-@role_required("statistician")
-def wave(code: str):
-    return _wave_page(_wave_or_404(code))
+@bp.get("/waves/<wave_code>")
+@wave_view("statistician")
+def wave(wave: Wave):
+    return _wave_page(wave)
 
 
-@bp.post("/waves/<code>/inputs")
-@role_required("statistician")
-def upload_input(code: str):
-    wave = _wave_or_404(code)
+@bp.post("/waves/<wave_code>/inputs")
+@wave_view("statistician")
+def upload_input(wave: Wave):
     form = UploadForm()
     if not form.validate_on_submit():
         return _wave_page(wave, upload=form, status=400)
@@ -137,13 +131,12 @@ def upload_input(code: str):
             tx, "stats_input_uploaded", {"wave": wave.code, "kind": form.kind.data, **facts}
         )
     flash(_("The file was checked and saved for this wave."), "info")
-    return redirect(url_for("stats.wave", code=wave.code))
+    return redirect(url_for("stats.wave", wave_code=wave.code))
 
 
-@bp.post("/waves/<code>/runs")
-@role_required("statistician")
-def run_new(code: str):
-    wave = _wave_or_404(code)
+@bp.post("/waves/<wave_code>/runs")
+@wave_view("statistician")
+def run_new(wave: Wave):
     form = _run_form()
     if not form.validate_on_submit():
         return _wave_page(wave, run_form=form, status=400)
@@ -213,10 +206,9 @@ def run_file(run_id: int, name: str):
     )
 
 
-@bp.get("/waves/<code>/report")
-@role_required("statistician")
-def wave_report(code: str):
-    wave = _wave_or_404(code)
+@bp.get("/waves/<wave_code>/report")
+@wave_view("statistician")
+def wave_report(wave: Wave):
     run_id = request.args.get("run", type=int)
     if run_id:
         run = _run_or_404(run_id)
@@ -234,13 +226,10 @@ def wave_report(code: str):
 # Exports from the database
 
 
-@bp.get("/waves/<code>/responses/<questionnaire>.<fmt>")
-@role_required("statistician")
-def export_responses(code: str, questionnaire: str, fmt: str):
-    wave = _wave_or_404(code)
+@bp.get("/waves/<wave_code>/responses/<questionnaire>.<fmt>")
+@wave_view("statistician", questionnaire=True)
+def export_responses(wave: Wave, questionnaire: str, fmt: str):
     if fmt not in RESPONSE_FORMATS:
-        abort(404)
-    if questionnaire not in {wq.questionnaire_code for wq in wave.questionnaires}:
         abort(404)
     definition = data.questionnaire_definition(db.session, questionnaire)
     if definition is None:
@@ -304,16 +293,13 @@ def export_responses(code: str, questionnaire: str, fmt: str):
     return response
 
 
-@bp.get("/waves/<code>/codebook/<questionnaire>.<fmt>")
-@role_required("statistician")
-def export_codebook(code: str, questionnaire: str, fmt: str):
-    wave = _wave_or_404(code)
+@bp.get("/waves/<wave_code>/codebook/<questionnaire>.<fmt>")
+@wave_view("statistician", questionnaire=True)
+def export_codebook(wave: Wave, questionnaire: str, fmt: str):
     if fmt not in ("csv", "html"):
         abort(404)
     definition = data.questionnaire_definition(db.session, questionnaire)
-    if definition is None or questionnaire not in {
-        wq.questionnaire_code for wq in wave.questionnaires
-    }:
+    if definition is None:
         abort(404)
     _audit_export("codebook", wave=wave.code, questionnaire=questionnaire, format=fmt)
     if fmt == "csv":
@@ -341,14 +327,13 @@ def export_codebook(code: str, questionnaire: str, fmt: str):
     )
 
 
-@bp.post("/waves/<code>/invitees.csv")
-@role_required("admin")
-def export_invitees(code: str):
-    wave = _wave_or_404(code)
+@bp.post("/waves/<wave_code>/invitees.csv")
+@wave_view("admin")
+def export_invitees(wave: Wave):
     form = InviteeExportForm()
     if not form.validate_on_submit() or not form.confirm.data:
         flash(_("Tick the box to confirm before downloading the list of invitees."), "error")
-        return redirect(url_for("stats.wave", code=wave.code))
+        return redirect(url_for("stats.wave", wave_code=wave.code))
     people = services.invitees(db.session, wave).all()
     _audit_export("invitees", wave=wave.code, count=len(people), personal_data=True)
     buffer = io.StringIO()

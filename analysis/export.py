@@ -14,10 +14,12 @@ Limits respected (Stata 15 / SPSS documentation):
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import keyword
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,9 +58,71 @@ class ExportError(ValueError):
 # CSV and Excel
 
 
+#: What a spreadsheet reads as the start of a formula: "=HYPERLINK(...)", "+1+1", "@SUM(...)",
+#: and a tab or carriage return before one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell that a spreadsheet will show, never run: text starting like a formula gets a leading
+    apostrophe (OWASP's advice on CSV injection); numbers such as "-1" are left as they are.
+    Every CSV and workbook par-survey writes goes through here."""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def _safe_frame(table: pd.DataFrame) -> pd.DataFrame:
+    text = [
+        c
+        for c in table.columns
+        if table[c].dtype == object or pd.api.types.is_string_dtype(table[c])
+    ]
+    if not text:
+        return table
+    safe = table.copy()
+    for column in text:
+        safe[column] = safe[column].map(spreadsheet_safe, na_action="ignore")
+    return safe
+
+
+def csv_chunks(
+    header: list[str], rows: Iterable[Iterable[Any]], per_chunk: int = 500
+) -> Iterator[str]:
+    """CSV text a few hundred rows at a time, the header first, every cell `spreadsheet_safe`:
+    a download of any size streams with flat memory."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for number, row in enumerate(rows, start=1):
+        writer.writerow([spreadsheet_safe(v) for v in row])
+        if number % per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def frame_csv_chunks(frames: Iterable[pd.DataFrame], columns: list[str]) -> Iterator[str]:
+    """CSV text of DataFrames given a chunk at a time (the header, then each frame's rows)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(columns)
+    yield buffer.getvalue()
+    for frame in frames:
+        buffer.seek(0)
+        buffer.truncate()
+        _safe_frame(frame.reindex(columns=columns)).to_csv(
+            buffer, header=False, index=False, lineterminator="\n"
+        )
+        yield buffer.getvalue()
+
+
 def write_csv(table: pd.DataFrame, path: str | Path, excel_bom: bool = False) -> None:
     """UTF-8 CSV; ``excel_bom`` adds the byte-order mark Excel needs to read Vietnamese."""
-    table.to_csv(path, index=False, encoding="utf-8-sig" if excel_bom else "utf-8")
+    _safe_frame(table).to_csv(path, index=False, encoding="utf-8-sig" if excel_bom else "utf-8")
 
 
 def sheet_names(names) -> list[str]:
@@ -82,9 +146,40 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: str | Path) -> None
     """One .xlsx workbook with a sheet per table, the header row frozen."""
     if not tables:
         raise ExportError("a workbook needs at least one table")
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for sheet, table in zip(sheet_names(tables), tables.values(), strict=True):
-            table.to_excel(writer, sheet_name=sheet, index=False, freeze_panes=(1, 0))
+    write_xlsx(path, {name: (list(t.columns), [t]) for name, t in tables.items()})
+
+
+def write_xlsx(
+    path: str | Path, sheets: Mapping[str, tuple[list[str], Iterable[pd.DataFrame]]]
+) -> None:
+    """One workbook, a sheet per entry ``name -> (columns, frames)``, the frames given a chunk at
+    a time: openpyxl's write-only mode keeps one row in memory, so any size fits."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for name, (columns, frames) in zip(sheet_names(sheets), sheets.values(), strict=True):
+        sheet = book.create_sheet(name)
+        sheet.freeze_panes = "A2"
+        sheet.append([str(c) for c in columns])
+        for frame in frames:
+            for record in frame.reindex(columns=columns).itertuples(index=False, name=None):
+                sheet.append([_excel_cell(v) for v in record])
+    book.save(path)
+
+
+def _excel_cell(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, str) and value[:1] in ("+", "-"):
+        try:
+            return float(value)  # a signed number written as text is a number in the sheet
+        except ValueError:
+            pass
+    return spreadsheet_safe(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,27 +316,9 @@ def write_sav(
     definition: dict[str, Any] | None = None,
     language: str = "vi",
     extra_labels: Mapping[str, str] | None = None,
-) -> Labelled:
+) -> Labelled | None:
     """SPSS .sav with variable and value labels in ``language``; returns what was written."""
-    import pyreadstat
-
-    table = labelled(
-        data,
-        definition,
-        language,
-        extra_labels=extra_labels,
-        name_limit=SPSS_NAME_BYTES,
-        name_bytes=True,
-        cut_label=lambda t: _cut_bytes(t, SPSS_LABEL_BYTES),
-        cut_value_label=lambda t: _cut_bytes(t, SPSS_VALUE_LABEL_BYTES),
-    )
-    pyreadstat.write_sav(
-        table.data,
-        str(path),
-        column_labels=table.variable_labels,
-        variable_value_labels=table.value_labels,
-    )
-    return table
+    return write_labelled(path, "sav", [data], definition, language, extra_labels)
 
 
 def write_dta(
@@ -251,27 +328,79 @@ def write_dta(
     language: str = "vi",
     extra_labels: Mapping[str, str] | None = None,
     file_label: str = "",
-) -> Labelled:
+) -> Labelled | None:
     """Stata .dta (format 119, UTF-8) with variable and value labels; returns what was written."""
+    return write_labelled(path, "dta", [data], definition, language, extra_labels, file_label)
+
+
+def write_labelled(
+    path: str | Path,
+    fmt: str,
+    frames: Iterable[pd.DataFrame],
+    definition: dict[str, Any] | None,
+    language: str,
+    extra_labels: Mapping[str, str] | None = None,
+    file_label: str = "",
+) -> Labelled | None:
+    """Write .sav (``fmt="sav"``) or .dta with variable and value labels, from a table given a
+    chunk at a time; returns what was written (None, and no file, when there were no chunks).
+
+    Each chunk is recoded with `labelled` (the same names, labels and recodes for every chunk, as
+    they depend on the questionnaire only), so only the numeric result is kept.
+    """
     import pyreadstat
 
-    table = labelled(
-        data,
-        definition,
-        language,
-        extra_labels=extra_labels,
-        name_limit=STATA_NAME,
-        cut_label=lambda t: _cut_chars(t, STATA_LABEL),
-        cut_value_label=lambda t: _cut_bytes(t, 32000),
-    )
-    pyreadstat.write_dta(
-        table.data,
-        str(path),
-        file_label=_cut_chars(file_label, STATA_LABEL),
-        column_labels=table.variable_labels,
-        variable_value_labels=table.value_labels,
-    )
-    return table
+    if fmt == "sav":
+        options = {
+            "name_limit": SPSS_NAME_BYTES,
+            "name_bytes": True,
+            "cut_label": lambda t: _cut_bytes(t, SPSS_LABEL_BYTES),
+            "cut_value_label": lambda t: _cut_bytes(t, SPSS_VALUE_LABEL_BYTES),
+        }
+    elif fmt == "dta":
+        options = {
+            "name_limit": STATA_NAME,
+            "cut_label": lambda t: _cut_chars(t, STATA_LABEL),
+            "cut_value_label": lambda t: _cut_bytes(t, 32000),
+        }
+    else:
+        raise ExportError(f"unknown labelled format {fmt!r} (use sav or dta)")
+    parts = []
+    first = None
+    for frame in frames:
+        result = labelled(frame, definition, language, extra_labels=extra_labels, **options)
+        first = first or result
+        parts.append(result.data)
+    if first is None:
+        return None
+    data = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if len(parts) > 1:
+        for column in data.columns:
+            if any(part[column].dtype == object for part in parts):
+                # A text column: a chunk with every cell empty came out as numbers.
+                data[column] = data[column].map(lambda v: "" if _is_missing(v) else str(v))
+                data[column] = data[column].astype(object)
+    if fmt == "sav":
+        pyreadstat.write_sav(
+            data,
+            str(path),
+            column_labels=first.variable_labels,
+            variable_value_labels=first.value_labels,
+        )
+    else:
+        pyreadstat.write_dta(
+            data,
+            str(path),
+            file_label=_cut_chars(file_label, STATA_LABEL),
+            column_labels=first.variable_labels,
+            variable_value_labels=first.value_labels,
+        )
+    first.data = data
+    return first
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def with_labels(data: pd.DataFrame, definition: dict[str, Any], language: str) -> pd.DataFrame:

@@ -95,6 +95,17 @@ def resolve(definition: dict[str, Any], shared: dict[str, Any] | None = None) ->
     return out
 
 
+#: Joins a multiple choice's code and an option's value into that option's 0/1 column, so
+#: question and option codes may not contain it (the questionnaire check refuses them).
+OPTION_SEPARATOR = "__"
+
+
+def option_column(item_code: str, value: object) -> str:
+    """The export column of one option of a multiple choice: ``services__health``. The one rule
+    for the app's exports and the analysis, so both name the same columns."""
+    return f"{item_code}{OPTION_SEPARATOR}{value}"
+
+
 def variables(definition: dict[str, Any]) -> list[Variable]:
     """Every export column of a resolved questionnaire, in page order (notes have none)."""
     out: list[Variable] = []
@@ -115,7 +126,7 @@ def variables(definition: dict[str, Any]) -> list[Variable]:
                     )
             elif kind == "multiple":
                 for option in options:
-                    name = f"{item['code']}__{option['value']}"
+                    name = option_column(item["code"], option["value"])
                     text = option.get("label") or {}
                     # 1 = chosen, labelled with the option; 0 = not chosen, left unlabelled
                     chosen = [{"value": 1, "label": text}]

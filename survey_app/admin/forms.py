@@ -8,8 +8,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
-from wtforms import Field, PasswordField, StringField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms import BooleanField, Field, PasswordField, StringField
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..i18n import LANGUAGES, language_name
 from ..models import WAVE_STATUSES
@@ -104,3 +112,10 @@ def _title_field(lang: str) -> StringField:
 # One title field per language (title_vi, title_en, ...), so a new catalog needs no new field.
 for _lang in LANGUAGES:
     setattr(WaveForm, f"title_{_lang}", _title_field(_lang))
+
+
+class InviteeExportForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I need the names and contact details of the invitees and will protect them"),
+        validators=[InputRequired(message=_l("Tick the box to confirm."))],
+    )

@@ -6,10 +6,12 @@ import's links and the page right after a reissue. Names are shown to admins on 
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -18,6 +20,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -37,6 +40,7 @@ from ..handlers import wave_view
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..models import Invitation, Invitee, Wave
 from . import bp
+from .forms import InviteeExportForm
 
 #: An invitee list of a whole province is well under 1 MB; 5 MB leaves room for Excel's overhead.
 #: Only this route takes more than the app's MAX_CONTENT_LENGTH.
@@ -122,7 +126,33 @@ def invitations_list(wave: Wave, questionnaire: str):
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         status_names=STATUS_NAMES,
+        export_form=InviteeExportForm(formdata=None),
     )
+
+
+@bp.post("/invitations/<wave_code>/<questionnaire>/invitees.csv")
+@wave_view("admin", questionnaire=True)
+def invitees_export(wave: Wave, questionnaire: str):
+    """The names and contact details of the invitees: personal data, so confirmed and logged."""
+    form = InviteeExportForm()
+    if not form.validate_on_submit() or not form.confirm.data:
+        flash(_("Tick the box to confirm before downloading the list of invitees."), "error")
+        return redirect(
+            url_for("admin.invitations_list", wave_code=wave.code, questionnaire=questionnaire)
+        )
+    count = service.invitee_count(db.session, wave.id, questionnaire)
+    details = {"wave": wave.code, "questionnaire": questionnaire, "count": count}
+    with db.transaction() as tx:
+        audit.record(tx, "export_invitees", {**details, "personal_data": True})
+    chunks = service.invitees_csv_chunks(db.session, wave.id, questionnaire)
+    response = Response(
+        stream_with_context(itertools.chain(["\ufeff"], chunks)),
+        mimetype="text/csv; charset=utf-8",
+    )
+    filename = f"{wave.code}-{questionnaire}-invitees.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- import -------------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def import_invitations(
                         },
                     )
                     with partial.open("w", encoding="utf-8-sig", newline="") as out:
-                        service.write_links_csv(links, out)
+                        out.writelines(service.links_csv_chunks(links))
             except invitee_file.InviteeFileInvalid as exc:
                 for problem in exc.problems:
                     click.echo(str(problem.located(str(file))), err=True)

@@ -7,24 +7,21 @@ pages wait in `fieldwork.link_store`.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.export import csv_chunks
 from analysis.problems import Problem
 
 from ..models import Invitation, Invitee, Wave, WaveQuestionnaire, utcnow
 from ..questionnaire.store import latest_version
 from ..respond.services import new_token, token_hash
 from .invitee_file import InviteeFile, InviteeFileInvalid, person_key
-from .responses_export import FORMULA_STARTS
 from .waves import wave_for
 
 LINK_COLUMNS = ("name", "group", "agency", "unit", "email", "link")
@@ -169,28 +166,37 @@ def import_invitees(
     ]
 
 
-def _cell(value: str | None) -> str:
-    """A spreadsheet would run a name starting with "=" as a formula: keep it text."""
-    if value and value[:1] in FORMULA_STARTS:
-        return "'" + value
-    return value or ""
-
-
-def write_links_csv(links: Iterable[IssuedLink], out: IO[str]) -> None:
-    """The links as CSV. Write it with encoding utf-8-sig: Excel then shows Vietnamese right."""
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(LINK_COLUMNS)
-    for link in links:
-        writer.writerow(
-            [_cell(link.name), _cell(link.group), _cell(link.agency), _cell(link.unit)]
-            + [_cell(link.email), link.link]
-        )
+def links_csv_chunks(links: Iterable[IssuedLink]) -> Iterator[str]:
+    """The links as CSV text; written as utf-8-sig, so that Excel shows Vietnamese right."""
+    rows = ([getattr(link, c) or "" for c in LINK_COLUMNS] for link in links)
+    return csv_chunks(list(LINK_COLUMNS), rows)
 
 
 def links_csv_bytes(links: Iterable[IssuedLink]) -> bytes:
-    buffer = io.StringIO()
-    write_links_csv(links, buffer)
-    return buffer.getvalue().encode("utf-8-sig")
+    return "".join(links_csv_chunks(links)).encode("utf-8-sig")
+
+
+#: The columns of the list of invitees an admin may download (personal data, never the answers).
+INVITEE_COLUMNS = ("group", "agency", "unit", "name", "email", "phone")
+
+
+def invitee_count(session: Session, wave_id: int, questionnaire_code: str) -> int:
+    return session.scalar(
+        select(func.count(Invitee.id)).where(
+            Invitee.wave_id == wave_id, Invitee.questionnaire_code == questionnaire_code
+        )
+    )
+
+
+def invitees_csv_chunks(session: Session, wave_id: int, questionnaire_code: str) -> Iterator[str]:
+    """The invitees of a questionnaire in a wave as CSV text, in the order they were imported."""
+    people = session.scalars(
+        select(Invitee)
+        .where(Invitee.wave_id == wave_id, Invitee.questionnaire_code == questionnaire_code)
+        .order_by(Invitee.id)
+    )
+    rows = ([getattr(person, c) or "" for c in INVITEE_COLUMNS] for person in people)
+    return csv_chunks(list(INVITEE_COLUMNS), rows)
 
 
 # --- revoking and reissuing ---------------------------------------------------------------------

@@ -2,29 +2,31 @@
 
 No token, name or key leaves the database: a row carries the response number, wave, version,
 language and the day it was completed, then the coded answers. Rows stream, so memory stays flat.
+The rows are the answers as given; the CSV writer (`analysis.export`) keeps text that a
+spreadsheet would run as a formula as text.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analysis.export import csv_chunks as csv_chunks_of
+from analysis.questionnaire import option_column
+
 from ..models import Answer, QuestionnaireVersion, Response, Wave
 from ..questionnaire.definition import Item
 from ..questionnaire.store import definition
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 META_COLUMNS = ["response_id", "wave", "questionnaire_version", "language", "completed_on"]
 
 
 def item_columns(item: Item) -> list[str]:
     if item.type == "multiple":
-        return [f"{item.code}__{option.key}" for option in item.options]
+        return [option_column(item.code, option.key) for option in item.options]
     return [item.code]
 
 
@@ -32,10 +34,9 @@ def coded(item: Item, stored: str) -> dict[str, str]:
     """The export cells of one stored answer; an answer coded as missing is left empty."""
     if item.type == "multiple":
         chosen = set(stored.split(" "))
-        return {f"{item.code}__{o.key}": "1" if o.key in chosen else "0" for o in item.options}
-    if item.type in ("text", "longtext") and stored[:1] in FORMULA_STARTS:
-        # A spreadsheet would run "=..." typed by a respondent as a formula.
-        return {item.code: "'" + stored}
+        return {
+            option_column(item.code, o.key): "1" if o.key in chosen else "0" for o in item.options
+        }
     option = item.option(stored) if item.options else None
     if option is not None and option.missing:
         return {item.code: ""}
@@ -105,36 +106,22 @@ def csv_chunks(
     session: Session, code: str, wave_code: str | None = None, rows_per_chunk: int = 500
 ) -> Iterator[str]:
     """The export as CSV text, a few hundred rows at a time: the header first."""
-    columns, _items = columns_and_items(session, code)
-    return _csv_text(rows(session, code, wave_code), META_COLUMNS + columns, rows_per_chunk)
-
-
-def _csv_text(records: Iterator[dict[str, str]], header: list[str], per_chunk: int = 500):
-    buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, fieldnames=header, restval="", extrasaction="ignore", lineterminator="\n"
-    )
-    writer.writeheader()
-    for number, record in enumerate(records, start=1):
-        writer.writerow(record)
-        if number % per_chunk == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    header = META_COLUMNS + columns_and_items(session, code)[0]
+    records = rows(session, code, wave_code)
+    return csv_chunks_of(header, ([r.get(c, "") for c in header] for r in records), rows_per_chunk)
 
 
 def write_csv(session: Session, code: str, out: IO[str], wave_code: str | None = None) -> int:
     """Write the export to `out`; returns the number of responses written."""
-    columns, _items = columns_and_items(session, code)
+    header = META_COLUMNS + columns_and_items(session, code)[0]
     written = 0
 
-    def counted() -> Iterator[dict[str, str]]:
+    def counted() -> Iterator[list[str]]:
         nonlocal written
         for record in rows(session, code, wave_code):
             written += 1
-            yield record
+            yield [record.get(c, "") for c in header]
 
-    for chunk in _csv_text(counted(), META_COLUMNS + columns):
+    for chunk in csv_chunks_of(header, counted()):
         out.write(chunk)
     return written

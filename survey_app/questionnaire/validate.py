@@ -18,7 +18,8 @@ from analysis.yamllines import YamlSyntaxError, load_located
 from .definition import ACCESS, GROUPS, ITEM_TYPES, Item, Option, Page, Questionnaire
 from .expressions import Expression, ExpressionError, parse
 
-#: Lower case, starting with a letter; no "__", which exports use to join an item and an option.
+#: Lower case, starting with a letter; no "__" (analysis.questionnaire.OPTION_SEPARATOR), which
+#: exports use to join an item and an option.
 IDENTIFIER = re.compile(r"^(?!.*__)[a-z][a-z0-9_]{0,62}$")
 DEFAULT_MAX_LENGTH = {"text": 200, "longtext": 2000}
 SHARED_FILE = "shared.yaml"

@@ -8,8 +8,6 @@ file first.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import os
 import tempfile
@@ -22,15 +20,6 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from analysis.export import (
-    SPSS_LABEL_BYTES,
-    SPSS_NAME_BYTES,
-    SPSS_VALUE_LABEL_BYTES,
-    STATA_LABEL,
-    STATA_NAME,
-    _cut_bytes,
-    _cut_chars,
-    labelled,
-    sheet_names,
     with_labels,
 )
 
@@ -84,128 +73,12 @@ def responses_frame(session: Session, code: str, wave_code: str) -> pd.DataFrame
 # CSV, streamed
 
 
-def csv_lines(frames: Iterable[pd.DataFrame], columns: list[str]) -> Iterator[str]:
-    """CSV text, a chunk at a time: the header, then every frame's rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    yield buffer.getvalue()
-    for frame in frames:
-        buffer.seek(0)
-        buffer.truncate()
-        frame.reindex(columns=columns).to_csv(
-            buffer, header=False, index=False, lineterminator="\n"
-        )
-        yield buffer.getvalue()
-
-
 def labelled_frames(
     frames: Iterable[pd.DataFrame], questionnaire: dict[str, Any], language: str
 ) -> Iterator[pd.DataFrame]:
     """Answer codes replaced by their labels in ``language``, chunk by chunk."""
     for frame in frames:
         yield with_labels(frame, questionnaire, language)
-
-
-# ---------------------------------------------------------------------------------------------
-# Excel: openpyxl's write-only mode keeps one row in memory at a time
-
-
-def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], Iterable[pd.DataFrame]]]) -> None:
-    """One workbook, a sheet per entry: ``name -> (columns, frames)``."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for name, (columns, frames) in zip(sheet_names(sheets), sheets.values(), strict=True):
-        sheet = book.create_sheet(name)
-        sheet.freeze_panes = "A2"
-        sheet.append(columns)
-        for frame in frames:
-            frame = frame.reindex(columns=columns)
-            for record in frame.itertuples(index=False, name=None):
-                sheet.append([_cell(v) for v in record])
-    book.save(path)
-
-
-def _cell(value):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        try:
-            return float(value)
-        except ValueError:
-            return "'" + value
-    return value
-
-
-# ---------------------------------------------------------------------------------------------
-# SPSS and Stata: recoded chunk by chunk (float columns), then written once
-
-
-def write_labelled(
-    path: Path,
-    fmt: str,
-    frames: Iterable[pd.DataFrame],
-    questionnaire: dict[str, Any] | None,
-    language: str,
-    extra_labels: dict[str, str] | None = None,
-    file_label: str = "",
-) -> int:
-    """Write .sav (``fmt="sav"``) or .dta with variable and value labels; return the rows.
-
-    Each chunk is recoded with `analysis.export.labelled` (the same names, labels and recodes for
-    every chunk, as they depend on the questionnaire only), so only the numeric result is kept.
-    """
-    import pyreadstat
-
-    if fmt == "sav":
-        options = {
-            "name_limit": SPSS_NAME_BYTES,
-            "name_bytes": True,
-            "cut_label": lambda t: _cut_bytes(t, SPSS_LABEL_BYTES),
-            "cut_value_label": lambda t: _cut_bytes(t, SPSS_VALUE_LABEL_BYTES),
-        }
-    else:
-        options = {
-            "name_limit": STATA_NAME,
-            "cut_label": lambda t: _cut_chars(t, STATA_LABEL),
-            "cut_value_label": lambda t: _cut_bytes(t, 32000),
-        }
-    parts = []
-    first = None
-    for frame in frames:
-        result = labelled(frame, questionnaire, language, extra_labels=extra_labels, **options)
-        first = first or result
-        parts.append(result.data)
-    if first is None:
-        return 0
-    data = pd.concat(parts, ignore_index=True)
-    for column in data.columns:
-        if any(part[column].dtype == object for part in parts):
-            # A text column: a chunk with every cell empty came out as numbers.
-            data[column] = data[column].map(lambda v: "" if _missing(v) else str(v)).astype(object)
-    if fmt == "sav":
-        pyreadstat.write_sav(
-            data,
-            str(path),
-            column_labels=first.variable_labels,
-            variable_value_labels=first.value_labels,
-        )
-    else:
-        pyreadstat.write_dta(
-            data,
-            str(path),
-            file_label=_cut_chars(file_label, STATA_LABEL),
-            column_labels=first.variable_labels,
-            variable_value_labels=first.value_labels,
-        )
-    return len(data)
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def temporary_file(suffix: str) -> Path:

@@ -142,10 +142,3 @@ class RunForm(FlaskForm):
             raise ValidationError(_l("Choose one of the methods listed."))
         if field.data == "logit" and not (self.bounds.data or "").strip():
             raise ValidationError(_l("The logit method needs bounds, e.g. 0.3,3."))
-
-
-class InviteeExportForm(FlaskForm):
-    confirm = BooleanField(
-        _l("I need the names and contact details of the invitees and will protect them"),
-        validators=[InputRequired(message=_l("Tick the box to confirm."))],
-    )

@@ -17,7 +17,7 @@ from analysis.index import AppraisalError, check_appraisal, read_previous, read_
 from analysis.scheme import Scheme
 from analysis.targets import TargetError, read_targets
 
-from ..models import AnalysisRun, Invitee, Response, Wave
+from ..models import AnalysisRun, Response, Wave
 from .chain import ChainError, load
 from .runs import inputs_dir, questionnaire_dir, run_dir
 
@@ -212,10 +212,6 @@ def weighted_group(run: AnalysisRun | None, questionnaire: str) -> str | None:
         if group.questionnaire == questionnaire and group.weighted:
             return group.code
     return None
-
-
-def invitees(session: Session, wave: Wave):
-    return session.scalars(select(Invitee).where(Invitee.wave_id == wave.id).order_by(Invitee.id))
 
 
 def finite(value) -> float | None:

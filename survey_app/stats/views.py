@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from analysis import pipeline
-from analysis.export import codebook, codebook_html
+from analysis.export import codebook, codebook_html, frame_csv_chunks, write_labelled, write_xlsx
 
 from ..accounts import audit
 from ..accounts.auth import role_required
@@ -33,7 +32,7 @@ from ..i18n import LANGUAGES
 from ..models import AnalysisRun, Wave
 from . import bp, data, report, runs, services
 from .chain import Parameters
-from .forms import InviteeExportForm, RunForm, UploadForm
+from .forms import RunForm, UploadForm
 
 RESPONSE_FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -98,7 +97,6 @@ def _wave_page(wave, upload=None, run_form=None, upload_error=None, status=200):
             run_form=run_form,
             runs=run_list,
             latest=runs.latest_done(db.session, wave),
-            invitee_form=InviteeExportForm(formdata=None),
             formats=RESPONSE_FORMATS,
         ),
         status,
@@ -261,16 +259,16 @@ def export_responses(wave: Wave, questionnaire: str, fmt: str):
         name += f"-{labels}"
     if fmt == "csv":
         return Response(
-            stream_with_context(data.csv_lines(frames, columns)),
+            stream_with_context(frame_csv_chunks(frames, columns)),
             mimetype=RESPONSE_FORMATS["csv"],
             headers=_attachment(name + ".csv"),
         )
     path = data.temporary_file("." + fmt)
     try:
         if fmt == "xlsx":
-            data.write_xlsx(path, {questionnaire: (columns, frames)})
+            write_xlsx(path, {questionnaire: (columns, frames)})
         else:
-            data.write_labelled(
+            write_labelled(
                 path,
                 fmt,
                 frames,
@@ -324,35 +322,4 @@ def export_codebook(wave: Wave, questionnaire: str, fmt: str):
         page,
         mimetype="text/html; charset=utf-8",
         headers=_attachment(f"{questionnaire}-codebook-{g.lang}.html"),
-    )
-
-
-@bp.post("/waves/<wave_code>/invitees.csv")
-@wave_view("admin")
-def export_invitees(wave: Wave):
-    form = InviteeExportForm()
-    if not form.validate_on_submit() or not form.confirm.data:
-        flash(_("Tick the box to confirm before downloading the list of invitees."), "error")
-        return redirect(url_for("stats.wave", wave_code=wave.code))
-    people = services.invitees(db.session, wave).all()
-    _audit_export("invitees", wave=wave.code, count=len(people), personal_data=True)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["questionnaire", "group", "agency", "unit", "name", "email", "phone"])
-    for person in people:
-        writer.writerow(
-            [
-                person.questionnaire_code,
-                person.group,
-                person.agency,
-                person.unit or "",
-                person.name,
-                person.email or "",
-                person.phone or "",
-            ]
-        )
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype=RESPONSE_FORMATS["csv"],
-        headers=_attachment(f"{wave.code}-invitees.csv"),
     )

@@ -54,8 +54,6 @@ COLUMNS = [
 ]
 #: ``kind`` of the rows of a scores table
 KINDS = ("item", "criterion", "field", "total", "sipas_element", "sipas")
-#: ``code`` of the ``total`` rows: leaders' and delegates' points, citizens' points, both
-TOTALS = ("survey", "sipas", "all")
 #: Name of the single unit when the responses have no unit column.
 DEFAULT_UNIT = "all"
 
@@ -101,11 +99,6 @@ class ScoreResult:
     def flagged(self) -> pd.DataFrame:
         """Rows resting on fewer valid answers than the scheme's minimum."""
         return self.table[self.table["low_n"]]
-
-    def criterion_points(self) -> pd.DataFrame:
-        """Combined survey points per unit and criterion (what the index adds)."""
-        rows = self.table[(self.table["kind"] == "criterion") & (self.table["group"] == "")]
-        return rows[["unit", "block", "field", "code", "estimate", "se", "max_points", "low_n"]]
 
 
 # ---------------------------------------------------------------------------------------------

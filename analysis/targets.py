@@ -101,9 +101,6 @@ class Targets:
                 return margin
         return None
 
-    def without(self, variable: str) -> Targets:
-        return Targets(tuple(m for m in self.margins if m.variable != variable))
-
     def check_totals(self) -> float:
         """Return the common total; raise `TargetError` if the margins disagree."""
         if not self.margins:

@@ -7,7 +7,6 @@ never imports the application, the application may import `analysis`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -58,10 +57,6 @@ def load_located(text: str) -> LocatedData:
         raise YamlSyntaxError(str(exc), 1) from exc
     finally:
         loader.dispose()
-
-
-def load_located_file(path: str | Path) -> LocatedData:
-    return load_located(Path(path).read_text(encoding="utf-8"))
 
 
 def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, out: LocatedData) -> Any:

@@ -2,44 +2,34 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import config as settings
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The app, configured from the environment (`config.SETTINGS`); `config` overrides it."""
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(
-        SECRET_KEY=os.environ.get("SECRET_KEY"),
-        DATABASE_URL=os.environ.get("DATABASE_URL"),
-        QUESTIONNAIRE_DIR=os.environ.get("QUESTIONNAIRE_DIR", str(ROOT / "questionnaires")),
-        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
-        BABEL_DEFAULT_LOCALE="vi",
-        BABEL_DEFAULT_TIMEZONE=os.environ.get("TIMEZONE", "Asia/Ho_Chi_Minh"),
-        MAX_CONTENT_LENGTH=512 * 1024,
-        MAX_FORM_PARTS=2000,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        WTF_CSRF_TIME_LIMIT=None,
-        WTF_CSRF_SSL_STRICT=False,
-    )
+    app.config.from_mapping(settings.from_environment())
     if config:
         app.config.update(config)
+    instance = Path(app.instance_path)
     if not app.config["DATABASE_URL"]:
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'par_survey.db'}"
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'par_survey.db'}"
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)
-    if "SESSION_COOKIE_SECURE" not in (config or {}):
-        # Secure cookies need HTTPS; SESSION_COOKIE_SECURE=0 serves plain HTTP (the local demo).
-        app.config["SESSION_COOKIE_SECURE"] = (
-            not app.testing and os.environ.get("SESSION_COOKIE_SECURE", "1") != "0"
-        )
+    if app.testing and "SESSION_COOKIE_SECURE" not in (config or {}):
+        # The test client speaks plain HTTP.
+        app.config["SESSION_COOKIE_SECURE"] = False
+    app.config["STATS_DIR"] = app.config["STATS_DIR"] or str(instance)
+    app.config["INVITATION_LINKS_DIR"] = app.config["INVITATION_LINKS_DIR"] or str(
+        instance / "links"
+    )
 
     from . import commands, i18n, web
     from .accounts import auth

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -49,22 +50,40 @@ def _sqlite_like_a_server(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@dataclass
+class _Bound:
+    """One app's database: its engine and its scoped sessions (one per thread, ended with the
+    app context)."""
+
+    engine: Engine
+    session: scoped_session[Session]
+
+
 class Database:
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self.session: scoped_session[Session] | None = None
+    """The extension object: holds no engine itself, so two apps in one process (the tests, a
+    benchmark beside its baseline) each keep their own; `db.engine` and `db.session` are those
+    of the current app."""
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
-        self.session = scoped_session(sessionmaker(self.engine, expire_on_commit=False))
-        app.extensions["par_db"] = self
-        #: This app's own engine: `self.engine` is the last app's when a process builds several.
-        app.extensions["par_engine"] = self.engine
+        engine = make_engine(app.config["DATABASE_URL"])
+        bound = _Bound(engine, scoped_session(sessionmaker(engine, expire_on_commit=False)))
+        app.extensions["par_db"] = bound
 
         @app.teardown_appcontext
         def _remove_session(_exc):
-            if self.session is not None:
-                self.session.remove()
+            bound.session.remove()
+
+    @staticmethod
+    def _bound() -> _Bound:
+        return current_app.extensions["par_db"]
+
+    @property
+    def engine(self) -> Engine:
+        return self._bound().engine
+
+    @property
+    def session(self) -> scoped_session[Session]:
+        return self._bound().session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -73,12 +73,11 @@ class ImportForm(FlaskForm):
 
 
 def _links_directory() -> Path:
-    configured = current_app.config.get("INVITATION_LINKS_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "links"
+    return Path(current_app.config["INVITATION_LINKS_DIR"])
 
 
 def _base_url() -> str:
-    return current_app.config.get("PUBLIC_URL") or os.environ.get("PUBLIC_URL") or request.host_url
+    return current_app.config["PUBLIC_URL"] or request.host_url
 
 
 # --- overview and list --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -13,6 +14,11 @@ from flask_babel import ngettext
 from ..extensions import db
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, in_cli_locale
 from .support import fail
+
+
+def _public_url(given: str | None) -> str:
+    return given or current_app.config["PUBLIC_URL"] or "http://127.0.0.1:5000"
+
 
 invitations = AppGroup("invitations", help="Personal links for the invited questionnaires.")
 
@@ -24,11 +30,11 @@ invitations = AppGroup("invitations", help="Personal links for the invited quest
 @click.option("--lang", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
 @click.option(
     "--base-url",
-    default=lambda: os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
-    help="The site's public address (default: $PUBLIC_URL).",
+    default=None,
+    help="The site's public address (default: PUBLIC_URL, else http://127.0.0.1:5000).",
 )
 def issue_invitations(
-    code: str, count: int, wave_code: str | None, lang: str, base_url: str
+    code: str, count: int, wave_code: str | None, lang: str, base_url: str | None
 ) -> None:
     """Print COUNT new personal links, one a line. Tokens are stored only as hashes."""
     from ..fieldwork import invitations as service
@@ -37,7 +43,7 @@ def issue_invitations(
         try:
             with db.transaction() as session:
                 wave = service.invitation_wave(session, wave_code, code)
-                links = service.issue_links(session, wave, code, count, base_url, lang)
+                links = service.issue_links(session, wave, code, count, _public_url(base_url), lang)
         except service.InvitationError as exc:
             fail(str(exc))
         for link in links:
@@ -57,8 +63,8 @@ def issue_invitations(
 @click.option("--lang", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
 @click.option(
     "--base-url",
-    default=lambda: os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
-    help="The site's public address (default: $PUBLIC_URL).",
+    default=None,
+    help="The site's public address (default: PUBLIC_URL, else http://127.0.0.1:5000).",
 )
 @click.option("--force", is_flag=True, help="Overwrite LINKS_OUT if it exists.")
 def import_invitations(
@@ -67,7 +73,7 @@ def import_invitations(
     code: str,
     links_out: Path,
     lang: str,
-    base_url: str,
+    base_url: str | None,
     force: bool,
 ) -> None:
     """Import invitees from FILE (CSV or .xlsx): all rows or none; write their links."""
@@ -106,7 +112,9 @@ def import_invitations(
             try:
                 with db.transaction() as session:
                     wave = service.invitation_wave(session, wave_code, code)
-                    links = service.import_invitees(session, wave, code, invitees, base_url, lang)
+                    links = service.import_invitees(
+                        session, wave, code, invitees, _public_url(base_url), lang
+                    )
                     audit.record(
                         session,
                         "invitations_imported",

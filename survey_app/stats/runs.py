@@ -38,7 +38,7 @@ def executor() -> ThreadPoolExecutor:
 
 def stats_dir(app: Flask | None = None) -> Path:
     app = app or current_app
-    return Path(app.config.get("STATS_DIR") or app.instance_path)
+    return Path(app.config["STATS_DIR"])
 
 
 def run_dir(run_id: int, app: Flask | None = None) -> Path:

@@ -1,0 +1,116 @@
+"""Every setting of the app, in one place: its environment variable, type, default and meaning.
+
+`create_app` reads them here (a mapping passed to it wins, which is how tests set them); nothing
+else reads the environment, except `i18n.cli_locale` for the language of command messages
+(`PAR_LANG`, listed below too). The README's configuration table is this list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() not in ("0", "false", "no", "off", "")
+
+
+@dataclass(frozen=True)
+class Setting:
+    #: The environment variable (and, unless `key` says otherwise, the app's config key).
+    variable: str
+    default: Any
+    meaning: str
+    parse: Callable[[str], Any] = str
+    #: The config key when it differs from the variable (Flask-Babel's own names).
+    key: str | None = None
+
+    @property
+    def config_key(self) -> str:
+        return self.key or self.variable
+
+
+#: The defaults None are filled in by `create_app` from the instance folder.
+SETTINGS = (
+    Setting(
+        "DATABASE_URL",
+        None,
+        "The database, e.g. `postgresql+psycopg://user@host/db` in production; "
+        "default: SQLite in `instance/par_survey.db`.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs sessions and CSRF tokens; set it when several hosts serve the app; "
+        "default: generated once into `instance/secret_key`.",
+    ),
+    Setting(
+        "SESSION_COOKIE_SECURE",
+        True,
+        "Cookies only over HTTPS (`1`); `make run` sets `0` for plain HTTP on localhost.",
+        _flag,
+    ),
+    Setting(
+        "QUESTIONNAIRE_DIR",
+        str(ROOT / "questionnaires"),
+        "Where `init-db` loads questionnaires from, and where the scoring schemes are found "
+        "(its `scoring/` folder).",
+    ),
+    Setting(
+        "PUBLIC_URL",
+        None,
+        "The site's address in personal links; default: the address the admin's request came "
+        "to (web), `http://127.0.0.1:5000` (commands).",
+    ),
+    Setting(
+        "TIMEZONE",
+        "Asia/Ho_Chi_Minh",
+        "The time zone of the dates and times shown to people and typed in by admins.",
+        key="BABEL_DEFAULT_TIMEZONE",
+    ),
+    Setting(
+        "STATS_DIR",
+        None,
+        "Where weighting runs keep their inputs and results; default: the instance folder.",
+    ),
+    Setting(
+        "INVITATION_LINKS_DIR",
+        None,
+        "Where a links file waits (an hour at most) for its one download; shared storage when "
+        "several hosts serve the app; default: `instance/links`.",
+    ),
+    Setting(
+        "PAR_LANG",
+        None,
+        "The language of command-line messages (`vi` or `en`); default: from `LANG`, else English.",
+    ),
+)
+
+#: Fixed choices, not meant to differ between installations.
+FIXED = {
+    "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "MAX_CONTENT_LENGTH": 512 * 1024,
+    "MAX_FORM_PARTS": 2000,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_SSL_STRICT": False,
+}
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The app's config from the environment: each setting parsed, or its default."""
+    environ = os.environ if environ is None else environ
+    config = dict(FIXED)
+    for setting in SETTINGS:
+        if setting.variable == "PAR_LANG":
+            continue  # read per command, by i18n.cli_locale
+        raw = environ.get(setting.variable)
+        config[setting.config_key] = setting.default if raw in (None, "") else setting.parse(raw)
+    return config

@@ -11,4 +11,4 @@ bind_language(bp)
 
 
 # The views register themselves on `bp`.
-from . import audit, exports, invitations, login, monitor, quotas, waves  # noqa: E402,F401
+from . import audit, invitations, login, monitor, quotas, waves  # noqa: E402,F401

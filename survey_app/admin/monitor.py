@@ -8,13 +8,13 @@ from babel.dates import format_skeleton
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 from flask import current_app, g, jsonify, render_template, request, url_for
 from flask_babel import format_date, get_locale
-from sqlalchemy import func, select
 
 from ..accounts.auth import role_required
 from ..extensions import db
 from ..fieldwork.monitoring import Dashboard, DayCount, build_dashboard
+from ..fieldwork.waves import response_counts, wave_questionnaires
 from ..handlers import wave_view
-from ..models import Response, Wave, WaveQuestionnaire
+from ..models import Wave
 from ..questionnaire.store import definition, latest_versions
 from . import bp
 
@@ -29,18 +29,8 @@ CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_BOTTOM = 600, 180, 16, 150
 @bp.get("/monitor")
 @role_required("monitor")
 def monitor_home():
-    pairs = db.session.execute(
-        select(Wave, WaveQuestionnaire.questionnaire_code)
-        .join(WaveQuestionnaire, WaveQuestionnaire.wave_id == Wave.id)
-        .order_by(Wave.created_at.desc(), Wave.id.desc(), WaveQuestionnaire.questionnaire_code)
-    ).all()
-    counts: dict[tuple[int, str], dict[str, int]] = {}
-    for wave_id, code, status, count in db.session.execute(
-        select(
-            Response.wave_id, Response.questionnaire_code, Response.status, func.count()
-        ).group_by(Response.wave_id, Response.questionnaire_code, Response.status)
-    ):
-        counts.setdefault((wave_id, code), {})[status] = count
+    pairs = wave_questionnaires(db.session)
+    counts = response_counts(db.session)
     versions = latest_versions(db.session)
     titles = {code: definition(v).title for code, v in versions.items()}
     rows = [
@@ -48,8 +38,8 @@ def monitor_home():
             "wave": wave,
             "code": code,
             "title": titles.get(code),
-            "started": sum(counts.get((wave.id, code), {}).values()),
-            "complete": counts.get((wave.id, code), {}).get("complete", 0),
+            "started": counts[wave.id, code].total(),
+            "complete": counts[wave.id, code]["complete"],
         }
         for wave, code in pairs
     ]

@@ -7,13 +7,14 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
+from ..fieldwork import waves as waves_service
 from ..i18n import LANGUAGES
-from ..models import Response, Wave, WaveQuestionnaire
+from ..models import Wave
 from ..questionnaire.store import definition, latest_versions
 from . import bp
 from .forms import WaveForm
@@ -47,12 +48,12 @@ def _questionnaire_choices() -> list[tuple[str, str]]:
 @bp.get("/waves")
 @role_required("admin")
 def waves():
-    rows = db.session.execute(
-        select(Wave, func.count(Response.id))
-        .outerjoin(Response, (Response.wave_id == Wave.id) & (Response.status == "complete"))
-        .group_by(Wave.id)
-        .order_by(Wave.created_at.desc(), Wave.id.desc())
-    ).all()
+    waves = db.session.scalars(select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc()))
+    counts = waves_service.response_counts(db.session)
+    complete: dict[int, int] = {}
+    for (wave_id, _code), by_status in counts.items():
+        complete[wave_id] = complete.get(wave_id, 0) + by_status["complete"]
+    rows = [(wave, complete.get(wave.id, 0)) for wave in waves]
     return render_template("admin/waves.html", rows=rows)
 
 
@@ -81,33 +82,24 @@ def _wave_form(wave: Wave | None):
         form.closes_at.data = to_local_text(wave.closes_at)
         form.questionnaires.data = [wq.questionnaire_code for wq in wave.questionnaires]
     if form.validate_on_submit():
-        taken = db.session.scalars(select(Wave).where(Wave.code == form.code.data)).first()
-        if taken is not None and taken is not wave:
+        fields = waves_service.WaveFields(
+            code=form.code.data,
+            title={lang: form[f"title_{lang}"].data.strip() for lang in LANGUAGES},
+            status=form.status.data,
+            opens_at=to_utc(getattr(form.opens_at, "parsed", None)),
+            closes_at=to_utc(getattr(form.closes_at, "parsed", None)),
+            questionnaires=list(form.questionnaires.data),
+        )
+        try:
+            with db.transaction() as tx:
+                wave = waves_service.save_wave(tx, wave, fields)
+                details = {"wave": wave.code, "status": wave.status}
+                audit.record(
+                    tx, "wave_saved", {**details, "questionnaires": sorted(fields.questionnaires)}
+                )
+        except waves_service.WaveCodeTaken:
             form.code.errors.append(_("Another wave already has this code."))
         else:
-            with db.transaction() as tx:
-                if wave is None:
-                    wave = Wave(code=form.code.data, title={})
-                    tx.add(wave)
-                wave.code = form.code.data
-                wave.title = {lang: form[f"title_{lang}"].data.strip() for lang in LANGUAGES}
-                wave.status = form.status.data
-                wave.opens_at = to_utc(getattr(form.opens_at, "parsed", None))
-                wave.closes_at = to_utc(getattr(form.closes_at, "parsed", None))
-                chosen = set(form.questionnaires.data)
-                wave.questionnaires = [
-                    wq for wq in wave.questionnaires if wq.questionnaire_code in chosen
-                ]
-                present = {wq.questionnaire_code for wq in wave.questionnaires}
-                wave.questionnaires.extend(
-                    WaveQuestionnaire(questionnaire_code=c) for c in sorted(chosen - present)
-                )
-                tx.flush()
-                audit.record(
-                    tx,
-                    "wave_saved",
-                    {"wave": wave.code, "status": wave.status, "questionnaires": sorted(chosen)},
-                )
             flash(_("Wave %(code)s saved.", code=wave.code), "info")
             return redirect(url_for("admin.waves"))
     status = 400 if form.errors else 200

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from analysis.export import csv_chunks
 from analysis.problems import Problem
 
-from ..models import Invitation, Invitee, Wave, WaveQuestionnaire, utcnow
+from ..models import Invitation, Invitee, Wave, utcnow
 from ..questionnaire.store import latest_version
 from ..respond.services import new_token, token_hash
 from .invitee_file import InviteeFile, InviteeFileInvalid, person_key
-from .waves import wave_for
+from .waves import wave_for, wave_questionnaires
 
 LINK_COLUMNS = ("name", "group", "agency", "unit", "email", "link")
 #: Invitations that still wait for an answer: whom a reminder is for.
@@ -266,18 +266,12 @@ def status_counts(session: Session, wave_id: int, questionnaire_code: str) -> di
 
 def invited_questionnaires(session: Session) -> list[tuple[Wave, str]]:
     """Every (wave, questionnaire) pair whose questionnaire is answered by invitation."""
-    pairs = session.execute(
-        select(Wave, WaveQuestionnaire.questionnaire_code)
-        .join(WaveQuestionnaire)
-        .order_by(Wave.created_at.desc(), Wave.id.desc(), WaveQuestionnaire.questionnaire_code)
-    ).all()
-    access: dict[str, str | None] = {}
+    invited: dict[str, bool] = {}
     found = []
-    for wave, code in pairs:
-        if code not in access:
-            version = latest_version(session, code)
-            access[code] = version.access if version is not None else None
-        if access[code] == "invitation":
+    for wave, code in wave_questionnaires(session):
+        if code not in invited:
+            invited[code] = by_invitation(session, code)
+        if invited[code]:
             found.append((wave, code))
     return found
 

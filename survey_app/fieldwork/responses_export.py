@@ -102,15 +102,6 @@ def rows(session: Session, code: str, wave_code: str | None = None) -> Iterator[
         yield current
 
 
-def csv_chunks(
-    session: Session, code: str, wave_code: str | None = None, rows_per_chunk: int = 500
-) -> Iterator[str]:
-    """The export as CSV text, a few hundred rows at a time: the header first."""
-    header = META_COLUMNS + columns_and_items(session, code)[0]
-    records = rows(session, code, wave_code)
-    return csv_chunks_of(header, ([r.get(c, "") for c in header] for r in records), rows_per_chunk)
-
-
 def write_csv(session: Session, code: str, out: IO[str], wave_code: str | None = None) -> int:
     """Write the export to `out`; returns the number of responses written."""
     header = META_COLUMNS + columns_and_items(session, code)[0]

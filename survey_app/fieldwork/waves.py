@@ -1,11 +1,16 @@
-"""Waves as the commands need them: the default wave of a fresh install."""
+"""Waves: finding them, their questionnaires and response counts, saving them, and the default
+wave of a fresh install."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Wave, WaveQuestionnaire, utcnow
+from ..models import Response, Wave, WaveQuestionnaire, utcnow
 from ..questionnaire.store import latest_versions
 
 
@@ -42,3 +47,76 @@ def wave_for(session: Session, questionnaire_code: str, wave_code: str | None) -
     if wave_code:
         query = query.where(Wave.code == wave_code)
     return session.scalars(query.order_by(Wave.created_at.desc(), Wave.id.desc())).first()
+
+
+def wave_questionnaires(session: Session) -> list[tuple[Wave, str]]:
+    """Every (wave, questionnaire) pair, the newest wave first."""
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(Wave, WaveQuestionnaire.questionnaire_code)
+            .join(WaveQuestionnaire, WaveQuestionnaire.wave_id == Wave.id)
+            .order_by(Wave.created_at.desc(), Wave.id.desc(), WaveQuestionnaire.questionnaire_code)
+        )
+    ]
+
+
+def response_counts(
+    session: Session, wave_id: int | None = None
+) -> dict[tuple[int, str], Counter[str]]:
+    """Responses by (wave, questionnaire) and status, in one grouped query."""
+    query = select(
+        Response.wave_id, Response.questionnaire_code, Response.status, func.count(Response.id)
+    ).group_by(Response.wave_id, Response.questionnaire_code, Response.status)
+    if wave_id is not None:
+        query = query.where(Response.wave_id == wave_id)
+    counts: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)
+    for wave, code, status, count in session.execute(query):
+        counts[wave, code][status] = count
+    return counts
+
+
+def complete_counts(session: Session, wave: Wave) -> dict[str, int]:
+    """Complete responses of one wave by questionnaire."""
+    counts = response_counts(session, wave.id)
+    return {code: c["complete"] for (_wave, code), c in counts.items() if c["complete"]}
+
+
+class WaveCodeTaken(ValueError):
+    """Another wave has the code already."""
+
+
+@dataclass
+class WaveFields:
+    code: str
+    #: {language: title}
+    title: dict[str, str]
+    status: str
+    #: UTC, naive, as stored
+    opens_at: dt.datetime | None
+    closes_at: dt.datetime | None
+    questionnaires: list[str]
+
+
+def save_wave(session: Session, wave: Wave | None, fields: WaveFields) -> Wave:
+    """Create a wave (`wave` None) or change one, in the caller's transaction. The
+    questionnaires it keeps keep their rows; raises `WaveCodeTaken`."""
+    taken = wave_by_code(session, fields.code)
+    if taken is not None and taken is not wave:
+        raise WaveCodeTaken(fields.code)
+    if wave is None:
+        wave = Wave(code=fields.code, title={})
+        session.add(wave)
+    wave.code = fields.code
+    wave.title = dict(fields.title)
+    wave.status = fields.status
+    wave.opens_at = fields.opens_at
+    wave.closes_at = fields.closes_at
+    chosen = set(fields.questionnaires)
+    wave.questionnaires = [wq for wq in wave.questionnaires if wq.questionnaire_code in chosen]
+    present = wave.questionnaire_codes
+    wave.questionnaires.extend(
+        WaveQuestionnaire(questionnaire_code=c) for c in sorted(chosen - present)
+    )
+    session.flush()
+    return wave

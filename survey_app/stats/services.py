@@ -10,14 +10,12 @@ from typing import Any
 
 import pandas as pd
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from analysis.index import AppraisalError, check_appraisal, read_previous, read_table
 from analysis.scheme import Scheme
 from analysis.targets import TargetError, read_targets
 
-from ..models import AnalysisRun, Response, Wave
+from ..models import AnalysisRun, Wave
 from .chain import ChainError, load
 from .runs import inputs_dir, questionnaire_dir, run_dir
 
@@ -28,16 +26,6 @@ DEFAULT_SCHEME = "par2022.yaml"
 
 class InputInvalid(ValueError):
     """An uploaded file that cannot be used; the message (from `analysis`) says why."""
-
-
-def complete_counts(session: Session, wave: Wave) -> dict[str, int]:
-    return dict(
-        session.execute(
-            select(Response.questionnaire_code, func.count(Response.id))
-            .where(Response.wave_id == wave.id, Response.status == "complete")
-            .group_by(Response.questionnaire_code)
-        ).all()
-    )
 
 
 def scheme_dir() -> Path:

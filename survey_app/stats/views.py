@@ -27,6 +27,7 @@ from analysis.export import codebook, codebook_html, frame_csv_chunks, write_lab
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
+from ..fieldwork.waves import complete_counts
 from ..handlers import wave_view
 from ..i18n import LANGUAGES
 from ..models import AnalysisRun, Wave
@@ -68,7 +69,7 @@ def stylesheet():
 @role_required("statistician")
 def home():
     waves = db.session.scalars(select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc())).all()
-    rows = [(wave, services.complete_counts(db.session, wave)) for wave in waves]
+    rows = [(wave, complete_counts(db.session, wave)) for wave in waves]
     return render_template("stats/home.html", rows=rows)
 
 
@@ -90,7 +91,7 @@ def _wave_page(wave, upload=None, run_form=None, upload_error=None, status=200):
         render_template(
             "stats/wave.html",
             wave=wave,
-            counts=services.complete_counts(db.session, wave),
+            counts=complete_counts(db.session, wave),
             inputs=services.inputs(wave),
             upload=upload,
             upload_error=upload_error,

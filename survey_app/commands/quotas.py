@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 
 from ..accounts import audit
 from ..extensions import db
-from ..fieldwork.quota_file import QuotaInvalid, parse_cells, read_csv, store_quota
+from ..fieldwork.quota_file import QuotaInvalid, import_quota
+from ..fieldwork.quotas import WHEN_FULL
 from ..fieldwork.waves import wave_by_code
 from ..i18n import in_cli_locale
 from ..questionnaire.store import definition, latest_version
@@ -26,7 +27,7 @@ quotas = AppGroup("quotas", help="Quota targets per cell of profile answers.")
 @click.option("--name", default="main", show_default=True, help="The quota's name.")
 @click.option(
     "--when-full",
-    type=click.Choice(["screen_out", "flag"]),
+    type=click.Choice(WHEN_FULL),
     default="screen_out",
     show_default=True,
 )
@@ -38,10 +39,10 @@ def import_quotas(file: Path, wave_code: str, code: str, name: str, when_full: s
         if wave is None or version is None:
             fail(_("Unknown wave %(wave)s or questionnaire %(code)s.", wave=wave_code, code=code))
         try:
-            header, rows = read_csv(file.read_bytes())
-            variables, cells = parse_cells(definition(version), header, rows)
             with db.transaction() as tx:
-                store_quota(tx, wave.id, code, name, variables, cells, when_full)
+                _quota, count = import_quota(
+                    tx, wave.id, definition(version), name, when_full, file.read_bytes()
+                )
                 audit.record(
                     tx,
                     "quota_imported",
@@ -49,7 +50,7 @@ def import_quotas(file: Path, wave_code: str, code: str, name: str, when_full: s
                         "wave": wave_code,
                         "questionnaire": code,
                         "quota": name,
-                        "cells": len(cells),
+                        "cells": count,
                         "file": file.name,
                     },
                 )
@@ -57,4 +58,4 @@ def import_quotas(file: Path, wave_code: str, code: str, name: str, when_full: s
             for problem in exc.problems:
                 click.echo(str(problem.located(file.name)), err=True)
             fail(_("Nothing was imported."))
-        click.echo(_("%(num)s cells imported into the quota %(name)s.", num=len(cells), name=name))
+        click.echo(_("%(num)s cells imported into the quota %(name)s.", num=count, name=name))

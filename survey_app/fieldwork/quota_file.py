@@ -206,3 +206,19 @@ def store_quota(
         raise QuotaInvalid(errors)
     session.flush()
     return quota
+
+
+def import_quota(
+    session: Session,
+    wave_id: int,
+    questionnaire: Questionnaire,
+    name: str,
+    when_full: str,
+    data: bytes,
+) -> tuple[Quota, int]:
+    """Read a quota file and store its targets, in the caller's transaction: all or nothing.
+    Returns the quota and how many cells the file gave; raises `QuotaInvalid`."""
+    header, rows = read_csv(data)
+    variables, cells = parse_cells(questionnaire, header, rows)
+    quota = store_quota(session, wave_id, questionnaire.code, name, variables, cells, when_full)
+    return quota, len(cells)

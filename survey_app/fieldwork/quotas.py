@@ -11,12 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Quota, QuotaCell
+from ..models import Quota, QuotaCell, Wave
+from ..questionnaire.definition import Questionnaire
 
 SEPARATOR = "|"
+#: What happens to a respondent whose cell is full: told so at once, or let finish, flagged.
+WHEN_FULL = ("screen_out", "flag")
 
 
 def cell_key(variables: list[str], values: dict[str, Any]) -> str | None:
@@ -115,3 +119,97 @@ def count_completion(session: Session, wave_id: int, code: str, values: dict) ->
                 .values(over_target=QuotaCell.over_target + 1)
             )
     return decision
+
+
+def quota_summaries(session: Session) -> list[tuple[Quota, str, int, int, int]]:
+    """Every quota with its wave's code, its number of cells, their targets and completes."""
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(
+                Quota,
+                Wave.code,
+                func.count(QuotaCell.id),
+                func.coalesce(func.sum(QuotaCell.target), 0),
+                func.coalesce(func.sum(QuotaCell.complete), 0),
+            )
+            .join(Wave, Wave.id == Quota.wave_id)
+            .outerjoin(QuotaCell, QuotaCell.quota_id == Quota.id)
+            .group_by(Quota.id, Wave.code)
+            .order_by(Wave.code, Quota.questionnaire_code, Quota.name)
+        )
+    ]
+
+
+def cells_of(session: Session, quota: Quota) -> list[QuotaCell]:
+    return list(
+        session.scalars(
+            select(QuotaCell).where(QuotaCell.quota_id == quota.id).order_by(QuotaCell.cell_key)
+        )
+    )
+
+
+def cell_labels(
+    questionnaire: Questionnaire | None, quota: Quota, cell_keys: list[str], lang: str
+) -> list[list[str]]:
+    """Each cell's answers as the questionnaire words them in `lang` (the code where it has
+    no such answer any more)."""
+    labelled = []
+    for key in cell_keys:
+        labels = []
+        for variable, value in zip(quota.variables, key.split(SEPARATOR), strict=False):
+            item = questionnaire.by_code.get(variable) if questionnaire else None
+            option = item.option(value) if item else None
+            labels.append(option.label[lang] if option else value)
+        labelled.append(labels)
+    return labelled
+
+
+class TargetsInvalid(ValueError):
+    """Targets refused whole; `errors` maps a cell's id (0: the form) to what is wrong."""
+
+    def __init__(self, errors: dict[int, str]) -> None:
+        super().__init__("; ".join(str(m) for m in errors.values()))
+        self.errors = errors
+
+
+def change_targets(
+    session: Session, quota: Quota, targets: dict[int, str], when_full: str | None
+) -> dict[str, list[int]]:
+    """Set the cells' targets as typed (cell id -> text) and what a full cell does, in the
+    caller's transaction, the cells locked: a target may not fall below the responses already
+    counted, even one counted while the admin was typing. Returns the changes by cell key;
+    raises `TargetsInvalid` with every problem and changes nothing."""
+    errors: dict[int, str] = {}
+    if when_full not in WHEN_FULL:
+        errors[0] = _("Choose what happens when a cell is full.")
+    cells = {
+        cell.id: cell
+        for cell in session.scalars(
+            select(QuotaCell)
+            .where(QuotaCell.quota_id == quota.id)
+            .order_by(QuotaCell.id)
+            .with_for_update()
+        )
+    }
+    wanted: dict[int, int] = {}
+    for cell_id, cell in cells.items():
+        raw = (targets.get(cell_id) or "").strip()
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 7:
+            errors[cell_id] = _("Enter a whole number of 0 or more.")
+        elif int(raw) < cell.complete:
+            errors[cell_id] = _(
+                "At least %(num)s: that many responses are complete.", num=cell.complete
+            )
+        else:
+            wanted[cell_id] = int(raw)
+    if errors:
+        raise TargetsInvalid(errors)
+    changed = {}
+    for cell_id, target in wanted.items():
+        cell = cells[cell_id]
+        if cell.target != target:
+            changed[cell.cell_key] = [cell.target, target]
+            cell.target = target
+    quota.when_full = when_full
+    return changed

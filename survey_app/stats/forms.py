@@ -19,6 +19,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from analysis import pipeline
 from analysis.weights import METHODS
 
 INPUT_KINDS = ("targets", "appraisal", "previous")
@@ -136,6 +137,21 @@ class RunForm(FlaskForm):
 
     def validate_trim(self, field):
         field.parsed = parse_pair(field.data)
+
+    def options(self) -> pipeline.Parameters:
+        """The chain's parameters as the statistician chose them (after validation)."""
+        return pipeline.Parameters(
+            method=self.method.data or None,
+            bounds=getattr(self.bounds, "parsed", None),
+            trim=getattr(self.trim, "parsed", None),
+            strata=self.strata.data or None,
+            cluster=self.cluster.data or None,
+            lonely_psu=self.lonely_psu.data,
+            unit_code=self.unit_code.data or None,
+            level=float(self.level.data),
+            interval=self.interval.data,
+            df=self.df.data,
+        )
 
     def validate_method(self, field):
         if field.data not in ("", *METHODS):

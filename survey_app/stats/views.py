@@ -21,13 +21,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from analysis import pipeline
 from analysis.export import codebook, codebook_html, frame_csv_chunks, write_labelled, write_xlsx
 
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
-from ..fieldwork.waves import complete_counts
+from ..fieldwork.waves import complete_counts, response_counts
 from ..handlers import wave_view
 from ..i18n import LANGUAGES
 from ..models import AnalysisRun, Wave
@@ -68,8 +67,13 @@ def stylesheet():
 @bp.get("/")
 @role_required("statistician")
 def home():
-    waves = db.session.scalars(select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc())).all()
-    rows = [(wave, complete_counts(db.session, wave)) for wave in waves]
+    waves = db.session.scalars(select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc()))
+    counts = response_counts(db.session)
+    complete: dict[int, dict[str, int]] = {}
+    for (wave_id, code), by_status in counts.items():
+        if by_status["complete"]:
+            complete.setdefault(wave_id, {})[code] = by_status["complete"]
+    rows = [(wave, complete.get(wave.id, {})) for wave in waves]
     return render_template("stats/home.html", rows=rows)
 
 
@@ -154,18 +158,7 @@ def run_new(wave: Wave):
         targets=str(inputs["targets"]) if form.method.data else None,
         appraisal=str(inputs["appraisal"]) if form.use_appraisal.data else None,
         previous=str(inputs["previous"]) if form.use_previous.data else None,
-        options=pipeline.Parameters(
-            method=form.method.data or None,
-            bounds=getattr(form.bounds, "parsed", None),
-            trim=getattr(form.trim, "parsed", None),
-            strata=form.strata.data or None,
-            cluster=form.cluster.data or None,
-            lonely_psu=form.lonely_psu.data,
-            unit_code=form.unit_code.data or None,
-            level=float(form.level.data),
-            interval=form.interval.data,
-            df=form.df.data,
-        ),
+        options=form.options(),
     )
     with db.transaction() as tx:
         run = runs.start(tx, wave, params, current_user.email)

@@ -88,15 +88,8 @@ def _column(data: pd.DataFrame, name: str, option: str) -> pd.Series:
 
 
 def _numeric(data: pd.DataFrame, name: str, option: str) -> np.ndarray:
-    column = _column(data, name, option)
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
-    if np.isnan(values).any():
-        row = int(np.flatnonzero(np.isnan(values))[0])
-        raise UsageError(
-            f"{option} column {name!r} must be a number on every row (row {row + 1} is "
-            f"{column.iloc[row]!r})"
-        )
-    return values
+    _column(data, name, option)
+    return pipeline.number_column(data, name, "the data", option)
 
 
 def _base_weight(args, data: pd.DataFrame, targets: Targets | None) -> np.ndarray | None:

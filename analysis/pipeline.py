@@ -296,7 +296,9 @@ def weigh(
                 raise PipelineError(f"the targets name the variable {column!r}, not in {what}")
     base = None
     if params.base_weight:
-        base = check_base_weight(_numbers(data, params.base_weight, what, "base weight"), len(data))
+        base = check_base_weight(
+            number_column(data, params.base_weight, what, "base weight"), len(data)
+        )
     elif params.strata:
         if params.strata not in data.columns:
             raise PipelineError(f"{what} have no stratum column {params.strata!r}")
@@ -316,8 +318,9 @@ def weigh(
     return result
 
 
-def _numbers(data: pd.DataFrame, column: str, what: str, role: str) -> np.ndarray:
-    """A column that must hold a number on every row, as floats."""
+def number_column(data: pd.DataFrame, column: str, what: str, role: str) -> np.ndarray:
+    """A column that must hold a number on every row, as floats; the error names the first row
+    that does not, as the file numbers it (the header being row 1)."""
     if column not in data.columns:
         raise PipelineError(f"{what} have no {role} column {column!r}")
     values = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=np.float64)
@@ -342,7 +345,7 @@ def _weights(group: str, data: pd.DataFrame, params: Parameters, targets: Target
         )
     what = f"the {group} responses"
     try:
-        weights = check_base_weight(_numbers(data, params.weight, what, "weight"), len(data))
+        weights = check_base_weight(number_column(data, params.weight, what, "weight"), len(data))
     except WeightingError as exc:
         raise PipelineError(f"the {group} weight column {params.weight!r}: {exc}") from None
     note = f"the weights of the column {params.weight} as given"

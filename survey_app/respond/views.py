@@ -125,15 +125,7 @@ def start(code: str):
             "resume",
         )
         return redirect(url_for("respond.page", code=code, index=first))
-    return render_template(
-        "respond/start.html",
-        page_count=services.relevant_page_count(questionnaire, {}),
-        questionnaire=questionnaire,
-        form=form,
-        current=current,
-        handle=handle,
-        wave=state.wave,
-    )
+    return _start_page(questionnaire, form, current, handle, state.wave)
 
 
 @bp.route("/s/<code>/resume", methods=["GET", "POST"])
@@ -209,15 +201,7 @@ def invited(token: str):
     if invitation.status == "issued":
         with db.transaction() as tx:
             services.mark_invitation(tx, token, "opened")
-    return render_template(
-        "respond/start.html",
-        page_count=services.relevant_page_count(questionnaire, {}),
-        questionnaire=questionnaire,
-        form=form,
-        current=None,
-        handle=handle,
-        wave=wave,
-    )
+    return _start_page(questionnaire, form, None, handle, wave)
 
 
 # --- pages --------------------------------------------------------------------------------------
@@ -394,4 +378,17 @@ def _done(handle: Handle):
     form = FlaskForm()
     return render_template(
         "respond/done.html", questionnaire=questionnaire, handle=handle, form=form
+    )
+
+
+def _start_page(questionnaire, form, current, handle, wave):
+    """The first page of a questionnaire, reached by its open link or by an invitation."""
+    return render_template(
+        "respond/start.html",
+        page_count=services.relevant_page_count(questionnaire, {}),
+        questionnaire=questionnaire,
+        form=form,
+        current=current,
+        handle=handle,
+        wave=wave,
     )

@@ -128,13 +128,10 @@ def prepare(workdir: Path) -> tuple[list[str], list[str], list[dict]]:
 
     from survey_app import create_app
     from survey_app.extensions import db
+    from survey_app.fieldwork.tokens import response_key_for_resume_code
     from survey_app.fieldwork.waves import ensure_default_wave
     from survey_app.questionnaire.store import latest_version, sync_questionnaires
-    from survey_app.respond.services import (
-        new_resume_code,
-        response_key_for_resume_code,
-        start_response,
-    )
+    from survey_app.respond.services import new_resume_code, start_response
     from survey_app.schema import upgrade
 
     app = create_app(
@@ -261,7 +258,7 @@ def verify(bodies: list[dict]) -> tuple[int, int]:
     """Every response that was saved holds exactly the answers its POSTs sent."""
     from sqlalchemy import create_engine, text
 
-    from survey_app.respond.services import response_key_for_resume_code
+    from survey_app.fieldwork.tokens import response_key_for_resume_code
 
     engine = create_engine(DATABASE_URL)
     by_key = {response_key_for_resume_code(b["code"]): b["answers"] for b in bodies}

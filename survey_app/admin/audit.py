@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from ..accounts.auth import role_required
 from ..extensions import db
 from ..models import AuditEvent
-from . import bp
+from .blueprint import bp
 
 PAGE_SIZE = 100
 

@@ -39,7 +39,7 @@ from ..fieldwork import invitee_file, link_store
 from ..handlers import wave_view
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..models import Invitation, Invitee, Wave
-from . import bp
+from .blueprint import bp
 from .forms import InviteeExportForm
 
 #: An invitee list of a whole province is well under 1 MB; 5 MB leaves room for Excel's overhead.

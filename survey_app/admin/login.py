@@ -12,7 +12,7 @@ from flask_login import current_user, login_user, logout_user
 from ..accounts import audit
 from ..accounts.auth import authenticate, role_required
 from ..extensions import db
-from . import bp
+from .blueprint import bp
 from .forms import LoginForm
 
 

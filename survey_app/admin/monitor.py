@@ -16,7 +16,7 @@ from ..fieldwork.waves import response_counts, wave_questionnaires
 from ..handlers import wave_view
 from ..models import Wave
 from ..questionnaire.store import definition, latest_versions
-from . import bp
+from .blueprint import bp
 
 #: Seconds between two refreshes of the figures where JavaScript is on.
 REFRESH_SECONDS = 15

@@ -16,7 +16,7 @@ from ..fieldwork import quotas
 from ..fieldwork.quota_file import QuotaInvalid, import_quota
 from ..models import Quota, Wave
 from ..questionnaire.store import definition, latest_version, latest_versions
-from . import bp
+from .blueprint import bp
 
 MAX_FILE = 1024 * 1024
 

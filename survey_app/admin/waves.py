@@ -16,7 +16,7 @@ from ..fieldwork import waves as waves_service
 from ..i18n import LANGUAGES
 from ..models import Wave
 from ..questionnaire.store import definition, latest_versions
-from . import bp
+from .blueprint import bp
 from .forms import WaveForm
 
 

@@ -66,7 +66,7 @@ def init_db() -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the demo wave has responses.")
 def seed_demo_command(responses: int, seed: int, if_empty: bool) -> None:
     """Add a demo wave with synthetic, seeded responses, skewed the way field samples are."""
-    from ..fieldwork.demo import demo_response_count, seed_demo
+    from .demo_data import demo_response_count, seed_demo
 
     with in_cli_locale():
         with db.transaction() as session:

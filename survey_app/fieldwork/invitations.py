@@ -20,8 +20,8 @@ from analysis.problems import Problem
 
 from ..models import Invitation, Invitee, Wave, utcnow
 from ..questionnaire.store import latest_version
-from ..respond.services import new_token, token_hash
 from .invitee_file import InviteeFile, InviteeFileInvalid, person_key
+from .tokens import new_token, token_hash
 from .waves import wave_for, wave_questionnaires
 
 LINK_COLUMNS = ("name", "group", "agency", "unit", "email", "link")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..fieldwork import quotas
+from ..fieldwork.tokens import (
+    token_hash,
+)
 from ..models import (
     Answer,
     Invitation,
@@ -43,28 +45,6 @@ def normalize_resume_code(text: str) -> str | None:
     if len(cleaned) != RESUME_LENGTH or any(c not in RESUME_ALPHABET for c in cleaned):
         return None
     return cleaned
-
-
-def new_token() -> str:
-    """A personal link's token: 256 random bits, URL-safe."""
-    return secrets.token_urlsafe(32)
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def token_hash(token: str) -> str:
-    return _sha256("invitation:" + token)
-
-
-def response_key_for_token(token: str) -> str:
-    # A different hash of the same token: the invitation and response tables share no value.
-    return _sha256("response:" + token)
-
-
-def response_key_for_resume_code(code: str) -> str:
-    return _sha256("resume:" + code)
 
 
 # --- waves --------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from ..extensions import db
+from ..fieldwork import tokens
 from ..i18n import bind_language
 from ..models import Invitation, QuestionnaireVersion, Wave
 from ..questionnaire.definition import Questionnaire
@@ -54,7 +55,7 @@ class Handle:
 
 def _open_handle(code: str) -> Handle:
     resume = session.get(SESSION_KEY, {}).get(code)
-    key = services.response_key_for_resume_code(resume) if resume else None
+    key = tokens.response_key_for_resume_code(resume) if resume else None
     return Handle(code, key, resume_code=resume)
 
 
@@ -62,7 +63,7 @@ def _invitation(token: str) -> Invitation:
     invitation = None
     if 16 <= len(token) <= 128:
         invitation = db.session.scalars(
-            select(Invitation).where(Invitation.token_hash == services.token_hash(token))
+            select(Invitation).where(Invitation.token_hash == tokens.token_hash(token))
         ).first()
     if invitation is None or invitation.status == "revoked":
         abort(make_response(render_template("respond/message.html", kind="invalid_link"), 404))
@@ -111,7 +112,7 @@ def start(code: str):
                 tx,
                 state.wave,
                 state.version,
-                services.response_key_for_resume_code(resume_code),
+                tokens.response_key_for_resume_code(resume_code),
                 g.lang,
             )
             first = response.page_index
@@ -141,7 +142,7 @@ def resume(code: str):
         found = None
         if normalized:
             found = services.find_response(
-                db.session, services.response_key_for_resume_code(normalized)
+                db.session, tokens.response_key_for_resume_code(normalized)
             )
         if found is None or found.questionnaire_code != code:
             error = _(
@@ -165,7 +166,7 @@ def resume(code: str):
 def invited(token: str):
     invitation = _invitation(token)
     handle = Handle(
-        invitation.questionnaire_code, services.response_key_for_token(token), token=token
+        invitation.questionnaire_code, tokens.response_key_for_token(token), token=token
     )
     if invitation.status == "complete":
         return render_template("respond/message.html", kind="already_submitted"), 410
@@ -218,7 +219,7 @@ def invited_page(token: str, index: int):
     if invitation.status == "complete":
         return redirect(url_for("respond.invited_done", token=token))
     handle = Handle(
-        invitation.questionnaire_code, services.response_key_for_token(token), token=token
+        invitation.questionnaire_code, tokens.response_key_for_token(token), token=token
     )
     return _page(handle, index)
 
@@ -361,7 +362,7 @@ def done(code: str):
 def invited_done(token: str):
     invitation = _invitation(token)
     return _done(
-        Handle(invitation.questionnaire_code, services.response_key_for_token(token), token=token)
+        Handle(invitation.questionnaire_code, tokens.response_key_for_token(token), token=token)
     )
 
 

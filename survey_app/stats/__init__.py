@@ -1,13 +1,7 @@
 """Pages for statisticians: weighting runs, scores, the index, the wave report and exports."""
 
-from flask import Blueprint
+# The views register themselves on `bp` when imported.
+from . import views  # noqa: F401
+from .blueprint import bp
 
-from ..i18n import bind_language
-
-bp = Blueprint("stats", __name__, url_prefix="/<lang>/stats", template_folder="templates")
-
-bind_language(bp)
-
-
-# The views register themselves on `bp`.
-from . import views  # noqa: E402,F401
+__all__ = ["bp"]

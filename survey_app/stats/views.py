@@ -30,7 +30,8 @@ from ..fieldwork.waves import complete_counts, response_counts
 from ..handlers import wave_view
 from ..i18n import LANGUAGES
 from ..models import AnalysisRun, Wave
-from . import bp, data, report, runs, services
+from . import data, report, runs, services
+from .blueprint import bp
 from .chain import Parameters
 from .forms import RunForm, UploadForm
 

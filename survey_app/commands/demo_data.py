@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from ..fieldwork.tokens import response_key_for_resume_code
 from ..models import Answer, Response, Wave, WaveQuestionnaire, utcnow
 from ..questionnaire.definition import Item, Questionnaire
 from ..questionnaire.store import definition, latest_versions
@@ -20,7 +21,6 @@ from ..respond.services import (
     expression_values,
     page_is_relevant,
     question_is_relevant,
-    response_key_for_resume_code,
 )
 
 DEMO_WAVE = "demo"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from analysis.problems import Problem
 
@@ -14,6 +13,7 @@ from ..accounts.auth import role_required
 from ..extensions import db
 from ..fieldwork import quotas
 from ..fieldwork.quota_file import QuotaInvalid, import_quota
+from ..fieldwork.waves import all_waves
 from ..models import Quota, Wave
 from ..questionnaire.store import definition, latest_version, latest_versions
 from .blueprint import bp
@@ -31,7 +31,7 @@ def quotas_home():
 @role_required("admin")
 def quota_import():
     form = FlaskForm()
-    waves = db.session.scalars(select(Wave).order_by(Wave.created_at.desc())).all()
+    waves = all_waves(db.session)
     codes = sorted(latest_versions(db.session))
     errors: list[Problem] = []
     chosen = {

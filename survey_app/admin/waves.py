@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
 from ..fieldwork import waves as waves_service
+from ..fieldwork.waves import all_waves
 from ..i18n import LANGUAGES
 from ..models import Wave
 from ..questionnaire.store import definition, latest_versions
@@ -48,7 +48,7 @@ def _questionnaire_choices() -> list[tuple[str, str]]:
 @bp.get("/waves")
 @role_required("admin")
 def waves():
-    waves = db.session.scalars(select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc()))
+    waves = all_waves(db.session)
     counts = waves_service.response_counts(db.session)
     complete: dict[int, int] = {}
     for (wave_id, _code), by_status in counts.items():

@@ -33,6 +33,11 @@ def ensure_default_wave(session: Session) -> Wave | None:
     return wave
 
 
+def all_waves(session: Session) -> list[Wave]:
+    """Every wave, the newest first."""
+    return list(session.scalars(select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc())))
+
+
 def wave_by_code(session: Session, code: str) -> Wave | None:
     return session.scalars(select(Wave).where(Wave.code == code)).first()
 

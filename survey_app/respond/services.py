@@ -271,6 +271,15 @@ def start_response(
     return response
 
 
+def invitation_by_token(session: Session, token: str) -> Invitation | None:
+    """The invitation of a personal link; None for a token no link could carry."""
+    if not 16 <= len(token) <= 128:
+        return None
+    return session.scalars(
+        select(Invitation).where(Invitation.token_hash == token_hash(token))
+    ).first()
+
+
 def mark_invitation(session: Session, token: str, status: str) -> None:
     """Move an invitation forward (issued -> opened -> in_progress -> complete), never back."""
     order = ("issued", "opened", "in_progress", "complete")

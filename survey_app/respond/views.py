@@ -19,7 +19,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 
 from ..extensions import db
 from ..fieldwork import tokens
@@ -60,11 +59,7 @@ def _open_handle(code: str) -> Handle:
 
 
 def _invitation(token: str) -> Invitation:
-    invitation = None
-    if 16 <= len(token) <= 128:
-        invitation = db.session.scalars(
-            select(Invitation).where(Invitation.token_hash == tokens.token_hash(token))
-        ).first()
+    invitation = services.invitation_by_token(db.session, token)
     if invitation is None or invitation.status == "revoked":
         abort(make_response(render_template("respond/message.html", kind="invalid_link"), 404))
     return invitation

@@ -130,6 +130,17 @@ def _work(app: Flask, run_id: int) -> None:
             db.session.remove()
 
 
+def runs_of(session: Session, wave: Wave) -> list[AnalysisRun]:
+    """The wave's runs, the newest first."""
+    return list(
+        session.scalars(
+            select(AnalysisRun)
+            .where(AnalysisRun.wave_id == wave.id)
+            .order_by(AnalysisRun.id.desc())
+        )
+    )
+
+
 def latest_done(session: Session, wave: Wave) -> AnalysisRun | None:
     return session.scalars(
         select(AnalysisRun)

@@ -18,7 +18,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from analysis.export import codebook, codebook_html, frame_csv_chunks, write_labelled, write_xlsx
@@ -26,7 +25,7 @@ from analysis.export import codebook, codebook_html, frame_csv_chunks, write_lab
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
-from ..fieldwork.waves import complete_counts, response_counts
+from ..fieldwork.waves import all_waves, complete_counts, response_counts
 from ..handlers import wave_view
 from ..i18n import LANGUAGES
 from ..models import AnalysisRun, Wave
@@ -68,7 +67,7 @@ def stylesheet():
 @bp.get("/")
 @role_required("statistician")
 def home():
-    waves = db.session.scalars(select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc()))
+    waves = all_waves(db.session)
     counts = response_counts(db.session)
     complete: dict[int, dict[str, int]] = {}
     for (wave_id, code), by_status in counts.items():
@@ -89,9 +88,7 @@ def _wave_page(wave, upload=None, run_form=None, upload_error=None, status=200):
     run_form = run_form or _run_form()
     if run_form.scheme.data is None and run_form.scheme.choices:
         run_form.scheme.data = run_form.scheme.choices[0].value
-    run_list = db.session.scalars(
-        select(AnalysisRun).where(AnalysisRun.wave_id == wave.id).order_by(AnalysisRun.id.desc())
-    ).all()
+    run_list = runs.runs_of(db.session, wave)
     return (
         render_template(
             "stats/wave.html",

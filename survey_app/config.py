@@ -29,10 +29,18 @@ class Setting:
     parse: Callable[[str], Any] = str
     #: The config key when it differs from the variable (Flask-Babel's own names).
     key: str | None = None
+    #: The default as the README states it, where it is not a plain value.
+    described_default: str | None = None
 
     @property
     def config_key(self) -> str:
         return self.key or self.variable
+
+    @property
+    def default_text(self) -> str:
+        if self.described_default is not None:
+            return self.described_default
+        return "`1`" if self.default is True else f"`{self.default}`"
 
 
 #: The defaults None are filled in by `create_app` from the instance folder.
@@ -40,14 +48,14 @@ SETTINGS = (
     Setting(
         "DATABASE_URL",
         None,
-        "The database, e.g. `postgresql+psycopg://user@host/db` in production; "
-        "default: SQLite in `instance/par_survey.db`.",
+        "The database, e.g. `postgresql+psycopg://user@host/db` in production.",
+        described_default="SQLite in `instance/par_survey.db`",
     ),
     Setting(
         "SECRET_KEY",
         None,
-        "Signs sessions and CSRF tokens; set it when several hosts serve the app; "
-        "default: generated once into `instance/secret_key`.",
+        "Signs sessions and CSRF tokens; set it when several hosts serve the app.",
+        described_default="generated once into `instance/secret_key`",
     ),
     Setting(
         "SESSION_COOKIE_SECURE",
@@ -60,12 +68,14 @@ SETTINGS = (
         str(ROOT / "questionnaires"),
         "Where `init-db` loads questionnaires from, and where the scoring schemes are found "
         "(its `scoring/` folder).",
+        described_default="`questionnaires/`",
     ),
     Setting(
         "PUBLIC_URL",
         None,
-        "The site's address in personal links; default: the address the admin's request came "
-        "to (web), `http://127.0.0.1:5000` (commands).",
+        "The site's address in personal links.",
+        described_default="the address the admin's request came to (web), "
+        "`http://127.0.0.1:5000` (commands)",
     ),
     Setting(
         "TIMEZONE",
@@ -76,18 +86,21 @@ SETTINGS = (
     Setting(
         "STATS_DIR",
         None,
-        "Where weighting runs keep their inputs and results; default: the instance folder.",
+        "Where weighting runs keep their inputs and results.",
+        described_default="the instance folder",
     ),
     Setting(
         "INVITATION_LINKS_DIR",
         None,
         "Where a links file waits (an hour at most) for its one download; shared storage when "
-        "several hosts serve the app; default: `instance/links`.",
+        "several hosts serve the app.",
+        described_default="`instance/links`",
     ),
     Setting(
         "PAR_LANG",
         None,
-        "The language of command-line messages (`vi` or `en`); default: from `LANG`, else English.",
+        "The language of command-line messages (`vi` or `en`).",
+        described_default="from `LANG`, else English",
     ),
 )
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The password of every user the tests make (the `auth` fixture's users among them).
+PASSWORD = "correct horse battery"
 #: Children before parents, so rows can be deleted in this order.
 TABLES = [
     "analysis_run",
@@ -31,7 +33,7 @@ CREATED_APPS: list = []
 def dispose_created_apps(since: int = 0) -> None:
     """Dispose the engines of the apps made after the first `since` ones, and forget them."""
     while len(CREATED_APPS) > since:
-        CREATED_APPS.pop().extensions["par_engine"].dispose()
+        CREATED_APPS.pop().extensions["par_db"].engine.dispose()
 
 
 def make_app(database_url: str, **config):

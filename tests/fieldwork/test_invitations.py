@@ -18,13 +18,11 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from survey_app.accounts.auth import create_user
 from survey_app.extensions import db
 from survey_app.fieldwork import invitations as service
 from survey_app.fieldwork import invitee_file
 from survey_app.models import AuditEvent, Invitation, Invitee, Response
 
-PASSWORD = "correct horse battery"
 WAVE = f"wave-{__import__('datetime').date.today().year}"
 
 #: Vietnamese names and agencies, with every kind of diacritic.
@@ -46,34 +44,10 @@ def links_dir(app, tmp_path):
 
 
 @pytest.fixture
-def users(app):
-    with app.app_context(), db.transaction() as tx:
-        for email, role in [
-            ("admin@example.vn", "admin"),
-            ("admin2@example.vn", "admin"),
-            ("statistician@example.vn", "statistician"),
-            ("monitor@example.vn", "monitor"),
-        ]:
-            create_user(tx, email, PASSWORD, role)
-
-
-def login(client, email="admin@example.vn"):
-    page = client.get("/en/admin/login")
-    response = client.post(
-        "/en/admin/login",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": PASSWORD,
-        },
-    )
-    assert response.status_code == 302, response.status_code
+def admin(client, auth):
+    """A browser logged in as admin@example.vn."""
+    auth.login("admin")
     return client
-
-
-@pytest.fixture
-def admin(app, users):
-    return login(app.test_client())
 
 
 def csv_bytes(rows, header=("name", "group", "agency", "unit", "email", "phone"), bom=True):
@@ -372,7 +346,7 @@ def test_cli_refuses_unknown_wave_and_open_questionnaire(app, runner, tmp_path):
     assert counts(app) == (0, 0)
 
 
-def test_clean_xlsx_on_the_web_links_downloadable_once_by_their_owner(app, admin, links_dir):
+def test_clean_xlsx_on_the_web_links_downloadable_once_by_their_owner(app, auth, admin, links_dir):
     header = ("Name", "Group", "Agency", "Unit", "Email", "Phone")
     rows = [
         (n, g, a, u or None, f"x{i}@hatinh.gov.vn", 912345670 + i)
@@ -390,7 +364,8 @@ def test_clean_xlsx_on_the_web_links_downloadable_once_by_their_owner(app, admin
     for path in links_dir.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     # Another admin cannot take it, and trying does not use it up.
-    other = login(app.test_client(), "admin2@example.vn")
+    other = app.test_client()
+    auth.login("admin", email="admin2@example.vn", client=other)
     assert download_links(other, links_id).status_code == 404
     first = download_links(admin, links_id)
     assert first.status_code == 200
@@ -650,7 +625,7 @@ ROUTES = [
 ]
 
 
-def test_every_route_refuses_anonymous_and_other_roles(app, users, runner, tmp_path):
+def test_every_route_refuses_anonymous_and_other_roles(app, auth, runner, tmp_path):
     links = imported_links(runner, tmp_path)
     invitation = status_of(app, PEOPLE[0][0])
     routes = [(m, u.replace("/1/", f"/{invitation.id}/")) for m, u in ROUTES]
@@ -660,12 +635,13 @@ def test_every_route_refuses_anonymous_and_other_roles(app, users, runner, tmp_p
         response = anonymous.open(url, method=method, data={"csrf_token": token})
         assert response.status_code == 302, (url, response.status_code)
         assert "/admin/login" in response.headers["Location"], url
-    for email in ("statistician@example.vn", "monitor@example.vn"):
-        client = login(app.test_client(), email)
+    for role in ("statistician", "monitor"):
+        client = app.test_client()
+        auth.login(role, client=client)
         token = csrf_token(client.get("/en/admin/login").get_data(as_text=True))
         for method, url in routes:
             response = client.open(url, method=method, data={"csrf_token": token})
-            assert response.status_code == 403, (email, url, response.status_code)
+            assert response.status_code == 403, (role, url, response.status_code)
             assert PEOPLE[0][0] not in response.get_data(as_text=True)
     assert status_of(app, PEOPLE[0][0]).status == "issued"
     assert app.test_client().get(path_of(links[0]["link"])).status_code == 200

@@ -402,30 +402,12 @@ def test_thirty_finish_at_once_into_five_places(quick_app, runner, tmp_path, gun
         assert (cell.complete, cell.over_target, flagged) == (5, 25, 25)
 
 
-def test_quota_pages_need_an_admin_and_save_targets(quick_app, client, tmp_path):
-    from survey_app.accounts.auth import create_user
-
-    with quick_app.app_context(), db.transaction() as tx:
-        create_user(tx, "admin@example.vn", "correct horse battery", "admin")
-        create_user(tx, "monitor@example.vn", "correct horse battery", "monitor")
+def test_quota_pages_need_an_admin_and_save_targets(quick_app, client, auth, tmp_path):
     assert client.get("/en/admin/quotas").status_code == 302
-
-    def login(email):
-        page = client.get("/en/admin/login")
-        assert page.status_code == 200
-        return client.post(
-            "/en/admin/login",
-            data={
-                "csrf_token": csrf_token(page.get_data(as_text=True)),
-                "email": email,
-                "password": "correct horse battery",
-            },
-        )
-
-    login("monitor@example.vn")
+    auth.login("monitor")
     assert client.get("/en/admin/quotas").status_code == 403
     client = quick_app.test_client()
-    login("admin@example.vn")
+    auth.login("admin", client=client)
     form = client.get("/en/admin/quotas/import")
     assert form.status_code == 200
     with quick_app.app_context():

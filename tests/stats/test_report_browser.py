@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import live_server
 import pytest
-from app_support import make_app, reset_database
-from test_stats import PASSWORD, PREVIOUS, appraisal_csv, targets_csv
+from app_support import PASSWORD, make_app, reset_database
+from test_stats import PREVIOUS, appraisal_csv, targets_csv
 
 from survey_app.accounts.auth import create_user
 from survey_app.extensions import db

@@ -6,14 +6,14 @@ import datetime as dt
 import re
 
 import pytest
+from app_support import PASSWORD
 from html_client import csrf_token
 from sqlalchemy import select
 
-from survey_app.accounts.auth import ACCESS, create_user
+from survey_app.accounts.auth import ACCESS
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, User
 
-PASSWORD = "correct horse battery"
 ROLES = ("admin", "statistician", "monitor")
 #: Routes open to everybody: respondent pages, the login page, static files, health.
 PUBLIC_PREFIXES = ("respond.", "static")
@@ -21,22 +21,10 @@ PUBLIC = {"admin.login", "root", "healthz", "favicon"}
 
 
 @pytest.fixture
-def users(app):
-    with app.app_context(), db.transaction() as tx:
-        for role in ROLES:
-            create_user(tx, f"{role}@example.vn", PASSWORD, role)
-
-
-def login(client, email, password=PASSWORD, lang="en"):
-    page = client.get(f"/{lang}/admin/login")
-    return client.post(
-        f"/{lang}/admin/login",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": password,
-        },
-    )
+def users(auth):
+    """admin@, statistician@ and monitor@example.vn, before any test logs in."""
+    for role in ROLES:
+        auth.ensure_user(role)
 
 
 def sample_url(rule) -> str:
@@ -67,10 +55,9 @@ def test_every_non_public_route_declares_its_role(app):
 
 
 @pytest.mark.parametrize("who", [None, *ROLES])
-def test_each_role_reaches_only_what_it_may(app, users, who):
-    client = app.test_client()
+def test_each_role_reaches_only_what_it_may(app, client, auth, users, who):
     if who:
-        assert login(client, f"{who}@example.vn").status_code == 302
+        assert auth.login(email=f"{who}@example.vn").status_code == 302
     token = csrf_token(client.get("/en/admin/login").get_data(as_text=True))
     checked = 0
     for rule in protected_rules(app):
@@ -92,28 +79,28 @@ def test_each_role_reaches_only_what_it_may(app, users, who):
             assert response.status_code == 403, (who, url, response.status_code)
         checked += 1
         if rule.endpoint == "admin.logout" and who:
-            login(client, f"{who}@example.vn")
+            auth.login(who)
             token = csrf_token(client.get("/en/admin/login").get_data(as_text=True))
     assert checked >= 8
 
 
-def test_login_is_case_insensitive_and_audited(app, client, users):
-    response = login(client, "  ADMIN@Example.VN ")
+def test_login_is_case_insensitive_and_audited(app, auth, users):
+    response = auth.login(email="  ADMIN@Example.VN ")
     assert response.status_code == 302
     with app.app_context():
         events = [(e.action, e.actor) for e in db.session.scalars(select(AuditEvent))]
     assert ("login", "admin@example.vn") in events
 
 
-def test_wrong_password_then_lockout_after_five_failures(app, client, users):
+def test_wrong_password_then_lockout_after_five_failures(app, auth, users):
     for _ in range(4):
-        failed = login(client, "monitor@example.vn", "wrong password!")
+        failed = auth.login(email="monitor@example.vn", password="wrong password!")
         assert failed.status_code == 400
         assert "The e-mail or password is not right." in failed.get_data(as_text=True)
-    locked = login(client, "monitor@example.vn", "wrong password!")
+    locked = auth.login(email="monitor@example.vn", password="wrong password!")
     assert "Too many failed attempts" in locked.get_data(as_text=True)
     # Even the right password is refused while locked.
-    still = login(client, "monitor@example.vn")
+    still = auth.login(email="monitor@example.vn")
     assert still.status_code == 400
     assert "Too many failed attempts" in still.get_data(as_text=True)
     with app.app_context():
@@ -121,13 +108,15 @@ def test_wrong_password_then_lockout_after_five_failures(app, client, users):
         assert user.locked_until > dt.datetime.now(dt.UTC).replace(tzinfo=None)
         user.locked_until = None
         db.session.commit()
-    assert login(client, "monitor@example.vn").status_code == 302
-    vietnamese = login(app.test_client(), "monitor@example.vn", "sai mật khẩu", lang="vi")
+    assert auth.login(email="monitor@example.vn").status_code == 302
+    vietnamese = auth.login(
+        email="monitor@example.vn", password="sai mật khẩu", lang="vi", client=app.test_client()
+    )
     assert "không đúng" in vietnamese.get_data(as_text=True)
 
 
-def test_unknown_user_gets_the_same_answer(client, users):
-    response = login(client, "nobody@example.vn")
+def test_unknown_user_gets_the_same_answer(auth, users):
+    response = auth.login(email="nobody@example.vn")
     assert response.status_code == 400
     assert "The e-mail or password is not right." in response.get_data(as_text=True)
 
@@ -158,11 +147,10 @@ def test_session_cookie_flags(database_url, users):
     assert "Secure" in cookie
 
 
-def test_logout_ends_the_session(app, client, users):
-    login(client, "statistician@example.vn")
+def test_logout_ends_the_session(app, client, auth, users):
+    auth.login("statistician")
     assert client.get("/en/admin/exports").status_code == 200
-    token = csrf_token(client.get("/en/admin/exports").get_data(as_text=True))
-    assert client.post("/en/admin/logout", data={"csrf_token": token}).status_code == 302
+    assert auth.logout().status_code == 302
     assert client.get("/en/admin/exports").status_code == 302
 
 
@@ -202,9 +190,9 @@ def test_users_cli(app, runner):
     assert prompted.exit_code == 0, prompted.output
 
 
-def test_statistician_export_is_audited_and_has_no_secrets(app, client, runner, users):
+def test_statistician_export_is_audited_and_has_no_secrets(app, client, auth, runner, users):
     runner.invoke(args=["seed-demo", "--responses", "20"])
-    login(client, "statistician@example.vn")
+    auth.login("statistician")
     page = client.get("/en/admin/exports").get_data(as_text=True)
     link = re.search(r'href="(/en/admin/exports/demo/citizen/responses\.csv)"', page)
     assert link, page

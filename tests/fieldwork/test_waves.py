@@ -5,29 +5,12 @@ from __future__ import annotations
 from html_client import csrf_token
 from sqlalchemy import select
 
-from survey_app.accounts.auth import create_user
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Wave
 
 
-def admin_client(app):
-    with app.app_context(), db.transaction() as tx:
-        create_user(tx, "admin@example.vn", "correct horse battery", "admin")
-    client = app.test_client()
-    page = client.get("/en/admin/login")
-    client.post(
-        "/en/admin/login",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": "admin@example.vn",
-            "password": "correct horse battery",
-        },
-    )
-    return client
-
-
-def test_create_and_edit_a_wave(app):
-    client = admin_client(app)
+def test_create_and_edit_a_wave(app, client, auth):
+    auth.login("admin")
     form = client.get("/en/admin/waves/new")
     assert form.status_code == 200
     token = csrf_token(form.get_data(as_text=True))
@@ -109,8 +92,9 @@ def test_create_and_edit_a_wave(app):
     assert "wave_saved" in actions
 
 
-def test_respondents_see_only_open_waves(app, client):
-    admin = admin_client(app)
+def test_respondents_see_only_open_waves(app, client, auth):
+    admin = app.test_client()
+    auth.login("admin", client=admin)
     with app.app_context():
         default = db.session.scalars(select(Wave)).one()
         wave_id = default.id

@@ -23,11 +23,9 @@ from sqlalchemy import select
 from analysis.cli import main as analysis_main
 from analysis.scheme import load_scheme
 from analysis.scoring import score
-from survey_app.accounts.auth import create_user
 from survey_app.extensions import db
 from survey_app.models import AnalysisRun, AuditEvent, Invitation, Invitee, Wave
 
-PASSWORD = "correct horse battery"
 SCHEME = ROOT / "questionnaires" / "scoring" / "par2022.yaml"
 DISTRICTS = [
     "ha_tinh_city", "hong_linh", "ky_anh_town", "cam_xuyen", "can_loc", "duc_tho", "huong_khe",
@@ -77,8 +75,6 @@ def stats_app(database_url, tmp_path):
     reset_database(app)
     with app.app_context(), db.transaction() as tx:
         seed_demo(tx, 240)
-        for role in ("admin", "statistician", "monitor"):
-            create_user(tx, f"{role}@example.vn", PASSWORD, role)
         wave = tx.scalars(select(Wave).where(Wave.code == "demo")).one()
         # the leaders were invited (a near-census of office-holders); the delegates came by
         # open link, so only the leaders get a finite population correction
@@ -99,18 +95,10 @@ def stats_app(database_url, tmp_path):
     db.engine.dispose()
 
 
-def login(client, role: str, lang: str = "en"):
-    page = client.get(f"/{lang}/admin/login")
-    response = client.post(
-        f"/{lang}/admin/login",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": f"{role}@example.vn",
-            "password": PASSWORD,
-        },
-    )
-    assert response.status_code == 302
-    return client
+@pytest.fixture
+def app(stats_app):
+    """conftest's client and auth work on the demo wave's app, not on a second, empty one."""
+    return stats_app
 
 
 def token(client, path="/en/stats/waves/demo") -> str:
@@ -180,17 +168,19 @@ def audit_actions(app) -> list[tuple[str, dict]]:
 @pytest.mark.parametrize(
     "path", ["/en/stats/", "/en/stats/waves/demo", "/vi/stats/waves/demo/report"]
 )
-def test_roles(stats_app, path):
+def test_roles(stats_app, client, auth, path):
     anonymous = stats_app.test_client().get(path)
     assert anonymous.status_code == 302 and "/admin/login" in anonymous.headers["Location"]
-    assert login(stats_app.test_client(), "monitor").get(path).status_code == 403
-    statistician = login(stats_app.test_client(), "statistician")
+    monitor = stats_app.test_client()
+    auth.login("monitor", client=monitor)
+    assert monitor.get(path).status_code == 403
+    auth.login("statistician")
     expected = 404 if path.endswith("report") else 200  # no finished run yet
-    assert statistician.get(path).status_code == expected
+    assert client.get(path).status_code == expected
 
 
-def test_the_chain_through_the_pages_equals_analysis_on_the_exports(stats_app):
-    client = login(stats_app.test_client(), "statistician")
+def test_the_chain_through_the_pages_equals_analysis_on_the_exports(stats_app, client, auth):
+    auth.login("statistician")
     run_id, page = full_run(client)
     assert "Kish design effect" in page and page.count("<svg") >= 4
     assert "style=" not in page.split("<svg", 1)[1]  # inline SVG obeys the CSP (no inline styles)
@@ -237,8 +227,8 @@ def test_the_chain_through_the_pages_equals_analysis_on_the_exports(stats_app):
     assert actions.count("export_responses") == 3 and actions.count("export_run_file") == 4
 
 
-def test_bad_targets_are_refused_with_the_reason(stats_app):
-    client = login(stats_app.test_client(), "statistician")
+def test_bad_targets_are_refused_with_the_reason(stats_app, client, auth):
+    auth.login("statistician")
     response = upload(
         client, "targets", "t.csv", "variable,level,target\nsex,male,10\nsex,male,3\n"
     )
@@ -256,8 +246,8 @@ def test_bad_targets_are_refused_with_the_reason(stats_app):
     assert page.status_code == 400 and "Upload the population targets" in page.get_data(True)
 
 
-def test_a_failed_run_says_why(stats_app):
-    client = login(stats_app.test_client(), "statistician")
+def test_a_failed_run_says_why(stats_app, client, auth):
+    auth.login("statistician")
     bad = targets_csv().replace("sex,female,650000", "sex,female,660000")
     assert upload(client, "targets", "t.csv", bad).status_code == 400  # totals disagree
     wrong = "variable,level,target\nsex,male,50\nsex,female,50\nsex,other,0\nreligion,x,100\n"
@@ -267,7 +257,9 @@ def test_a_failed_run_says_why(stats_app):
     assert "The run failed" in body and "religion" in body
 
 
-def test_a_program_failure_is_told_apart_from_bad_input(stats_app, monkeypatch, caplog):
+def test_a_program_failure_is_told_apart_from_bad_input(
+    stats_app, client, auth, monkeypatch, caplog
+):
     # a fault of the program cannot be caused by valid input on purpose: stand one in
     from survey_app.stats import chain
 
@@ -275,7 +267,7 @@ def test_a_program_failure_is_told_apart_from_bad_input(stats_app, monkeypatch, 
         raise ZeroDivisionError("a bug")
 
     monkeypatch.setattr(chain.pipeline, "run", broken)
-    client = login(stats_app.test_client(), "statistician")
+    auth.login("statistician")
     page = finish(client, start_run(client))
     body = page.get_data(as_text=True)
     assert "The program failed: this is not a problem with your files" in body
@@ -285,8 +277,8 @@ def test_a_program_failure_is_told_apart_from_bad_input(stats_app, monkeypatch, 
     assert logged and logged[0].exc_info and logged[0].exc_info[0] is ZeroDivisionError
 
 
-def test_sav_and_dta_read_back_with_labels(stats_app, tmp_path):
-    client = login(stats_app.test_client(), "statistician")
+def test_sav_and_dta_read_back_with_labels(stats_app, client, auth, tmp_path):
+    auth.login("statistician")
     for fmt, reader in (("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)):
         for lang in ("vi", "en"):
             response = client.get(f"/en/stats/waves/demo/responses/citizen.{fmt}?labels={lang}")
@@ -308,8 +300,8 @@ def test_sav_and_dta_read_back_with_labels(stats_app, tmp_path):
     assert formats == ["sav", "sav", "dta", "dta"]
 
 
-def test_every_export_is_audited_and_holds_no_personal_data(stats_app):
-    client = login(stats_app.test_client(), "statistician")
+def test_every_export_is_audited_and_holds_no_personal_data(stats_app, client, auth):
+    auth.login("statistician")
     paths = [
         "/en/stats/waves/demo/responses/leader.csv",
         "/en/stats/waves/demo/responses/leader.csv?labels=vi",
@@ -337,7 +329,8 @@ def test_every_export_is_audited_and_holds_no_personal_data(stats_app):
     # The invitee list: admins only, and only with the box ticked.
     invitees = "/en/stats/waves/demo/invitees.csv"
     assert client.post(invitees, data={"csrf_token": token(client)}).status_code == 403
-    admin = login(stats_app.test_client(), "admin")
+    admin = stats_app.test_client()
+    auth.login("admin", client=admin)
     unticked = admin.post(invitees, data={"csrf_token": token(admin)})
     assert unticked.status_code == 302 and b"Nguy" not in unticked.get_data()
     ticked = admin.post(invitees, data={"csrf_token": token(admin), "confirm": "y"})
@@ -347,8 +340,8 @@ def test_every_export_is_audited_and_holds_no_personal_data(stats_app):
     ]
 
 
-def test_score_wave_command_matches_the_page(stats_app, tmp_path):
-    client = login(stats_app.test_client(), "statistician")
+def test_score_wave_command_matches_the_page(stats_app, client, auth, tmp_path):
+    auth.login("statistician")
     run_id, _page = full_run(client)
     (tmp_path / "t.csv").write_text(targets_csv())
     (tmp_path / "a.csv").write_text(appraisal_csv())
@@ -381,9 +374,9 @@ def test_score_wave_command_matches_the_page(stats_app, tmp_path):
     assert bad.exit_code == 2 and bad.output.startswith("error:") and "religion" in bad.output
 
 
-def test_page_command_line_and_score_wave_give_the_same_tables(stats_app, tmp_path):
+def test_page_command_line_and_score_wave_give_the_same_tables(stats_app, client, auth, tmp_path):
     """One pipeline: the same inputs through the pages, python -m analysis run and score-wave."""
-    client = login(stats_app.test_client(), "statistician")
+    auth.login("statistician")
     for kind, text in (("targets", targets_csv()), ("appraisal", appraisal_csv())):
         assert upload(client, kind, f"{kind}.csv", text).status_code == 302
         (tmp_path / f"{kind}.csv").write_text(text)
@@ -432,8 +425,8 @@ def test_page_command_line_and_score_wave_give_the_same_tables(stats_app, tmp_pa
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_the_report_in_both_languages(stats_app, lang):
-    client = login(stats_app.test_client(), "statistician")
+def test_the_report_in_both_languages(stats_app, client, auth, lang):
+    auth.login("statistician")
     full_run(client)
     response = client.get(f"/{lang}/stats/waves/demo/report")
     body = response.get_data(as_text=True)

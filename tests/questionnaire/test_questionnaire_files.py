@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from app_support import ROOT
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
@@ -13,7 +14,6 @@ from survey_app.models import QuestionnaireVersion, Response
 from survey_app.questionnaire import load_directory
 from survey_app.questionnaire.store import latest_version, sync_questionnaires
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "questionnaires"
 
 MINIMAL = """\

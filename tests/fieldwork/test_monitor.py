@@ -12,15 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.numbers import format_percent
 from flask_babel import force_locale, gettext
-from html_client import csrf_token, walk
+from html_client import walk
 from sqlalchemy import func, insert, select
 
-from survey_app.accounts.auth import create_user
 from survey_app.extensions import db
-from survey_app.models import Invitation, Quota, QuotaCell, Response, User, Wave, utcnow
+from survey_app.models import Invitation, Quota, QuotaCell, Response, Wave, utcnow
 from survey_app.questionnaire.store import definition, latest_version
 
-PASSWORD = "a long enough password"
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -119,19 +117,6 @@ def known(app):
         return {"wave": wave.code, "now": now, "cell_ids": cell_ids}
 
 
-def login(client, role: str, lang: str = "en") -> None:
-    email = f"{role}@example.org"
-    with client.application.app_context(), db.transaction() as tx:
-        if tx.scalars(select(User).where(User.email == email)).first() is None:
-            create_user(tx, email, PASSWORD, role)
-    page = client.get("/en/admin/login")
-    token = csrf_token(page.get_data(as_text=True))
-    answer = client.post(
-        "/en/admin/login", data={"csrf_token": token, "email": email, "password": PASSWORD}
-    )
-    assert answer.status_code == 302, answer.get_data(as_text=True)
-
-
 # --- reading the page ---------------------------------------------------------------------------
 
 
@@ -211,8 +196,8 @@ def test_expected_figures_are_not_trivial(app, known):
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_dashboard_figures_match_direct_counts(app, client, known, lang):
-    login(client, "monitor")
+def test_dashboard_figures_match_direct_counts(app, client, auth, known, lang):
+    auth.login("monitor")
     url = f"/{lang}/admin/monitor/{known['wave']}/citizen"
     page = client.get(url)
     assert page.status_code == 200
@@ -270,8 +255,8 @@ def test_dashboard_figures_match_direct_counts(app, client, known, lang):
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_json_agrees_with_the_page(app, client, known, lang):
-    login(client, "statistician")
+def test_json_agrees_with_the_page(app, client, auth, known, lang):
+    auth.login("statistician")
     url = f"/{lang}/admin/monitor/{known['wave']}/citizen"
     body = client.get(url).get_data(as_text=True)
     data = client.get(url + "/data")
@@ -308,7 +293,7 @@ def test_json_agrees_with_the_page(app, client, known, lang):
     assert figure(fragments["monitor-summary"], "complete") == figure(body, "complete")
 
 
-def test_walked_response_is_counted(app, client, known):
+def test_walked_response_is_counted(app, client, auth, known):
     """A response made through the real pages shows up: complete, its day, its page count."""
     walk(app.test_client(), "/en/s/citizen", seed=11)
     with app.app_context():
@@ -316,7 +301,7 @@ def test_walked_response_is_counted(app, client, known):
             select(Response).where(Response.key_hash.not_like("known-%"))
         ).one()
         assert walked.status == "complete"
-    login(client, "admin")
+    auth.login("admin")
     figures = client.get(f"/en/admin/monitor/{known['wave']}/citizen/data").get_json()
     assert figures["complete"] == 9
     assert figures["started"] == 17
@@ -330,8 +315,8 @@ def test_walked_response_is_counted(app, client, known):
     assert today == expected_figures(known["now"])["per_day"][local_day(walked.completed_at)] + 1
 
 
-def test_district_filter(app, client, known):
-    login(client, "monitor")
+def test_district_filter(app, client, auth, known):
+    auth.login("monitor")
     url = f"/vi/admin/monitor/{known['wave']}/citizen"
     body = client.get(url, query_string={"district": "can_loc"}).get_data(as_text=True)
     cells = rows(body, "data-cell")
@@ -358,7 +343,7 @@ def test_district_filter(app, client, known):
     assert re.search(r'data-monitor-data="[^"]*/data\?district=can_loc"', body)
 
 
-def test_invited_questionnaire_shows_invitations(app, client, known):
+def test_invited_questionnaire_shows_invitations(app, client, auth, known):
     with app.app_context(), db.transaction() as tx:
         wave = tx.scalars(select(Wave)).one()
         for i, status in enumerate(["issued", "opened", "complete", "revoked"]):
@@ -370,7 +355,7 @@ def test_invited_questionnaire_shows_invitations(app, client, known):
                     status=status,
                 )
             )
-    login(client, "monitor")
+    auth.login("monitor")
     body = client.get(f"/en/admin/monitor/{known['wave']}/leader").get_data(as_text=True)
     assert figure(body, "invited") == "3"
     assert figure(body, "complete") == "0"
@@ -378,8 +363,8 @@ def test_invited_questionnaire_shows_invitations(app, client, known):
     assert translated(app, "en", "This questionnaire has no quota in this wave.") in body
 
 
-def test_home_lists_every_wave_and_questionnaire(app, client, known):
-    login(client, "monitor")
+def test_home_lists_every_wave_and_questionnaire(app, client, auth, known):
+    auth.login("monitor")
     body = client.get("/vi/admin/monitor").get_data(as_text=True)
     for code in ("citizen", "leader", "delegate"):
         assert f"/vi/admin/monitor/{known['wave']}/{code}" in body
@@ -387,8 +372,8 @@ def test_home_lists_every_wave_and_questionnaire(app, client, known):
     assert [text_of(c) for c in re.findall(r'<td class="num">(.*?)</td>', row)] == ["16", "8"]
 
 
-def test_page_works_without_javascript_and_under_csp(app, client, known):
-    login(client, "monitor")
+def test_page_works_without_javascript_and_under_csp(app, client, auth, known):
+    auth.login("monitor")
     page = client.get(f"/en/admin/monitor/{known['wave']}/citizen")
     body = page.get_data(as_text=True)
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
@@ -402,7 +387,7 @@ def test_page_works_without_javascript_and_under_csp(app, client, known):
             assert served.status_code == 200
 
 
-def test_access_by_role(app, client, known):
+def test_access_by_role(app, client, auth, known):
     paths = [
         "/en/admin/monitor",
         f"/en/admin/monitor/{known['wave']}/citizen",
@@ -414,7 +399,7 @@ def test_access_by_role(app, client, known):
         assert "/en/admin/login" in answer.headers["Location"]
     for role in ("monitor", "statistician", "admin"):
         browser = app.test_client()
-        login(browser, role)
+        auth.login(role, client=browser)
         for path in paths:
             assert browser.get(path).status_code == 200, (role, path)
         assert browser.get("/en/admin/monitor/no-such-wave/citizen").status_code == 404

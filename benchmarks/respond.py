@@ -167,7 +167,7 @@ def prepare(workdir: Path) -> tuple[list[str], list[str], list[dict]]:
         get_lines.append(f"{cookie}\t")
         post_lines.append(f"{cookie}\t{body}")
         bodies.append({"code": code, "answers": answers})
-    db.engine.dispose()
+    db.engine_of(app).dispose()
     return get_lines, post_lines, bodies
 
 

@@ -77,6 +77,11 @@ class Database:
     def _bound() -> _Bound:
         return current_app.extensions["par_db"]
 
+    @staticmethod
+    def engine_of(app: Flask) -> Engine:
+        """An app's engine, outside its context (to dispose of it when the app is done)."""
+        return app.extensions["par_db"].engine
+
     @property
     def engine(self) -> Engine:
         return self._bound().engine

@@ -32,8 +32,10 @@ CREATED_APPS: list = []
 
 def dispose_created_apps(since: int = 0) -> None:
     """Dispose the engines of the apps made after the first `since` ones, and forget them."""
+    from survey_app.extensions import db
+
     while len(CREATED_APPS) > since:
-        CREATED_APPS.pop().extensions["par_db"].engine.dispose()
+        db.engine_of(CREATED_APPS.pop()).dispose()
 
 
 def make_app(database_url: str, **config):

@@ -133,6 +133,8 @@ def invitations_list(wave: Wave, questionnaire: str):
 @wave_view("admin", questionnaire=True)
 def invitees_export(wave: Wave, questionnaire: str):
     """The names and contact details of the invitees: personal data, so confirmed and logged."""
+    if not service.by_invitation(db.session, questionnaire):
+        abort(404)
     form = InviteeExportForm()
     if not form.validate_on_submit() or not form.confirm.data:
         flash(_("Tick the box to confirm before downloading the list of invitees."), "error")

@@ -189,14 +189,15 @@ def invitee_count(session: Session, wave_id: int, questionnaire_code: str) -> in
 
 
 def invitees_csv_chunks(session: Session, wave_id: int, questionnaire_code: str) -> Iterator[str]:
-    """The invitees of a questionnaire in a wave as CSV text, in the order they were imported."""
+    """The invitees of a questionnaire in a wave as CSV text, in the order they were imported;
+    read as the download streams (a generator, so the query runs inside the response)."""
     people = session.scalars(
         select(Invitee)
         .where(Invitee.wave_id == wave_id, Invitee.questionnaire_code == questionnaire_code)
         .order_by(Invitee.id)
     )
     rows = ([getattr(person, c) or "" for c in INVITEE_COLUMNS] for person in people)
-    return csv_chunks(list(INVITEE_COLUMNS), rows)
+    yield from csv_chunks(list(INVITEE_COLUMNS), rows)
 
 
 # --- revoking and reissuing ---------------------------------------------------------------------

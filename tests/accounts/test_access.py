@@ -149,9 +149,9 @@ def test_session_cookie_flags(database_url, users):
 
 def test_logout_ends_the_session(app, client, auth, users):
     auth.login("statistician")
-    assert client.get("/en/admin/exports").status_code == 200
+    assert client.get("/en/stats/").status_code == 200
     assert auth.logout().status_code == 302
-    assert client.get("/en/admin/exports").status_code == 302
+    assert client.get("/en/stats/").status_code == 302
 
 
 def test_passwords_are_hashed(app, users):
@@ -193,8 +193,8 @@ def test_users_cli(app, runner):
 def test_statistician_export_is_audited_and_has_no_secrets(app, client, auth, runner, users):
     runner.invoke(args=["seed-demo", "--responses", "20"])
     auth.login("statistician")
-    page = client.get("/en/admin/exports").get_data(as_text=True)
-    link = re.search(r'href="(/en/admin/exports/demo/citizen/responses\.csv)"', page)
+    page = client.get("/en/stats/waves/demo").get_data(as_text=True)
+    link = re.search(r'href="(/en/stats/waves/demo/responses/citizen\.csv)"', page)
     assert link, page
     download = client.get(link.group(1))
     assert download.status_code == 200

@@ -646,3 +646,40 @@ def test_every_route_refuses_anonymous_and_other_roles(app, auth, runner, tmp_pa
     assert status_of(app, PEOPLE[0][0]).status == "issued"
     assert app.test_client().get(path_of(links[0]["link"])).status_code == 200
     assert counts(app) == (4, 4)
+
+
+def test_the_invitee_list_export_is_for_admins_confirmed_audited_and_formula_safe(app, admin, auth):
+    people = [*clean_rows(), ('=HYPERLINK("http://x")', "leader", "@Sở Y tế", "", "", "")]
+    assert upload(admin, csv_bytes(people), "list.csv").status_code == 200
+    listing = admin.get(f"/en/admin/invitations/{WAVE}/leader").get_data(as_text=True)
+    export = f"/en/admin/invitations/{WAVE}/leader/invitees.csv"
+    assert f'action="{export}"' in listing
+    unticked = admin.post(export, data={"csrf_token": csrf_token(listing)})
+    assert unticked.status_code == 302 and "Nguy" not in unticked.get_data(as_text=True)
+    ticked = admin.post(export, data={"csrf_token": csrf_token(listing), "confirm": "y"})
+    assert ticked.status_code == 200
+    assert ticked.headers["Cache-Control"] == "no-store"
+    body = ticked.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [r["name"] for r in rows[:4]] == [p[0] for p in PEOPLE]
+    assert rows[0]["email"] == "nguoi0@hatinh.gov.vn" and rows[0]["phone"] == "0912 345 670"
+    # a spreadsheet shows these as text, never runs them
+    assert rows[4]["name"] == '\'=HYPERLINK("http://x")' and rows[4]["agency"] == "'@Sở Y tế"
+    assert not {"token", "token_hash", "link"} & set(rows[0])
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "export_invitees")
+        ).all()
+    assert [(e.details["count"], e.details["personal_data"]) for e in events] == [(5, True)]
+
+    other = app.test_client()
+    auth.login("statistician", client=other)
+    page = other.get("/en/admin/login").get_data(as_text=True)
+    refused = other.post(export, data={"csrf_token": csrf_token(page), "confirm": "y"})
+    assert refused.status_code == 403
+    missing = f"/en/admin/invitations/{WAVE}/citizen/invitees.csv"
+    assert (
+        admin.post(missing, data={"csrf_token": csrf_token(listing), "confirm": "y"}).status_code
+        == 404
+    )

@@ -26,14 +26,14 @@ FAVICON = re.compile(r"^/favicon\.ico/?$")
 
 @pytest.fixture(scope="module")
 def live(database_url, tmp_path_factory):
-    from survey_app.fieldwork.demo import seed_demo
+    from survey_app.commands.demo_data import seed_demo
 
     app = make_app(database_url, STATS_DIR=str(tmp_path_factory.mktemp("stats")))
     reset_database(app)
     with app.app_context(), db.transaction() as tx:
         seed_demo(tx, 240)
         create_user(tx, "statistician@example.vn", PASSWORD, "statistician")
-    engine = db.engine
+    engine = db.engine_of(app)
     server = live_server.start(app)
     try:
         yield server

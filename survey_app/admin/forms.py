@@ -95,7 +95,7 @@ class WaveForm(FlaskForm):
 
 
 def _title_field(lang: str) -> StringField:
-    # Lazy, so the language is named in the reader's own ("Vietnamese", "tiếng Việt").
+    # Lazy, so the language is named in the reader's own ("Vietnamese", "Tiếng Việt").
     return StringField(
         LazyString(lambda: _("Title in %(language)s", language=language_name(lang))),
         validators=[

@@ -13,12 +13,15 @@ from analysis.export import (
     codebook_html,
     safe_names,
     sheet_names,
+    spreadsheet_safe,
     with_labels,
     write_csv,
     write_dta,
     write_sav,
     write_workbook,
+    write_xlsx,
 )
+from analysis.problems import FileInvalid, Problem, format_key
 from analysis.questionnaire import read_questionnaire
 
 LONG = "a_column_name_that_is_much_longer_than_stata_allows"
@@ -164,3 +167,54 @@ def test_safe_names():
     assert sheet_names(["a", "A"]) == ["a", "A (2)"]
     names = safe_names(["1st", "to", "ok", "with space"], 32)
     assert names == {"1st": "v1st", "to": "to_", "ok": "ok", "with space": "with_space"}
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+1+cmd", "'+1+cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("-1", "-1"),  # a number stays a number
+        ("+84 912", "'+84 912"),
+        ("Nguyễn", "Nguyễn"),
+        (3, 3),
+        (None, None),
+    ],
+)
+def test_spreadsheet_safe_keeps_formulas_as_text_and_numbers_as_numbers(value, written):
+    assert spreadsheet_safe(value) == written
+
+
+def test_every_writer_guards_text_cells(tmp_path):
+    from openpyxl import load_workbook
+
+    table = pd.DataFrame({"name": ["=1+1", "An", None], "n": [-1, 2, 3], "code": ["-5", "x", "y"]})
+    write_csv(table, tmp_path / "t.csv")
+    back = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False)
+    assert back["name"].tolist() == ["'=1+1", "An", ""]
+    assert back["code"].tolist() == ["-5", "x", "y"]
+    write_xlsx(tmp_path / "t.xlsx", {"t": (list(table.columns), [table.iloc[:2], table.iloc[2:]])})
+    sheet = load_workbook(tmp_path / "t.xlsx").worksheets[0]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows == [["name", "n", "code"], ["'=1+1", -1, -5], ["An", 2, "x"], [None, 3, "y"]]
+    assert table["name"].iloc[0] == "=1+1"  # the caller's table is left alone
+    write_workbook({"t": table}, tmp_path / "w.xlsx")
+    assert load_workbook(tmp_path / "w.xlsx").worksheets[0]["A2"].value == "'=1+1"
+
+
+def test_a_problem_says_where_it_is():
+    assert str(Problem("a.yaml", 12, "pages[0].items", "unknown key")) == (
+        "a.yaml:12: pages[0].items: unknown key"
+    )
+    row = Problem.at_row(3, "the target is empty")
+    assert (row.row, row.line, row.file) == (3, 3, None)
+    assert str(row.located("quota.csv")) == "quota.csv:3: the target is empty"
+    whole = Problem.at_row(0, "The file is empty.")
+    assert whole.row is None and str(whole.located("q.csv")) == "q.csv: The file is empty."
+    assert format_key(("pages", 2, "items", 0, "code")) == "pages[2].items[0].code"
+    assert format_key(()) == "(file)"
+    error = FileInvalid([row, whole])
+    assert error.problems == [row, whole]
+    assert str(error) == "3: the target is empty\nThe file is empty."

@@ -464,8 +464,21 @@ def test_quota_pages_need_an_admin_and_save_targets(quick_app, client, auth, tmp
         },
     )
     assert negative.status_code == 400
+    first, *others = cells.values()
+    superscript = client.post(
+        edit_path,
+        data={
+            "csrf_token": csrf_token(page),
+            "when_full": "screen_out",
+            f"target-{first}": "²",  # a digit to str.isdigit(), not to int()
+            **{f"target-{cid}": "9" for cid in others},
+        },
+    )
+    assert superscript.status_code == 400
+    assert "Enter a whole number of 0 or more." in superscript.get_data(as_text=True)
     with quick_app.app_context():
         db.session.expire_all()
+        # nothing of a refused form is kept, not even its valid targets or its choice
         assert {c.target for c in db.session.scalars(select(QuotaCell))} == {7}
         assert db.session.scalars(select(Quota)).one().when_full == "flag"
         from survey_app.models import AuditEvent

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import Flask, got_request_exception
@@ -91,3 +93,17 @@ def start(app: Flask) -> LiveServer:
         got_request_exception.disconnect(record, app)
         raise
     return live
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[LiveServer]:
+    """`app` served while the block runs; then stopped, and its database connections closed."""
+    from survey_app.extensions import db
+
+    engine = db.engine_of(app)
+    server = start(app)
+    try:
+        yield server
+    finally:
+        server.stop()
+        engine.dispose()

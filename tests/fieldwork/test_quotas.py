@@ -446,34 +446,17 @@ def test_quota_pages_need_an_admin_and_save_targets(quick_app, client, auth, tmp
     assert "Can Loc" in page  # labels from the questionnaire, in the page's language
     with quick_app.app_context():
         cells = {c.cell_key: c.id for c in db.session.scalars(select(QuotaCell))}
-    saved = client.post(
-        edit_path,
-        data={
-            "csrf_token": csrf_token(page),
-            "when_full": "flag",
-            **{f"target-{cid}": "7" for cid in cells.values()},
-        },
-    )
-    assert saved.status_code == 302
-    negative = client.post(
-        edit_path,
-        data={
-            "csrf_token": csrf_token(page),
-            "when_full": "flag",
-            **{f"target-{cid}": "-2" for cid in cells.values()},
-        },
-    )
-    assert negative.status_code == 400
+
+    def save_targets(when_full: str, targets: dict[int, str]):
+        fields = {f"target-{cid}": value for cid, value in targets.items()}
+        data = {"csrf_token": csrf_token(page), "when_full": when_full, **fields}
+        return client.post(edit_path, data=data)
+
+    assert save_targets("flag", dict.fromkeys(cells.values(), "7")).status_code == 302
+    assert save_targets("flag", dict.fromkeys(cells.values(), "-2")).status_code == 400
     first, *others = cells.values()
-    superscript = client.post(
-        edit_path,
-        data={
-            "csrf_token": csrf_token(page),
-            "when_full": "screen_out",
-            f"target-{first}": "²",  # a digit to str.isdigit(), not to int()
-            **{f"target-{cid}": "9" for cid in others},
-        },
-    )
+    # "²" is a digit to str.isdigit(), not to int()
+    superscript = save_targets("screen_out", {first: "²", **dict.fromkeys(others, "9")})
     assert superscript.status_code == 400
     assert "Enter a whole number of 0 or more." in superscript.get_data(as_text=True)
     with quick_app.app_context():

@@ -117,13 +117,8 @@ def live(database_url):
     """The app on a free port of 127.0.0.1, served by werkzeug in a thread, on each database."""
     app = make_app(database_url)
     reset_database(app)
-    engine = db.engine_of(app)
-    server = live_server.start(app)
-    try:
+    with live_server.serving(app) as server:
         yield server
-    finally:
-        server.stop()
-        engine.dispose()
 
 
 @pytest.fixture

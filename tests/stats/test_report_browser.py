@@ -33,13 +33,8 @@ def live(database_url, tmp_path_factory):
     with app.app_context(), db.transaction() as tx:
         seed_demo(tx, 240)
         create_user(tx, "statistician@example.vn", PASSWORD, "statistician")
-    engine = db.engine_of(app)
-    server = live_server.start(app)
-    try:
+    with live_server.serving(app) as server:
         yield server
-    finally:
-        server.stop()
-        engine.dispose()
 
 
 def test_report_opens_in_both_languages_with_its_charts(browser, live, tmp_path):

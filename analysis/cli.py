@@ -22,6 +22,7 @@ import pandas as pd
 
 from analysis import pipeline
 from analysis.estimate import LONELY_PSU, Design, estimate
+from analysis.export import write_csv
 from analysis.index import (
     POINTS,
     build_index,
@@ -160,7 +161,7 @@ def cmd_weight(args) -> int:
     }
     out = data.copy()
     out["weight"] = result.weights
-    _write(args.out, lambda p: out.to_csv(p, index=False))
+    _write(args.out, lambda p: write_csv(out, p))
     if args.report:
         _write(args.report, lambda p: Path(p).write_text(json.dumps(report, indent=2) + "\n"))
     return 0
@@ -209,7 +210,7 @@ def cmd_estimate(args) -> int:
         interval=args.interval,
         df=args.df,
     )
-    _write(args.out, lambda p: table.to_csv(p, index=False))
+    _write(args.out, lambda p: write_csv(table, p))
     return 0
 
 
@@ -298,7 +299,7 @@ def _chain(args, with_index: bool) -> pipeline.ChainResult:
 def cmd_score(args) -> int:
     _check_out(args.out)
     result = _chain(args, with_index=False)
-    _write(args.out, lambda p: result.tables["scores"].to_csv(p, index=False))
+    _write(args.out, lambda p: write_csv(result.tables["scores"], p))
     return 0
 
 
@@ -335,9 +336,9 @@ def cmd_index(args) -> int:
     survey = survey_points(scheme, read_table(args.survey, "survey scores"))
     previous = read_previous(args.previous) if args.previous else None
     result = build_index(scheme, appraisal, survey, previous)
-    _write(args.out, lambda p: result.table.to_csv(p, index=False))
+    _write(args.out, lambda p: write_csv(result.table, p))
     if args.weak:
-        _write(args.weak, lambda p: result.weak.to_csv(p, index=False))
+        _write(args.weak, lambda p: write_csv(result.weak, p))
     return 0
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.estimate import LONELY_PSU, Design, EstimationError, estimate
-from analysis.export import ExportError, write_workbook
+from analysis.export import ExportError, write_csv, write_workbook
 from analysis.index import AppraisalError, build_index, check_appraisal, survey_points
 from analysis.intervals import INTERVALS, IntervalError, check_df, check_level
 from analysis.scheme import Scheme, SchemeError
@@ -168,7 +168,7 @@ class ChainResult:
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         for name, table in self.tables.items():
-            table.to_csv(out / f"{name}.csv", index=False)
+            write_csv(table, out / f"{name}.csv")
         write_workbook(self.tables, out / WORKBOOK)
         files = [f"{name}.csv" for name in self.tables] + [WORKBOOK]
         self.summary["files"] = files

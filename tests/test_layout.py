@@ -140,3 +140,14 @@ def test_nothing_but_config_reads_the_environment():
     }
     # i18n reads PAR_LANG/LANG per command (listed in config.SETTINGS all the same)
     assert readers == {"survey_app/config.py", "survey_app/i18n.py"}
+
+
+def test_every_csv_and_workbook_is_written_by_analysis_export():
+    """One writer, with the spreadsheet-formula guard: no module writes CSV or Excel itself."""
+    writing = re.compile(r"\.to_csv\(|csv\.writer\(|DictWriter\(|\.to_excel\(|Workbook\(")
+    writers = {
+        str(path.relative_to(ROOT))
+        for path, _is_package in MODULES.values()
+        if writing.search(path.read_text(encoding="utf-8"))
+    }
+    assert writers == {"analysis/export.py"}

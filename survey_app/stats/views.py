@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from flask import (
@@ -20,7 +19,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from analysis.export import codebook, codebook_html, frame_csv_chunks, write_labelled, write_xlsx
+from analysis.export import (
+    codebook,
+    codebook_html,
+    frame_csv_chunks,
+    write_labelled,
+    write_xlsx,
+)
 
 from ..accounts import audit
 from ..accounts.auth import role_required
@@ -293,10 +298,9 @@ def export_codebook(wave: Wave, questionnaire: str, fmt: str):
         abort(404)
     _audit_export("codebook", wave=wave.code, questionnaire=questionnaire, format=fmt)
     if fmt == "csv":
-        buffer = io.StringIO()
-        codebook(definition).to_csv(buffer, index=False, lineterminator="\n")
+        table = codebook(definition)
         return Response(
-            "\ufeff" + buffer.getvalue(),
+            "\ufeff" + "".join(frame_csv_chunks([table], list(table.columns))),
             mimetype=RESPONSE_FORMATS["csv"],
             headers=_attachment(f"{questionnaire}-codebook.csv"),
         )

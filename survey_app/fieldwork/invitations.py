@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from analysis.export import csv_chunks
@@ -198,6 +199,41 @@ def invitees_csv_chunks(session: Session, wave_id: int, questionnaire_code: str)
     )
     rows = ([getattr(person, c) or "" for c in INVITEE_COLUMNS] for person in people)
     yield from csv_chunks(list(INVITEE_COLUMNS), rows)
+
+
+# --- answering --------------------------------------------------------------------------------
+
+
+def invitation_by_token(session: Session, token: str) -> Invitation | None:
+    """The invitation of a personal link; None for a token no link could carry."""
+    if not 16 <= len(token) <= 128:
+        return None
+    return session.scalars(
+        select(Invitation).where(Invitation.token_hash == token_hash(token))
+    ).first()
+
+
+def mark_invitation(session: Session, token: str, status: str) -> None:
+    """Move an invitation forward (issued -> opened -> in_progress -> complete), never back."""
+    order = ("issued", "opened", "in_progress", "complete")
+    earlier = order[: order.index(status)]
+    values: dict[str, Any] = {"status": status}
+    if status == "complete":
+        values["completed_on"] = utcnow().date()
+    session.execute(
+        update(Invitation)
+        .where(Invitation.token_hash == token_hash(token), Invitation.status.in_(earlier))
+        .values(**values)
+    )
+
+
+def note_page_reached(session: Session, token: str, page_number: int) -> None:
+    """How far an invitee has come (for the admin's list): the page they were sent to, from 1."""
+    session.execute(
+        update(Invitation)
+        .where(Invitation.token_hash == token_hash(token))
+        .values(page_reached=page_number)
+    )
 
 
 # --- revoking and reissuing ---------------------------------------------------------------------

@@ -10,13 +10,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..fieldwork import quotas
-from ..fieldwork.tokens import (
-    token_hash,
-)
+from ..fieldwork import invitations, quotas
 from ..models import (
     Answer,
-    Invitation,
     QuestionnaireVersion,
     Response,
     Wave,
@@ -271,29 +267,6 @@ def start_response(
     return response
 
 
-def invitation_by_token(session: Session, token: str) -> Invitation | None:
-    """The invitation of a personal link; None for a token no link could carry."""
-    if not 16 <= len(token) <= 128:
-        return None
-    return session.scalars(
-        select(Invitation).where(Invitation.token_hash == token_hash(token))
-    ).first()
-
-
-def mark_invitation(session: Session, token: str, status: str) -> None:
-    """Move an invitation forward (issued -> opened -> in_progress -> complete), never back."""
-    order = ("issued", "opened", "in_progress", "complete")
-    earlier = order[: order.index(status)]
-    values: dict[str, Any] = {"status": status}
-    if status == "complete":
-        values["completed_on"] = utcnow().date()
-    session.execute(
-        update(Invitation)
-        .where(Invitation.token_hash == token_hash(token), Invitation.status.in_(earlier))
-        .values(**values)
-    )
-
-
 def upsert_answers(session: Session, rows: list[dict]) -> None:
     """INSERT ... ON CONFLICT DO UPDATE for a whole page, as one executemany of one cached
     statement (psycopg pipelines it): no delete-then-insert, no per-request compilation."""
@@ -384,11 +357,7 @@ def save_page(
         )
     )
     if token is not None:
-        session.execute(
-            update(Invitation)
-            .where(Invitation.token_hash == token_hash(token))
-            .values(page_reached=target + 1)
-        )
+        invitations.note_page_reached(session, token, target + 1)
     return SaveOutcome("page", target)
 
 
@@ -424,7 +393,7 @@ def _complete(
     if done.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
         return SaveOutcome("already_complete")
     if token is not None:
-        mark_invitation(session, token, "complete")
+        invitations.mark_invitation(session, token, "complete")
     return SaveOutcome("complete")
 
 
@@ -438,7 +407,7 @@ def _screen_out(
     )
     if token is not None:
         # The invitation is used up as well: the person was asked and answered the screen.
-        mark_invitation(session, token, "complete")
+        invitations.mark_invitation(session, token, "complete")
     return SaveOutcome("screened_out")
 
 

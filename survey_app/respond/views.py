@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
-from ..fieldwork import tokens
+from ..fieldwork import invitations, tokens
 from ..i18n import bind_language
 from ..models import Invitation, QuestionnaireVersion, Wave
 from ..questionnaire.definition import Questionnaire
@@ -59,7 +59,7 @@ def _open_handle(code: str) -> Handle:
 
 
 def _invitation(token: str) -> Invitation:
-    invitation = services.invitation_by_token(db.session, token)
+    invitation = invitations.invitation_by_token(db.session, token)
     if invitation is None or invitation.status == "revoked":
         abort(make_response(render_template("respond/message.html", kind="invalid_link"), 404))
     return invitation
@@ -191,12 +191,12 @@ def invited(token: str):
             existing = services.find_response(tx, handle.key_hash)
             if existing is None:
                 existing = services.start_response(tx, wave, version, handle.key_hash, g.lang)
-                services.mark_invitation(tx, token, "in_progress")
+                invitations.mark_invitation(tx, token, "in_progress")
             first = existing.page_index
         return redirect(handle.url("page", index=first))
     if invitation.status == "issued":
         with db.transaction() as tx:
-            services.mark_invitation(tx, token, "opened")
+            invitations.mark_invitation(tx, token, "opened")
     return _start_page(questionnaire, form, None, handle, wave)
 
 

@@ -16,12 +16,8 @@ from sqlalchemy.orm import Session
 from ..fieldwork.tokens import response_key_for_resume_code
 from ..models import Answer, Response, Wave, WaveQuestionnaire, utcnow
 from ..questionnaire.definition import Item, Questionnaire
+from ..questionnaire.flow import expression_values, page_is_relevant, question_is_relevant
 from ..questionnaire.store import definition, latest_versions
-from ..respond.services import (
-    expression_values,
-    page_is_relevant,
-    question_is_relevant,
-)
 
 DEMO_WAVE = "demo"
 #: Share of each group among complete responses, against roughly 50/50 in the population.

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from ..questionnaire.definition import Item, Page
-from .services import question_is_relevant
+from ..questionnaire.flow import question_is_relevant
 
 INTEGER = re.compile(r"^[+-]?\d{1,9}$")
 #: Control characters other than tab and newlines never belong in an answer.

@@ -19,7 +19,15 @@ from ..models import (
     WaveQuestionnaire,
     utcnow,
 )
-from ..questionnaire.definition import Item, Page, Questionnaire
+from ..questionnaire.definition import Page, Questionnaire
+from ..questionnaire.flow import (
+    encode,
+    expression_values,
+    next_page,
+    page_is_relevant,
+    previous_page,
+    question_is_relevant,
+)
 from ..questionnaire.store import definition, definition_of, latest_version
 
 #: Crockford's base32 without I, L, O, U: nothing a respondent can misread when copying it.
@@ -106,71 +114,6 @@ def open_questionnaires(session: Session, now: dt.datetime | None = None) -> lis
 
 
 # --- answers ------------------------------------------------------------------------------------
-
-
-def encode(item: Item, value: Any) -> str | None:
-    if value is None or value == "" or value == []:
-        return None
-    if item.type == "multiple":
-        return " ".join(value)
-    return str(value)
-
-
-def decode(item: Item | None, stored: str) -> Any:
-    if item is not None and item.type == "multiple":
-        return stored.split(" ")
-    return stored
-
-
-def load_answers(session: Session, response_id: int, questionnaire: Questionnaire) -> dict:
-    rows = session.execute(
-        select(Answer.item_code, Answer.value).where(Answer.response_id == response_id)
-    ).all()
-    return decode_all(questionnaire, dict(rows))
-
-
-def decode_all(questionnaire: Questionnaire, stored: dict[str, str]) -> dict:
-    return {code: decode(questionnaire.by_code.get(code), value) for code, value in stored.items()}
-
-
-def expression_values(questionnaire: Questionnaire, answers: dict) -> dict:
-    """Answers as expressions see them: an answer coded as missing ("don't know") is missing."""
-    values = {}
-    for code, value in answers.items():
-        item = questionnaire.by_code.get(code)
-        if item is not None and item.type in ("single", "dropdown"):
-            option = item.option(value)
-            if option is not None and option.missing:
-                continue
-        values[code] = value
-    return values
-
-
-def page_is_relevant(page: Page, values: dict) -> bool:
-    return page.relevant is None or page.relevant.evaluate(values)
-
-
-def question_is_relevant(item: Item, values: dict) -> bool:
-    owner = item.grid or item
-    return owner.relevant is None or owner.relevant.evaluate(values)
-
-
-def next_page(questionnaire: Questionnaire, values: dict, after: int) -> int | None:
-    for page in questionnaire.pages[after + 1 :]:
-        if page_is_relevant(page, values):
-            return page.index
-    return None
-
-
-def previous_page(questionnaire: Questionnaire, values: dict, before: int) -> int | None:
-    for page in reversed(questionnaire.pages[:before]):
-        if page_is_relevant(page, values):
-            return page.index
-    return None
-
-
-def relevant_page_count(questionnaire: Questionnaire, values: dict) -> int:
-    return sum(page_is_relevant(page, values) for page in questionnaire.pages)
 
 
 # --- responses ----------------------------------------------------------------------------------

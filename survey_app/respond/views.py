@@ -24,6 +24,7 @@ from ..extensions import db
 from ..fieldwork import invitations, tokens
 from ..i18n import bind_language
 from ..models import Invitation, QuestionnaireVersion, Wave
+from ..questionnaire import flow
 from ..questionnaire.definition import Questionnaire
 from ..questionnaire.store import definition
 from . import render, services
@@ -249,10 +250,10 @@ def _page(handle: Handle, index: int):
     if index >= len(questionnaire.pages) or index > held.furthest_page:
         db.session.rollback()
         return redirect(handle.url("page", index=held.page_index))
-    answers = services.decode_all(questionnaire, stored)
-    values = services.expression_values(questionnaire, answers)
+    answers = flow.decode_all(questionnaire, stored)
+    values = flow.expression_values(questionnaire, answers)
     page = questionnaire.pages[index]
-    if not services.page_is_relevant(page, values):
+    if not flow.page_is_relevant(page, values):
         db.session.rollback()
         return redirect(handle.url("page", index=held.page_index))
     version_key = (held.version_id, held.content_hash)
@@ -299,8 +300,8 @@ def _render_page(handle, version_key, questionnaire, page, form, shown, values):
         errors = [
             (q, form.answer_errors[q.code]) for q in page.questions if q.code in form.answer_errors
         ]
-    visible = [item for item in page.items if services.question_is_relevant(item, values)]
-    relevant = tuple(services.page_is_relevant(p, values) for p in questionnaire.pages)
+    visible = [item for item in page.items if flow.question_is_relevant(item, values)]
+    relevant = tuple(flow.page_is_relevant(p, values) for p in questionnaire.pages)
     action = handle.url("page", index=page.index)
     key = None
     if form is None and not request.args and not session.get("_flashes"):
@@ -381,7 +382,7 @@ def _start_page(questionnaire, form, current, handle, wave):
     """The first page of a questionnaire, reached by its open link or by an invitation."""
     return render_template(
         "respond/start.html",
-        page_count=services.relevant_page_count(questionnaire, {}),
+        page_count=flow.relevant_page_count(questionnaire, {}),
         questionnaire=questionnaire,
         form=form,
         current=current,

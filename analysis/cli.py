@@ -47,15 +47,11 @@ class UsageError(ValueError):
     """Input the command line refuses; the message is shown as is."""
 
 
-def _pair(text: str, option: str) -> tuple[float, float]:
-    parts = text.split(",")
+def _pair(text: str, option: str) -> tuple[float, float] | None:
     try:
-        low, high = (float(p) for p in parts)
-    except ValueError:
-        raise UsageError(f"{option} takes two numbers L,U (e.g. 0.5,3), not {text!r}") from None
-    if not low < high:
-        raise UsageError(f"{option} needs L < U, got {text}")
-    return low, high
+        return pipeline.parse_bounds(text)
+    except pipeline.BoundsError as exc:
+        raise UsageError(f"{option} {exc}") from None
 
 
 def _numbers(text: str, option: str) -> list[float]:

@@ -59,6 +59,32 @@ class PipelineError(ValueError):
     """Parameters or inputs the chain refuses; the message says what to fix."""
 
 
+class BoundsError(PipelineError):
+    """Bounds written wrong: `order` is False when they are not two numbers, True when the first
+    is not smaller than the second (so each caller can say it in its own words and language)."""
+
+    def __init__(self, text: str, order: bool) -> None:
+        problem = "needs L < U" if order else "takes two numbers L,U (e.g. 0.5,3)"
+        super().__init__(f"{problem}, not {text!r}")
+        self.order = order
+
+
+def parse_bounds(text: str | None) -> tuple[float, float] | None:
+    """Bounds on weights or their adjustment as people write them: ``"0.5,3"`` (or ``"0.5;3"``,
+    as a Vietnamese spreadsheet would) -> (0.5, 3.0); empty -> None; raises `BoundsError`."""
+    if not text or not text.strip():
+        return None
+    try:
+        low, high = (float(part) for part in text.replace(";", ",").split(","))
+    except ValueError:
+        raise BoundsError(text, order=False) from None
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise BoundsError(text, order=False)
+    if not low < high:
+        raise BoundsError(text, order=True)
+    return low, high
+
+
 #: Every error that means "the input cannot be used"; its message says why. Anything else raised
 #: by `run` is a fault of the program.
 INPUT_ERRORS = (

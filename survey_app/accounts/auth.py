@@ -39,7 +39,22 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+class EmailTaken(ValueError):
+    """Another user has the e-mail already."""
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == normalize_email(email))).first()
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
 def create_user(session: Session, email: str, password: str, role: str) -> User:
+    """A user, in the caller's transaction; raises `EmailTaken`."""
+    if user_by_email(session, email) is not None:
+        raise EmailTaken(email)
     user = User(email=normalize_email(email), password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()

@@ -18,16 +18,14 @@ from ..extensions import db
 from ..fieldwork.waves import wave_by_code
 from ..i18n import in_cli_locale
 from ..stats.chain import ChainError, Parameters, compute
-from ..stats.forms import parse_pair
+from ..stats.services import DEFAULT_SCHEME
 from .support import fail
 
 
 def _pair(text: str | None, option: str) -> tuple[float, float] | None:
-    from wtforms.validators import ValidationError
-
     try:
-        return parse_pair(text)
-    except ValidationError:
+        return pipeline.parse_bounds(text)
+    except pipeline.BoundsError:
         fail(_("error: %(option)s takes two numbers L,U with L < U, e.g. 0.5,3.", option=option))
 
 
@@ -137,7 +135,7 @@ def score_wave(
             fail(_("error: there is no wave %(code)s.", code=wave_code))
         questionnaires = current_app.config["QUESTIONNAIRE_DIR"]
         params = Parameters(
-            scheme=str(scheme or Path(questionnaires) / "scoring" / "par2022.yaml"),
+            scheme=str(scheme or Path(questionnaires) / "scoring" / DEFAULT_SCHEME),
             targets=str(targets) if targets else None,
             appraisal=str(appraisal) if appraisal else None,
             previous=str(previous) if previous else None,

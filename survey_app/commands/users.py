@@ -7,10 +7,12 @@ import sys
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
-from sqlalchemy import select
 
+from ..accounts import audit
+from ..accounts.auth import MIN_PASSWORD_LENGTH, EmailTaken, all_users, create_user
 from ..extensions import db
 from ..i18n import in_cli_locale
+from ..models import ROLES
 from .support import fail
 
 users = AppGroup("users", help="People who run the survey: admins, statisticians, monitors.")
@@ -18,7 +20,7 @@ users = AppGroup("users", help="People who run the survey: admins, statisticians
 
 @users.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "statistician", "monitor"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option(
     "--password",
     "password_stdin",
@@ -27,9 +29,6 @@ users = AppGroup("users", help="People who run the survey: admins, statisticians
 )
 def create_user_command(email: str, role: str, password_stdin: bool) -> None:
     """Create a user; the password is asked twice (or read from stdin), never an argument."""
-    from ..accounts.auth import MIN_PASSWORD_LENGTH, create_user, normalize_email
-    from ..models import User
-
     with in_cli_locale():
         if "@" not in email or len(email) > 254:
             fail(_("%(email)s is not an e-mail address.", email=email))
@@ -41,26 +40,20 @@ def create_user_command(email: str, role: str, password_stdin: bool) -> None:
             )
         if len(password) < MIN_PASSWORD_LENGTH:
             fail(_("The password needs at least %(num)s characters.", num=MIN_PASSWORD_LENGTH))
-        from sqlalchemy import select
-
-        from ..accounts import audit
-
-        with db.transaction() as session:
-            if session.scalars(select(User).where(User.email == normalize_email(email))).first():
-                fail(_("A user with the e-mail %(email)s exists already.", email=email))
-            user = create_user(session, email, password, role)
-            audit.record(session, "user_created", {"email": user.email, "role": role})
+        try:
+            with db.transaction() as session:
+                user = create_user(session, email, password, role)
+                audit.record(session, "user_created", {"email": user.email, "role": role})
+        except EmailTaken:
+            fail(_("A user with the e-mail %(email)s exists already.", email=email))
         click.echo(_("User %(email)s created with the role %(role)s.", email=user.email, role=role))
 
 
 @users.command("list")
 def list_users_command() -> None:
     """List users with their role and last login."""
-
-    from ..models import User
-
     with in_cli_locale():
-        for user in db.session.scalars(select(User).order_by(User.email)):
+        for user in all_users(db.session):
             last = user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else "-"
             state = "" if user.active else " " + _("(disabled)")
             click.echo(f"{user.email}\t{user.role}\t{last}{state}")

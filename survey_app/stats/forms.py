@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -26,17 +25,13 @@ INPUT_KINDS = ("targets", "appraisal", "previous")
 
 
 def parse_pair(text: str | None) -> tuple[float, float] | None:
-    """``"0.5,3"`` -> (0.5, 3.0); empty -> None; anything else raises ValidationError."""
-    if not text or not text.strip():
-        return None
-    parts = text.replace(";", ",").split(",")
+    """`pipeline.parse_bounds`, its refusals said as the form says them."""
     try:
-        low, high = (float(p) for p in parts)
-    except ValueError:
+        return pipeline.parse_bounds(text)
+    except pipeline.BoundsError as exc:
+        if exc.order:
+            raise ValidationError(_l("The first number must be smaller than the second.")) from None
         raise ValidationError(_l("Write two numbers separated by a comma, e.g. 0.5,3.")) from None
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValidationError(_l("The first number must be smaller than the second."))
-    return low, high
 
 
 class UploadForm(FlaskForm):

@@ -7,7 +7,6 @@ import's links and the page right after a reissue. Names are shown to admins on 
 from __future__ import annotations
 
 import itertools
-import os
 from pathlib import Path
 
 from flask import (
@@ -232,17 +231,7 @@ def _import(form: ImportForm, invitees: invitee_file.InviteeFile, filename: str)
         with db.transaction() as tx:
             wave = service.invitation_wave(tx, form.wave.data, form.questionnaire.data)
             links = service.import_invitees(
-                tx, wave, form.questionnaire.data, invitees, _base_url(), form.lang.data
-            )
-            audit.record(
-                tx,
-                "invitations_imported",
-                {
-                    "wave": wave.code,
-                    "questionnaire": form.questionnaire.data,
-                    "count": len(links),
-                    "file": os.path.basename(filename)[:200],
-                },
+                tx, wave, form.questionnaire.data, invitees, _base_url(), form.lang.data, filename
             )
             meta = {"wave": wave.code, "questionnaire": form.questionnaire.data}
             meta["count"] = len(links)

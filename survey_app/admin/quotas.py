@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 
 from analysis.problems import Problem
 
-from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
 from ..fieldwork import quotas
@@ -61,18 +60,13 @@ def quota_import():
                 questionnaire = definition(latest_versions(db.session)[chosen["questionnaire"]])
                 with db.transaction() as tx:
                     quota, count = import_quota(
-                        tx, wave.id, questionnaire, chosen["name"], chosen["when_full"], data
-                    )
-                    audit.record(
                         tx,
-                        "quota_imported",
-                        {
-                            "wave": wave.code,
-                            "questionnaire": chosen["questionnaire"],
-                            "quota": chosen["name"],
-                            "cells": count,
-                            "file": upload.filename[:200],
-                        },
+                        wave,
+                        questionnaire,
+                        chosen["name"],
+                        chosen["when_full"],
+                        data,
+                        upload.filename,
                     )
                 flash(
                     _(
@@ -107,12 +101,7 @@ def quota_edit(quota_id: int):
         try:
             with db.transaction() as tx:
                 quota = tx.get(Quota, quota.id)
-                changed = quotas.change_targets(tx, quota, typed, request.form.get("when_full"))
-                audit.record(
-                    tx,
-                    "quota_changed",
-                    {"quota": quota.name, "when_full": quota.when_full, "targets": changed},
-                )
+                quotas.change_targets(tx, quota, typed, request.form.get("when_full"))
         except quotas.TargetsInvalid as exc:
             errors = exc.errors
         else:

@@ -79,7 +79,6 @@ def import_invitations(
     """Import invitees from FILE (CSV or .xlsx): all rows or none; write their links."""
     import tempfile
 
-    from ..accounts import audit
     from ..fieldwork import invitations as service
     from ..fieldwork import invitee_file
 
@@ -113,17 +112,7 @@ def import_invitations(
                 with db.transaction() as session:
                     wave = service.invitation_wave(session, wave_code, code)
                     links = service.import_invitees(
-                        session, wave, code, invitees, _public_url(base_url), lang
-                    )
-                    audit.record(
-                        session,
-                        "invitations_imported",
-                        {
-                            "wave": wave.code,
-                            "questionnaire": code,
-                            "count": len(links),
-                            "file": file.name,
-                        },
+                        session, wave, code, invitees, _public_url(base_url), lang, file.name
                     )
                     with partial.open("w", encoding="utf-8-sig", newline="") as out:
                         out.writelines(service.links_csv_chunks(links))

@@ -8,7 +8,6 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from ..accounts import audit
 from ..extensions import db
 from ..fieldwork.quota_file import QuotaInvalid, import_quota
 from ..fieldwork.quotas import WHEN_FULL
@@ -41,18 +40,7 @@ def import_quotas(file: Path, wave_code: str, code: str, name: str, when_full: s
         try:
             with db.transaction() as tx:
                 _quota, count = import_quota(
-                    tx, wave.id, definition(version), name, when_full, file.read_bytes()
-                )
-                audit.record(
-                    tx,
-                    "quota_imported",
-                    {
-                        "wave": wave_code,
-                        "questionnaire": code,
-                        "quota": name,
-                        "cells": count,
-                        "file": file.name,
-                    },
+                    tx, wave, definition(version), name, when_full, file.read_bytes(), file.name
                 )
         except QuotaInvalid as exc:
             for problem in exc.problems:

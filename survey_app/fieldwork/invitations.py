@@ -7,6 +7,7 @@ pages wait in `fieldwork.link_store`.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from analysis.export import csv_chunks
 from analysis.problems import Problem
 
+from ..accounts import audit
 from ..models import Invitation, Invitee, Wave, utcnow
 from ..questionnaire.store import latest_version
 from .invitee_file import InviteeFile, InviteeFileInvalid, person_key
@@ -106,8 +108,10 @@ def import_invitees(
     invitees: InviteeFile,
     base_url: str,
     lang: str,
+    file_name: str,
 ) -> list[IssuedLink]:
-    """Store every invitee with a fresh invitation, in the caller's transaction.
+    """Store every invitee with a fresh invitation, in the caller's transaction, and log it
+    (with who did it: the admin on the page, "cli" from a command).
 
     Someone already invited to this questionnaire in this wave (same name, agency and e-mail)
     is reported as an error of that row, so a file sent twice does not invite people twice.
@@ -161,6 +165,16 @@ def import_invitees(
         for person, token in zip(people, tokens, strict=True)
     )
     session.flush()
+    audit.record(
+        session,
+        "invitations_imported",
+        {
+            "wave": wave.code,
+            "questionnaire": questionnaire_code,
+            "count": len(people),
+            "file": os.path.basename(file_name)[:200],
+        },
+    )
     return [
         IssuedLink(p.name, p.group, p.agency, p.unit, p.email, personal_link(base_url, lang, t))
         for p, t in zip(people, tokens, strict=True)

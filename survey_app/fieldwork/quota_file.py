@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from analysis.problems import FileInvalid, Problem
 
-from ..models import Quota, QuotaCell
+from ..accounts import audit
+from ..models import Quota, QuotaCell, Wave
 from ..questionnaire.definition import Questionnaire
 from .quotas import SEPARATOR
 
@@ -210,15 +212,27 @@ def store_quota(
 
 def import_quota(
     session: Session,
-    wave_id: int,
+    wave: Wave,
     questionnaire: Questionnaire,
     name: str,
     when_full: str,
     data: bytes,
+    file_name: str,
 ) -> tuple[Quota, int]:
-    """Read a quota file and store its targets, in the caller's transaction: all or nothing.
-    Returns the quota and how many cells the file gave; raises `QuotaInvalid`."""
+    """Read a quota file and store its targets, in the caller's transaction: all or nothing;
+    logged. Returns the quota and how many cells the file gave; raises `QuotaInvalid`."""
     header, rows = read_csv(data)
     variables, cells = parse_cells(questionnaire, header, rows)
-    quota = store_quota(session, wave_id, questionnaire.code, name, variables, cells, when_full)
+    quota = store_quota(session, wave.id, questionnaire.code, name, variables, cells, when_full)
+    audit.record(
+        session,
+        "quota_imported",
+        {
+            "wave": wave.code,
+            "questionnaire": questionnaire.code,
+            "quota": name,
+            "cells": len(cells),
+            "file": os.path.basename(file_name)[:200],
+        },
+    )
     return quota, len(cells)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..accounts import audit
 from ..models import Quota, QuotaCell, Wave
 from ..questionnaire.definition import Questionnaire
 
@@ -178,7 +179,7 @@ def change_targets(
 ) -> dict[str, list[int]]:
     """Set the cells' targets as typed (cell id -> text) and what a full cell does, in the
     caller's transaction, the cells locked: a target may not fall below the responses already
-    counted, even one counted while the admin was typing. Returns the changes by cell key;
+    counted, even one counted while the admin was typing; logged. Returns the changes by cell key;
     raises `TargetsInvalid` with every problem and changes nothing."""
     errors: dict[int, str] = {}
     if when_full not in WHEN_FULL:
@@ -212,4 +213,7 @@ def change_targets(
             changed[cell.cell_key] = [cell.target, target]
             cell.target = target
     quota.when_full = when_full
+    audit.record(
+        session, "quota_changed", {"quota": quota.name, "when_full": when_full, "targets": changed}
+    )
     return changed

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, PasswordField, StringField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, Field, PasswordField, SelectField, StringField
 from wtforms.validators import (
     AnyOf,
     DataRequired,
@@ -19,6 +20,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..fieldwork.quotas import WHEN_FULL
 from ..i18n import LANGUAGES, language_name
 from ..models import WAVE_STATUSES
 
@@ -119,3 +121,35 @@ class InviteeExportForm(FlaskForm):
         _l("I need the names and contact details of the invitees and will protect them"),
         validators=[InputRequired(message=_l("Tick the box to confirm."))],
     )
+
+
+class QuotaImportForm(FlaskForm):
+    """A quota file and where it goes; the choices are the view's (waves and questionnaires)."""
+
+    wave = SelectField(_l("Wave"), validate_choice=False)
+    questionnaire = SelectField(_l("Questionnaire"), validate_choice=False, default="citizen")
+    name = StringField(
+        _l("Quota name"),
+        default="main",
+        filters=[lambda text: text.strip() if isinstance(text, str) else text],
+        validators=[
+            DataRequired(message=_l("Give the quota a name of at most 100 characters.")),
+            Length(max=100, message=_l("Give the quota a name of at most 100 characters.")),
+        ],
+    )
+    when_full = StringField(
+        _l("When a cell is full"),
+        default="screen_out",
+        validators=[AnyOf(WHEN_FULL, message=_l("Choose what happens when a cell is full."))],
+    )
+    file = FileField(
+        _l("CSV file"), validators=[FileRequired(message=_l("Choose a CSV file to import."))]
+    )
+
+    def validate_wave(self, field):
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose a wave."))
+
+    def validate_questionnaire(self, field):
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose a questionnaire."))

@@ -5,17 +5,19 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from analysis.problems import Problem
 
 from ..accounts.auth import role_required
-from ..extensions import db
+from ..extensions import csrf, db
 from ..fieldwork import quotas
 from ..fieldwork.quota_file import QuotaInvalid, import_quota
-from ..fieldwork.waves import all_waves
+from ..fieldwork.waves import all_waves, wave_by_code
 from ..models import Quota, Wave
 from ..questionnaire.store import definition, latest_version, latest_versions
 from .blueprint import bp
+from .forms import QuotaImportForm
 
 MAX_FILE = 1024 * 1024
 
@@ -27,63 +29,58 @@ def quotas_home():
 
 
 @bp.route("/quotas/import", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own CSRF token, after this route's upload limit is set
 @role_required("admin")
 def quota_import():
-    form = FlaskForm()
     waves = all_waves(db.session)
-    codes = sorted(latest_versions(db.session))
-    errors: list[Problem] = []
-    chosen = {
-        "wave": request.form.get("wave", ""),
-        "questionnaire": request.form.get("questionnaire", "citizen"),
-        "name": request.form.get("name", "main").strip(),
-        "when_full": request.form.get("when_full", "screen_out"),
-    }
-    if request.method == "POST" and form.validate_on_submit():
-        upload = request.files.get("file")
-        wave = next((w for w in waves if w.code == chosen["wave"]), None)
-        if wave is None:
-            errors.append(Problem.at_row(0, _("Choose a wave.")))
-        if chosen["questionnaire"] not in codes:
-            errors.append(Problem.at_row(0, _("Choose a questionnaire.")))
-        if not chosen["name"] or len(chosen["name"]) > 100:
-            errors.append(Problem.at_row(0, _("Give the quota a name of at most 100 characters.")))
-        if chosen["when_full"] not in quotas.WHEN_FULL:
-            errors.append(Problem.at_row(0, _("Choose what happens when a cell is full.")))
-        if upload is None or not upload.filename:
-            errors.append(Problem.at_row(0, _("Choose a CSV file to import.")))
-        if not errors:
-            data = upload.read(MAX_FILE + 1)
-            try:
-                if len(data) > MAX_FILE:
-                    raise QuotaInvalid([Problem.at_row(0, _("The file is larger than 1 MB."))])
-                questionnaire = definition(latest_versions(db.session)[chosen["questionnaire"]])
-                with db.transaction() as tx:
-                    quota, count = import_quota(
-                        tx,
-                        wave,
-                        questionnaire,
-                        chosen["name"],
-                        chosen["when_full"],
-                        data,
-                        upload.filename,
-                    )
-                flash(
-                    _(
-                        "%(num)s cells imported into the quota %(name)s.",
-                        num=count,
-                        name=chosen["name"],
-                    ),
-                    "info",
-                )
-                return redirect(url_for("admin.quota_edit", quota_id=quota.id))
-            except QuotaInvalid as exc:
-                db.session.rollback()
-                errors = exc.problems
-    status = 400 if errors or form.errors else 200
-    return render_template(
-        "admin/quota_import.html", form=form, waves=waves, codes=codes, chosen=chosen, errors=errors
-    ), status
+    versions = latest_versions(db.session)
+    if request.method == "POST":
+        request.max_content_length = MAX_FILE
+        try:
+            request.files  # noqa: B018 - parse the upload now, under this route's limit
+        except RequestEntityTooLarge:
+            problem = Problem.at_row(0, _("The file is larger than 1 MB."))
+            return _import_page(QuotaImportForm(formdata=None), waves, versions, [problem], 413)
+    form = QuotaImportForm()
+    form.wave.choices = [(w.code, w.code) for w in waves]
+    form.questionnaire.choices = [(code, code) for code in sorted(versions)]
+    if not form.validate_on_submit():
+        problems = [
+            Problem.at_row(0, message)
+            for name, messages in form.errors.items()
+            for message in (messages if name != "csrf_token" else [_("The form expired. Please send it again.")])
+        ]
+        return _import_page(form, waves, versions, problems, 400 if problems else 200)
+    upload = form.file.data
+    try:
+        with db.transaction() as tx:
+            quota, count = import_quota(
+                tx,
+                wave_by_code(tx, form.wave.data),
+                definition(versions[form.questionnaire.data]),
+                form.name.data,
+                form.when_full.data,
+                upload.read(),
+                upload.filename or "",
+            )
+    except QuotaInvalid as exc:
+        return _import_page(form, waves, versions, exc.problems, 400)
+    message = _("%(num)s cells imported into the quota %(name)s.", num=count, name=form.name.data)
+    flash(message, "info")
+    return redirect(url_for("admin.quota_edit", quota_id=quota.id))
+
+
+def _import_page(form, waves, versions, errors, status):
+    chosen = {name: form[name].data for name in ("wave", "questionnaire", "name", "when_full")}
+    page = render_template(
+        "admin/quota_import.html",
+        form=form,
+        waves=waves,
+        codes=sorted(versions),
+        chosen=chosen,
+        errors=errors,
+    )
+    return page, status
 
 
 @bp.route("/quotas/<int:quota_id>", methods=["GET", "POST"])

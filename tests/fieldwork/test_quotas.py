@@ -468,3 +468,39 @@ def test_quota_pages_need_an_admin_and_save_targets(quick_app, client, auth, tmp
 
         actions = [e.action for e in db.session.scalars(select(AuditEvent))]
     assert "quota_imported" in actions and "quota_changed" in actions
+
+
+def test_the_quota_import_form_names_each_problem_and_takes_files_up_to_1_mb(
+    quick_app, client, auth
+):
+    import io
+
+    auth.login("admin")
+    form = client.get("/en/admin/quotas/import").get_data(as_text=True)
+
+    def send(wave: str, body: bytes, name: str = "main"):
+        # built in memory: the test client would spool a large body to a file it never closes
+        from werkzeug.datastructures import FileStorage
+        from werkzeug.test import encode_multipart
+
+        fields = {"csrf_token": csrf_token(form), "wave": wave, "questionnaire": "quick"}
+        fields |= {"name": name, "when_full": "screen_out"}
+        fields["file"] = FileStorage(io.BytesIO(body), filename="q.csv")
+        boundary, data = encode_multipart(fields)
+        content_type = f"multipart/form-data; boundary={boundary}"
+        return client.post("/en/admin/quotas/import", data=data, content_type=content_type)
+
+    with quick_app.app_context():
+        wave = db.session.scalars(select(Wave)).first().code
+    nowhere = send("no-such-wave", QUOTA_CSV.encode(), name="  ")
+    assert nowhere.status_code == 400
+    page = nowhere.get_data(as_text=True)
+    assert "Choose a wave." in page and "at most 100 characters" in page
+    # 600 KB: more than the app's 512 KB for other forms, within this page's 1 MB
+    padded = QUOTA_CSV.encode() + b"\n" * (600 * 1024)
+    assert send(wave, padded).status_code == 302
+    too_big = send(wave, QUOTA_CSV.encode() + b"\n" * (1100 * 1024))
+    assert too_big.status_code == 413
+    assert "The file is larger than 1 MB." in too_big.get_data(as_text=True)
+    with quick_app.app_context():
+        assert db.session.scalars(select(Quota)).one().name == "main"

@@ -48,7 +48,9 @@ def quota_import():
         problems = [
             Problem.at_row(0, message)
             for name, messages in form.errors.items()
-            for message in (messages if name != "csrf_token" else [_("The form expired. Please send it again.")])
+            for message in (
+                messages if name != "csrf_token" else [_("The form expired. Please send it again.")]
+            )
         ]
         return _import_page(form, waves, versions, problems, 400 if problems else 200)
     upload = form.file.data

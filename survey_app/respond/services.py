@@ -94,6 +94,16 @@ def availability(session: Session, code: str, now: dt.datetime | None = None) ->
     return Availability("closed", None, version)
 
 
+def wave_availability(wave: Wave | None, now: dt.datetime | None = None) -> Availability:
+    """Whether one wave takes responses now (an invitation names its wave)."""
+    now = now or utcnow()
+    if wave is not None and wave_is_open(wave, now):
+        return Availability("open", wave)
+    if wave is not None and wave.opens_at and wave.opens_at > now:
+        return Availability("not_yet_open", wave, None, wave.opens_at)
+    return Availability("closed", wave, None, wave.opens_at if wave else None)
+
+
 def open_questionnaires(session: Session, now: dt.datetime | None = None) -> list[tuple]:
     """(wave, version) of every questionnaire that takes responses now, newest wave first."""
     now = now or utcnow()
@@ -208,6 +218,23 @@ def start_response(
     session.add(response)
     session.flush()
     return response
+
+
+def start_invited_response(
+    session: Session,
+    wave: Wave,
+    version: QuestionnaireVersion,
+    key_hash: str,
+    language: str,
+    token: str,
+) -> Response:
+    """The invitee's response: the one begun already, or a new one, the invitation then marked
+    in progress (in the caller's transaction)."""
+    existing = find_response(session, key_hash)
+    if existing is None:
+        existing = start_response(session, wave, version, key_hash, language)
+        invitations.mark_invitation(session, token, "in_progress")
+    return existing
 
 
 def upsert_answers(session: Session, rows: list[dict]) -> None:

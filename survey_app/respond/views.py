@@ -167,15 +167,8 @@ def invited(token: str):
     if invitation.status == "complete":
         return render_template("respond/message.html", kind="already_submitted"), 410
     wave = db.session.get(Wave, invitation.wave_id)
-    if wave is None or not services.wave_is_open(wave, services.utcnow()):
-        state = services.Availability(
-            "not_yet_open"
-            if wave and wave.opens_at and wave.opens_at > services.utcnow()
-            else "closed",
-            wave,
-            None,
-            wave.opens_at if wave else None,
-        )
+    state = services.wave_availability(wave)
+    if state.state != "open":
         return _unavailable(state)
     current = services.find_response(db.session, handle.key_hash)
     if current is not None:
@@ -189,11 +182,10 @@ def invited(token: str):
     form = FlaskForm()
     if request.method == "POST" and form.validate_on_submit():
         with db.transaction() as tx:
-            existing = services.find_response(tx, handle.key_hash)
-            if existing is None:
-                existing = services.start_response(tx, wave, version, handle.key_hash, g.lang)
-                invitations.mark_invitation(tx, token, "in_progress")
-            first = existing.page_index
+            response = services.start_invited_response(
+                tx, wave, version, handle.key_hash, g.lang, token
+            )
+            first = response.page_index
         return redirect(handle.url("page", index=first))
     if invitation.status == "issued":
         with db.transaction() as tx:

@@ -26,3 +26,11 @@ LANGUAGES: tuple[str, ...] = _catalog_languages(TRANSLATIONS)
 
 #: Each language named in itself, so a reader finds their own ("Tiếng Việt", "English").
 LANGUAGE_NAMES = {lang: Locale.parse(lang).get_display_name(lang) for lang in LANGUAGES}
+
+
+def in_language(label: dict[str, str] | None, lang: str, fallback: str = "") -> str:
+    """A text given per language ({"vi": ..., "en": ...}) in `lang`; where it lacks that language
+    (a file written before a third one was added), the default language's, then any."""
+    if not label:
+        return fallback
+    return label.get(lang) or label.get(DEFAULT_LANGUAGE) or next(iter(label.values()), fallback)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis.languages import DEFAULT_LANGUAGE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -107,7 +109,7 @@ SETTINGS = (
 #: Fixed choices, not meant to differ between installations.
 FIXED = {
     "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
-    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
     "MAX_CONTENT_LENGTH": 512 * 1024,
     "MAX_FORM_PARTS": 2000,
     "SESSION_COOKIE_HTTPONLY": True,

@@ -18,7 +18,7 @@ from flask_babel import (
     get_locale,
 )
 
-from analysis.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
+from analysis.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, in_language
 
 from .extensions import babel
 
@@ -27,6 +27,7 @@ __all__ = [
     "LANGUAGES",
     "LANGUAGE_NAMES",
     "bind_language",
+    "in_language",
     "init_app",
     "language_name",
 ]

@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
 from .extensions import db
-from .i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
+from .i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, in_language
 from .respond.services import format_resume_code
 
 
@@ -80,7 +80,7 @@ def init_app(app: Flask) -> None:
         lang = getattr(g, "lang", None) or DEFAULT_LANGUAGE
         return {
             "lang": lang,
-            "t": lambda label: label.get(lang) or next(iter(label.values()), ""),
+            "t": lambda label: in_language(label, lang),
             "language_names": LANGUAGE_NAMES,
             "switch_language_url": switch_language_url,
             "format_resume_code": format_resume_code,

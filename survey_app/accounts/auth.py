@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, login_manager
+from ..i18n import DEFAULT_LANGUAGE
 from ..models import User, utcnow
 
 #: Failed logins allowed before the account locks; each failure past it doubles the lock.
@@ -122,4 +123,4 @@ def init_app(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        return redirect(url_for("admin.login", lang=getattr(g, "lang", "vi")))
+        return redirect(url_for("admin.login", lang=getattr(g, "lang", DEFAULT_LANGUAGE)))

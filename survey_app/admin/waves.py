@@ -12,8 +12,7 @@ from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
 from ..fieldwork import waves as waves_service
-from ..fieldwork.waves import all_waves
-from ..i18n import LANGUAGES
+from ..i18n import LANGUAGES, in_language
 from ..models import Wave
 from ..questionnaire.store import definition, latest_versions
 from .blueprint import bp
@@ -41,19 +40,17 @@ def _questionnaire_choices() -> list[tuple[str, str]]:
 
     versions = latest_versions(db.session)
     return [
-        (code, f"{code}: {definition(v).title[g.lang]}") for code, v in sorted(versions.items())
+        (code, f"{code}: {in_language(definition(v).title, g.lang)}")
+        for code, v in sorted(versions.items())
     ]
 
 
 @bp.get("/waves")
 @role_required("admin")
 def waves():
-    waves = all_waves(db.session)
-    counts = waves_service.response_counts(db.session)
-    complete: dict[int, int] = {}
-    for (wave_id, _code), by_status in counts.items():
-        complete[wave_id] = complete.get(wave_id, 0) + by_status["complete"]
-    rows = [(wave, complete.get(wave.id, 0)) for wave in waves]
+    waves = waves_service.all_waves(db.session)
+    complete = waves_service.complete_by_wave(db.session)
+    rows = [(wave, sum(complete[wave.id].values())) for wave in waves]
     return render_template("admin/waves.html", rows=rows)
 
 

@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from analysis.languages import in_language
+
 from ..accounts import audit
 from ..models import Quota, QuotaCell, Wave
 from ..questionnaire.definition import Questionnaire
@@ -161,7 +163,7 @@ def cell_labels(
         for variable, value in zip(quota.variables, key.split(SEPARATOR), strict=False):
             item = questionnaire.by_code.get(variable) if questionnaire else None
             option = item.option(value) if item else None
-            labels.append(option.label[lang] if option else value)
+            labels.append(in_language(option.label, lang, value) if option else value)
         labelled.append(labels)
     return labelled
 

@@ -7,11 +7,23 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..i18n import LANGUAGES
 from ..models import Response, Wave, WaveQuestionnaire, utcnow
 from ..questionnaire.store import latest_versions
+
+
+def _in_every_language(text) -> dict[str, str]:
+    """A text from the catalogs, in every language (a wave's title is stored per language)."""
+    titles = {}
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            titles[lang] = str(text())
+    return titles
 
 
 def ensure_default_wave(session: Session) -> Wave | None:
@@ -22,7 +34,7 @@ def ensure_default_wave(session: Session) -> Wave | None:
     year = utcnow().year
     wave = Wave(
         code=f"wave-{year}",
-        title={"vi": f"Đợt khảo sát năm {year}", "en": f"Survey wave {year}"},
+        title=_in_every_language(lambda: _("Survey wave %(year)s", year=year)),
         status="open",
     )
     wave.questionnaires = [
@@ -81,10 +93,18 @@ def response_counts(
     return counts
 
 
+def complete_by_wave(session: Session, wave_id: int | None = None) -> dict[int, dict[str, int]]:
+    """Complete responses by wave and questionnaire (questionnaires with none left out)."""
+    complete: dict[int, dict[str, int]] = defaultdict(dict)
+    for (wave, code), by_status in response_counts(session, wave_id).items():
+        if by_status["complete"]:
+            complete[wave][code] = by_status["complete"]
+    return complete
+
+
 def complete_counts(session: Session, wave: Wave) -> dict[str, int]:
     """Complete responses of one wave by questionnaire."""
-    counts = response_counts(session, wave.id)
-    return {code: c["complete"] for (_wave, code), c in counts.items() if c["complete"]}
+    return complete_by_wave(session, wave.id)[wave.id]
 
 
 class WaveCodeTaken(ValueError):

@@ -14,6 +14,7 @@ from flask import g
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..i18n import in_language
 from . import charts
 from .services import Results, finite
 
@@ -33,9 +34,7 @@ class View:
 
 
 def _name(label: dict[str, str] | None, fallback: str) -> str:
-    if not label:
-        return fallback
-    return label.get(g.lang) or next(iter(label.values()), fallback)
+    return in_language(label, g.lang, fallback)
 
 
 def _row(series) -> dict[str, Any]:

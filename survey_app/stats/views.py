@@ -30,7 +30,7 @@ from analysis.export import (
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
-from ..fieldwork.waves import all_waves, complete_counts, response_counts
+from ..fieldwork.waves import all_waves, complete_by_wave, complete_counts
 from ..handlers import wave_view
 from ..i18n import LANGUAGES
 from ..models import AnalysisRun, Wave
@@ -73,12 +73,8 @@ def stylesheet():
 @role_required("statistician")
 def home():
     waves = all_waves(db.session)
-    counts = response_counts(db.session)
-    complete: dict[int, dict[str, int]] = {}
-    for (wave_id, code), by_status in counts.items():
-        if by_status["complete"]:
-            complete.setdefault(wave_id, {})[code] = by_status["complete"]
-    rows = [(wave, complete.get(wave.id, {})) for wave in waves]
+    complete = complete_by_wave(db.session)
+    rows = [(wave, complete[wave.id]) for wave in waves]
     return render_template("stats/home.html", rows=rows)
 
 

@@ -10,13 +10,15 @@ from typing import Any
 
 import pandas as pd
 from flask import current_app
+from flask_babel import gettext as _
 
+from analysis import pipeline
 from analysis.index import AppraisalError, check_appraisal, read_previous, read_table
 from analysis.scheme import Scheme
 from analysis.targets import TargetError, read_targets
 
 from ..models import AnalysisRun, Wave
-from .chain import ChainError, load
+from .chain import ChainError, Parameters, load
 from .runs import inputs_dir, questionnaire_dir, run_dir
 
 #: The stored name of each kind of input file.
@@ -94,6 +96,35 @@ def _check_input(kind: str, path: Path) -> dict[str, Any]:
         return {"units": sorted(table["unit_code"].unique().tolist())}
     previous = read_previous(path)
     return {"units": sorted(previous["unit_code"].tolist())}
+
+
+class InputMissing(ValueError):
+    """A run asks for an input the wave does not have yet; the message says which."""
+
+
+def run_parameters(
+    wave: Wave,
+    scheme: str,
+    options: pipeline.Parameters,
+    use_appraisal: bool,
+    use_previous: bool,
+) -> Parameters:
+    """A run's parameters from the statistician's choices and the wave's uploaded inputs; raises
+    `InputMissing` when a choice needs a file not uploaded yet."""
+    found = inputs(wave)
+    if options.method and found["targets"] is None:
+        raise InputMissing(_("Upload the population targets before choosing a weighting method."))
+    if use_appraisal and found["appraisal"] is None:
+        raise InputMissing(_("Upload the appraisal scores before building the index."))
+    if use_previous and found["previous"] is None:
+        raise InputMissing(_("Upload last year's index before comparing with it."))
+    return Parameters(
+        scheme=str(scheme_path(scheme)),
+        targets=str(found["targets"]) if options.method else None,
+        appraisal=str(found["appraisal"]) if use_appraisal else None,
+        previous=str(found["previous"]) if use_previous else None,
+        options=options,
+    )
 
 
 def inputs(wave: Wave) -> dict[str, Path | None]:

@@ -36,7 +36,6 @@ from ..i18n import LANGUAGES
 from ..models import AnalysisRun, Wave
 from . import data, report, runs, services
 from .blueprint import bp
-from .chain import Parameters
 from .forms import RunForm, UploadForm
 
 RESPONSE_FORMATS = {
@@ -50,6 +49,18 @@ RUN_FILE_TYPES = {".csv": "text/csv; charset=utf-8", ".xlsx": RESPONSE_FORMATS["
 
 def _run_or_404(run_id: int) -> AnalysisRun:
     return db.session.get(AnalysisRun, run_id) or abort(404)
+
+
+def _chosen_run(wave: Wave, done: bool) -> AnalysisRun | None:
+    """The run the address names (`?run=`), which must be the wave's (and finished, with
+    `done`); None when it names none."""
+    run_id = request.args.get("run", type=int)
+    if not run_id:
+        return None
+    run = _run_or_404(run_id)
+    if run.wave_id != wave.id or (done and run.status != "done"):
+        abort(404)
+    return run
 
 
 def _audit_export(what: str, **details) -> None:
@@ -142,23 +153,16 @@ def run_new(wave: Wave):
     form = _run_form()
     if not form.validate_on_submit():
         return _wave_page(wave, run_form=form, status=400)
-    inputs = services.inputs(wave)
-    problem = None
-    if form.method.data and inputs["targets"] is None:
-        problem = _("Upload the population targets before choosing a weighting method.")
-    elif form.use_appraisal.data and inputs["appraisal"] is None:
-        problem = _("Upload the appraisal scores before building the index.")
-    elif form.use_previous.data and inputs["previous"] is None:
-        problem = _("Upload last year's index before comparing with it.")
-    if problem:
-        return _wave_page(wave, run_form=form, upload_error=problem, status=400)
-    params = Parameters(
-        scheme=str(services.scheme_path(form.scheme.data)),
-        targets=str(inputs["targets"]) if form.method.data else None,
-        appraisal=str(inputs["appraisal"]) if form.use_appraisal.data else None,
-        previous=str(inputs["previous"]) if form.use_previous.data else None,
-        options=form.options(),
-    )
+    try:
+        params = services.run_parameters(
+            wave,
+            form.scheme.data,
+            form.options(),
+            use_appraisal=form.use_appraisal.data,
+            use_previous=form.use_previous.data,
+        )
+    except services.InputMissing as exc:
+        return _wave_page(wave, run_form=form, upload_error=str(exc), status=400)
     with db.transaction() as tx:
         run = runs.start(tx, wave, params, current_user.email)
         audit.record(tx, "stats_run_started", {"wave": wave.code, "run": run.id})
@@ -200,13 +204,7 @@ def run_file(run_id: int, name: str):
 @bp.get("/waves/<wave_code>/report")
 @wave_view("statistician")
 def wave_report(wave: Wave):
-    run_id = request.args.get("run", type=int)
-    if run_id:
-        run = _run_or_404(run_id)
-        if run.wave_id != wave.id or run.status != "done":
-            abort(404)
-    else:
-        run = runs.latest_done(db.session, wave)
+    run = _chosen_run(wave, done=True) or runs.latest_done(db.session, wave)
     if run is None:
         return render_template("stats/report_none.html", wave=wave), 404
     view = report.build(services.results(run))
@@ -228,11 +226,7 @@ def export_responses(wave: Wave, questionnaire: str, fmt: str):
     labels = request.args.get("labels", "codes")
     if labels != "codes" and labels not in LANGUAGES:
         abort(400)
-    run = None
-    if request.args.get("run", type=int):
-        run = _run_or_404(request.args.get("run", type=int))
-        if run.wave_id != wave.id:
-            abort(404)
+    run = _chosen_run(wave, done=False)
     group = services.weighted_group(run, questionnaire)
     weights = services.weights_by_response(run, group) if group else None
     columns = data.header(db.session, questionnaire) + ([data.WEIGHT] if weights else [])

@@ -134,10 +134,6 @@ class CellTable:
     axis_codes: np.ndarray
     space_size: int
 
-    @property
-    def n_rows(self) -> int:
-        return len(self.row_cell)
-
     def dense_row_cell(self) -> np.ndarray:
         """For every respondent, the position of their cell among the K non-empty cells."""
         lookup = np.full(self.space_size, -1, dtype=np.intp)

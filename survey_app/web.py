@@ -90,7 +90,6 @@ def init_app(app: Flask) -> None:
                 "monitor": _("monitor"),
             },
             "status_names": {"draft": _("draft"), "open": _("open"), "closed": _("closed")},
-            "has_endpoint": lambda name: name in app.view_functions,
         }
 
 

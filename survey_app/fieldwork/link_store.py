@@ -81,20 +81,6 @@ def take_links(directory: Path, links_id: str, owner_id: int) -> tuple[bytes, di
     return data, meta
 
 
-def links_waiting(directory: Path, links_id: str, owner_id: int) -> bool:
-    """Whether the file is still there for its owner (for the page that offers it)."""
-    if not LINKS_ID_SHAPE.match(links_id or ""):
-        return False
-    csv_path, meta_path = _links_paths(directory, links_id)
-    meta = _read_meta(meta_path)
-    return (
-        meta is not None
-        and meta.get("owner_id") == owner_id
-        and not _expired(meta, utcnow())
-        and csv_path.exists()
-    )
-
-
 def discard_links(directory: Path, links_id: str) -> None:
     """Remove a links file that must not be offered (its import was not committed)."""
     if LINKS_ID_SHAPE.match(links_id or ""):

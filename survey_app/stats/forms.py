@@ -21,8 +21,6 @@ from wtforms.validators import (
 from analysis import pipeline
 from analysis.weights import METHODS
 
-INPUT_KINDS = ("targets", "appraisal", "previous")
-
 
 def parse_pair(text: str | None) -> tuple[float, float] | None:
     """`pipeline.parse_bounds`, its refusals said as the form says them."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import shutil
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -148,7 +147,3 @@ def latest_done(session: Session, wave: Wave) -> AnalysisRun | None:
         .order_by(AnalysisRun.id.desc())
         .limit(1)
     ).first()
-
-
-def remove_files(run_id: int) -> None:
-    shutil.rmtree(run_dir(run_id), ignore_errors=True)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from flask import current_app
 from flask_babel import gettext as _
 
 from analysis import pipeline
@@ -159,10 +157,6 @@ class Results:
     def totals(self) -> pd.DataFrame:
         return self.scores[self.scores["kind"] == "total"]
 
-    def criteria(self) -> pd.DataFrame:
-        rows = self.scores[(self.scores["kind"] == "criterion")]
-        return rows[rows["group"].fillna("") == ""]
-
 
 def _read(folder: Path, name: str) -> pd.DataFrame | None:
     path = folder / f"{name}.csv"
@@ -239,11 +233,3 @@ def finite(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
-
-
-def summary_json(run: AnalysisRun) -> str:
-    return json.dumps(run.result or {}, indent=2, default=str)
-
-
-def settings_dir() -> Path:
-    return Path(current_app.instance_path)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.problems import FileInvalid, Problem
 from analysis.scheme import DECIMALS, Scheme
 
 APPRAISAL_COLUMNS = [
@@ -51,8 +52,16 @@ WEAK_COLUMNS = [
 ]
 
 
-class AppraisalError(ValueError):
-    """An input file that cannot make an index; the message names the file and row."""
+class AppraisalError(FileInvalid):
+    """An input file that cannot make an index; `problems` names every bad row (the header being
+    row 1), the message joins them."""
+
+    def __init__(self, problems: list[Problem] | str) -> None:
+        super().__init__([Problem(message=problems)] if isinstance(problems, str) else problems)
+
+
+class _CellError(ValueError):
+    """One cell that is wrong; the caller adds the row."""
 
 
 @dataclass
@@ -92,18 +101,18 @@ def read_table(path: str | Path, what: str) -> pd.DataFrame:
     return table
 
 
-def _number(table: pd.DataFrame, column: str, row: int, what: str, required: bool = True):
+def _number(table: pd.DataFrame, column: str, row: int, required: bool = True):
     text = table[column].iloc[row]
     if pd.isna(text) or not str(text).strip():
         if required:
-            raise AppraisalError(f"{what} row {row + 2}: {column} is empty")
+            raise _CellError(f"{column} is empty")
         return np.nan
     try:
         value = float(str(text).replace(",", "."))
     except ValueError:
-        raise AppraisalError(f"{what} row {row + 2}: {column} {text!r} is not a number") from None
+        raise _CellError(f"{column} {text!r} is not a number") from None
     if not np.isfinite(value):
-        raise AppraisalError(f"{what} row {row + 2}: {column} {text!r} is not a number")
+        raise _CellError(f"{column} {text!r} is not a number")
     return value
 
 
@@ -130,86 +139,98 @@ def check_appraisal(
     units: dict[str, tuple[str, str, int]] = {}
     seen: dict[tuple[str, str], int] = {}
     out = []
+    problems: list[Problem] = []
     for i in range(len(table)):
         row = i + 2
-        cell = {c: _text(table[c].iloc[i]) for c in ("unit_code", "unit_name", "block")}
-        code, criterion_code, field_code = (
-            cell["unit_code"],
-            _text(table["criterion"].iloc[i]),
-            _text(table["field"].iloc[i]),
-        )
-        for column in ("unit_code", "block", "criterion"):
-            if not (cell.get(column) if column != "criterion" else criterion_code):
-                raise AppraisalError(f"{what} row {row}: {column} is empty")
-        if cell["block"] not in blocks:
-            raise AppraisalError(
-                f"{what} row {row}: the block {cell['block']!r} is not one of the scheme's "
-                f"blocks ({', '.join(sorted(blocks))})"
+        try:
+            cell = {c: _text(table[c].iloc[i]) for c in ("unit_code", "unit_name", "block")}
+            code, criterion_code, field_code = (
+                cell["unit_code"],
+                _text(table["criterion"].iloc[i]),
+                _text(table["field"].iloc[i]),
             )
-        criterion = criteria.get(criterion_code)
-        if criterion is None:
-            raise AppraisalError(
-                f"{what} row {row}: the criterion {criterion_code!r} is not in the scheme "
-                f"{scheme.code}"
-            )
-        if criterion.source != "appraisal":
-            raise AppraisalError(
-                f"{what} row {row}: the criterion {criterion_code} is scored by the survey, "
-                "not by appraisal; remove the row"
-            )
-        if field_code != criterion.field:
-            raise AppraisalError(
-                f"{what} row {row}: the criterion {criterion_code} belongs to field "
-                f"{criterion.field}, not {field_code!r}"
-            )
-        max_points = _number(table, "max_points", i, what)
-        if abs(max_points - criterion.max_points) > 1e-9:
-            raise AppraisalError(
-                f"{what} row {row}: max_points is {max_points:g} but the scheme gives the "
-                f"criterion {criterion_code} {criterion.max_points:g} points"
-            )
-        values = {}
-        for column in ("self_points", "appraised_points"):
-            required = column == f"{points}_points"
-            value = _number(table, column, i, what, required)
-            if np.isfinite(value) and (value < 0 or value > criterion.max_points + 1e-9):
-                raise AppraisalError(
-                    f"{what} row {row}: {column} {value:g} is outside 0 to the maximum "
-                    f"{criterion.max_points:g} of criterion {criterion_code}"
+            for column in ("unit_code", "block", "criterion"):
+                if not (cell.get(column) if column != "criterion" else criterion_code):
+                    raise _CellError(f"{column} is empty")
+            if cell["block"] not in blocks:
+                raise _CellError(
+                    f"the block {cell['block']!r} is not one of the scheme's "
+                    f"blocks ({', '.join(sorted(blocks))})"
                 )
-            values[column] = value
-        first = units.setdefault(code, (cell["unit_name"], cell["block"], row))
-        if (first[0], first[1]) != (cell["unit_name"], cell["block"]):
-            raise AppraisalError(
-                f"{what} row {row}: the unit {code} is named {cell['unit_name']!r} in the block "
-                f"{cell['block']} here but {first[0]!r} in {first[1]} on row {first[2]}"
+            criterion = criteria.get(criterion_code)
+            if criterion is None:
+                raise _CellError(
+                    f"the criterion {criterion_code!r} is not in the scheme {scheme.code}"
+                )
+            if criterion.source != "appraisal":
+                raise _CellError(
+                    f"the criterion {criterion_code} is scored by the survey, "
+                    "not by appraisal; remove the row"
+                )
+            if field_code != criterion.field:
+                raise _CellError(
+                    f"the criterion {criterion_code} belongs to field "
+                    f"{criterion.field}, not {field_code!r}"
+                )
+            max_points = _number(table, "max_points", i)
+            if abs(max_points - criterion.max_points) > 1e-9:
+                raise _CellError(
+                    f"max_points is {max_points:g} but the scheme gives the "
+                    f"criterion {criterion_code} {criterion.max_points:g} points"
+                )
+            values = {}
+            for column in ("self_points", "appraised_points"):
+                required = column == f"{points}_points"
+                value = _number(table, column, i, required)
+                if np.isfinite(value) and (value < 0 or value > criterion.max_points + 1e-9):
+                    raise _CellError(
+                        f"{column} {value:g} is outside 0 to the maximum "
+                        f"{criterion.max_points:g} of criterion {criterion_code}"
+                    )
+                values[column] = value
+            first = units.setdefault(code, (cell["unit_name"], cell["block"], row))
+            if (first[0], first[1]) != (cell["unit_name"], cell["block"]):
+                raise _CellError(
+                    f"the unit {code} is named {cell['unit_name']!r} in the block "
+                    f"{cell['block']} here but {first[0]!r} in {first[1]} on row {first[2]}"
+                )
+            earlier = seen.setdefault((code, criterion_code), row)
+            if earlier != row:
+                raise _CellError(
+                    f"the unit {code} has the criterion {criterion_code} twice "
+                    f"(also on row {earlier})"
+                )
+            out.append(
+                {
+                    "unit_code": code,
+                    "unit_name": cell["unit_name"],
+                    "block": cell["block"],
+                    "field": criterion.field,
+                    "criterion": criterion_code,
+                    "max_points": criterion.max_points,
+                    "points": values[f"{points}_points"],
+                }
             )
-        earlier = seen.setdefault((code, criterion_code), row)
-        if earlier != row:
-            raise AppraisalError(
-                f"{what} row {row}: the unit {code} has the criterion {criterion_code} twice "
-                f"(also on row {earlier})"
-            )
-        out.append(
-            {
-                "unit_code": code,
-                "unit_name": cell["unit_name"],
-                "block": cell["block"],
-                "field": criterion.field,
-                "criterion": criterion_code,
-                "max_points": criterion.max_points,
-                "points": values[f"{points}_points"],
-            }
-        )
+        except _CellError as exc:
+            problems.append(Problem(what, row, None, str(exc)))
+    if problems:
+        raise AppraisalError(problems)
     needed = [c for c in criteria.values() if c.source == "appraisal"]
     for code in units:
         lacking = [c.code for c in needed if (code, c.code) not in seen]
         if lacking:
-            raise AppraisalError(
-                f"the {what} has no row for the unit {code} and the criteri"
-                f"{'a' if len(lacking) > 1 else 'on'} {', '.join(lacking[:10])}"
-                f"{' ...' if len(lacking) > 10 else ''}: every appraisal criterion needs one"
+            problems.append(
+                Problem(
+                    what,
+                    None,
+                    None,
+                    f"no row for the unit {code} and the criteri"
+                    f"{'a' if len(lacking) > 1 else 'on'} {', '.join(lacking[:10])}"
+                    f"{' ...' if len(lacking) > 10 else ''}: every appraisal criterion needs one",
+                )
             )
+    if problems:
+        raise AppraisalError(problems)
     return pd.DataFrame(out)
 
 

@@ -1,8 +1,10 @@
 """Problems found in a file a person gave us, each located so that they can find and fix it.
 
-One type for every file: questionnaires and scoring schemes (file, line, key path), and tables such
-as invitee lists, quota targets and appraisal files (file, row, column). Readers collect every
-problem before giving up, so a file is corrected in one go, and refuse the file whole.
+One type for every file: questionnaires and scoring schemes (file, line, key path), and tables
+such as invitee lists, quota targets and appraisal files (file, row, column). Readers collect
+every problem before giving up, so a file is corrected in one go, and refuse the file whole.
+(Population targets and last year's index still stop at their first problem, with the row in
+the message.)
 """
 
 from __future__ import annotations

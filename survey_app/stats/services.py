@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from analysis import pipeline
 from analysis.index import AppraisalError, check_appraisal, read_previous, read_table
+from analysis.problems import FileInvalid
 from analysis.scheme import Scheme
 from analysis.targets import TargetError, read_targets
 
@@ -72,10 +73,12 @@ def save_input(wave: Wave, kind: str, filename: str, content: bytes) -> dict[str
     trial = folder / f".upload-{name}"
     trial.write_bytes(content)
     try:
-        facts = _check_input(kind, trial)
+        facts = _check_input(kind, trial, filename)
     except (TargetError, AppraisalError, ChainError) as exc:
         trial.unlink(missing_ok=True)
-        raise InputInvalid(str(exc).replace(str(trial), filename)) from None
+        found = exc.problems if isinstance(exc, FileInvalid) else [exc]
+        reason = "; ".join(str(problem) for problem in found)
+        raise InputInvalid(reason.replace(str(trial), filename)) from None
     if kind == "appraisal":
         for old in folder.glob("appraisal.*"):
             old.unlink()
@@ -83,14 +86,14 @@ def save_input(wave: Wave, kind: str, filename: str, content: bytes) -> dict[str
     return facts
 
 
-def _check_input(kind: str, path: Path) -> dict[str, Any]:
+def _check_input(kind: str, path: Path, filename: str) -> dict[str, Any]:
     if kind == "targets":
         targets = read_targets(path)
         total = targets.check_totals()
         return {"variables": list(targets.variables), "total": total}
     if kind == "appraisal":
         scheme = load_named_scheme(schemes()[0])
-        table = check_appraisal(scheme, read_table(path, "appraisal file"))
+        table = check_appraisal(scheme, read_table(path, "appraisal file"), what=filename)
         return {"units": sorted(table["unit_code"].unique().tolist())}
     previous = read_previous(path)
     return {"units": sorted(previous["unit_code"].tolist())}

@@ -170,54 +170,69 @@ def test_competition_rank():
         (lambda t: t.drop(columns="max_points"), "lacks the column max_points"),
         (
             lambda t: t.assign(criterion=t.criterion.where(t.index != 3, "9.9")),
-            "appraisal file row 5: the criterion '9.9' is not in the scheme hand",
+            "appraisal file:5: the criterion '9.9' is not in the scheme hand",
         ),
         (
             lambda t: t.assign(criterion=t.criterion.where(t.index != 3, "1.2")),
-            "row 5: the criterion 1.2 is scored by the survey",
+            ":5: the criterion 1.2 is scored by the survey",
         ),
         (
             lambda t: t.assign(appraised_points=t.appraised_points.where(t.index != 2, "2.5")),
-            r"row 4: appraised_points 2.5 is outside 0 to the maximum 2 of criterion 1.1",
+            r":4: appraised_points 2.5 is outside 0 to the maximum 2 of criterion 1.1",
         ),
         (
             lambda t: t.assign(appraised_points=t.appraised_points.where(t.index != 2, "-1")),
-            "row 4: appraised_points -1 is outside",
+            ":4: appraised_points -1 is outside",
         ),
         (
             lambda t: t.assign(appraised_points=t.appraised_points.where(t.index != 2, "two")),
-            "row 4: appraised_points 'two' is not a number",
+            ":4: appraised_points 'two' is not a number",
         ),
         (
             lambda t: t.assign(max_points=t.max_points.where(t.index != 0, "3")),
-            "row 2: max_points is 3 but the scheme gives the criterion 1.1 2 points",
+            ":2: max_points is 3 but the scheme gives the criterion 1.1 2 points",
         ),
         (
             lambda t: pd.concat([t, t.iloc[[0]]], ignore_index=True),
-            r"row 16: the unit u1 has the criterion 1.1 twice \(also on row 2\)",
+            r":16: the unit u1 has the criterion 1.1 twice \(also on row 2\)",
         ),
         (
             lambda t: t.assign(unit_name=t.unit_name.where(t.index != 1, "Other")),
-            "row 3: the unit u1 is named 'Other'",
+            ":3: the unit u1 is named 'Other'",
         ),
         (lambda t: t.drop(index=1), "no row for the unit u1 and the criterion 2.2"),
         (
             lambda t: t.assign(field=t.field.where(t.index != 0, "2")),
-            "row 2: the criterion 1.1 belongs to field 1, not '2'",
+            ":2: the criterion 1.1 belongs to field 1, not '2'",
         ),
         (
             lambda t: t.assign(block=t.block.where(t.index != 0, "moon")),
-            "row 2: the block 'moon' is not one of the scheme's blocks",
+            ":2: the block 'moon' is not one of the scheme's blocks",
         ),
         (
             lambda t: t.assign(appraised_points=t.appraised_points.where(t.index != 0, None)),
-            "row 2: appraised_points is empty",
+            ":2: appraised_points is empty",
         ),
     ],
 )
 def test_bad_appraisal_files_name_the_row(scheme, change, message):
     with pytest.raises(AppraisalError, match=message):
         check_appraisal(scheme, change(appraisal_table()))
+
+
+def test_every_bad_row_of_an_appraisal_file_is_named_at_once(scheme):
+    table = appraisal_table()
+    table.loc[0, "block"] = "moon"
+    table.loc[2, "appraised_points"] = "two"
+    table.loc[3, "criterion"] = "9.9"
+    with pytest.raises(AppraisalError) as caught:
+        check_appraisal(scheme, table)
+    assert [(p.file, p.row) for p in caught.value.problems] == [
+        ("appraisal file", 2),
+        ("appraisal file", 4),
+        ("appraisal file", 5),
+    ]
+    assert "appraisal file:4: appraised_points 'two' is not a number" in str(caught.value)
 
 
 def test_self_points_preview(scheme):

@@ -170,5 +170,5 @@ def test_index_bad_appraisal_is_one_line(files):
         "index.csv",
     )
     assert done.returncode == 2 and done.stderr.count("\n") == 1
-    assert "appraisal file row 2: appraised_points 2.5 is outside 0 to the maximum 2" in done.stderr
+    assert "appraisal file:2: appraised_points 2.5 is outside 0 to the maximum 2" in done.stderr
     assert not (files / "index.csv").exists()

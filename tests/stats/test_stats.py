@@ -238,6 +238,15 @@ def test_bad_targets_are_refused_with_the_reason(stats_app, client, auth):
     assert 'class="error-summary"' in body
     response = upload(client, "targets", "t.csv", "sex,level\n")
     assert response.status_code == 400 and "variable,level,target" in response.get_data(True)
+    # An appraisal file: every bad row named at once, in the file as it was uploaded.
+    lines = appraisal_csv().splitlines()
+    lines[1] = lines[1].replace("provinces", "moon")
+    lines[3] = lines[3].rsplit(",", 1)[0] + ",lots"
+    response = upload(client, "appraisal", "council.csv", "\n".join(lines) + "\n")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "council.csv:2: the block &#39;moon&#39;" in body
+    assert "council.csv:4: appraised_points &#39;lots&#39; is not a number" in body
     # A method without targets is refused before anything runs.
     page = client.post(
         "/en/stats/waves/demo/runs",

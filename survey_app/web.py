@@ -14,7 +14,7 @@ from .respond.services import format_resume_code
 
 def init_app(app: Flask) -> None:
     from .admin import bp as admin_bp
-    from .respond.views import bp as respond_bp
+    from .respond import bp as respond_bp
     from .stats import bp as stats_bp
 
     app.register_blueprint(respond_bp)

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ..fieldwork.tokens import response_key_for_resume_code
+from ..fieldwork.waves import wave_by_code
 from ..models import Answer, Response, Wave, WaveQuestionnaire, utcnow
 from ..questionnaire.definition import Item, Questionnaire
 from ..questionnaire.flow import expression_values, page_is_relevant, question_is_relevant
@@ -27,7 +28,7 @@ SKIP_OPTIONAL_RATE = 0.04
 
 
 def demo_wave(session: Session) -> Wave:
-    wave = session.scalars(select(Wave).where(Wave.code == DEMO_WAVE)).first()
+    wave = wave_by_code(session, DEMO_WAVE)
     if wave is None:
         wave = Wave(
             code=DEMO_WAVE,

@@ -1,5 +1,5 @@
-"""Quota targets from a CSV file (one column per cell variable and a `target` column), or from the
-admin form: validated against the questionnaire, stored all-or-nothing."""
+"""Quota targets from a CSV file (one column per cell variable and a `target` column), from the
+admin's page or the command: validated against the questionnaire, stored all-or-nothing."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""Respondent pages: thin views that parse the request, call a service and render."""
+"""Respondent pages: the views parse the request, call `respond.services` (and the
+questionnaire's and fieldwork's rules) and render."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import (
-    Blueprint,
     abort,
     flash,
     g,
@@ -22,20 +22,15 @@ from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
 from ..fieldwork import invitations, tokens
-from ..i18n import bind_language
 from ..models import Invitation, QuestionnaireVersion, Wave
 from ..questionnaire import flow
 from ..questionnaire.definition import Questionnaire
 from ..questionnaire.store import definition
 from . import render, services
+from .blueprint import bp
 from .forms import PageForm
 
-bp = Blueprint("respond", __name__, url_prefix="/<lang>", template_folder="templates")
-
 SESSION_KEY = "responses"
-
-
-bind_language(bp)
 
 
 @dataclass

@@ -402,6 +402,22 @@ def test_thirty_finish_at_once_into_five_places(quick_app, runner, tmp_path, gun
         assert (cell.complete, cell.over_target, flagged) == (5, 25, 25)
 
 
+def post_quota_file(client, form_html: str, wave: str, body: bytes, name: str = "main"):
+    """The quota import page's form sent with a CSV. The body is built in memory: the test client
+    would spool a large one to a temporary file that it never closes."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    fields = {"csrf_token": csrf_token(form_html), "wave": wave, "questionnaire": "quick"}
+    fields |= {"name": name, "when_full": "screen_out"}
+    fields["file"] = FileStorage(io.BytesIO(body), filename="q.csv")
+    boundary, data = encode_multipart(fields)
+    content_type = f"multipart/form-data; boundary={boundary}"
+    return client.post("/en/admin/quotas/import", data=data, content_type=content_type)
+
+
 def test_quota_pages_need_an_admin_and_save_targets(quick_app, client, auth, tmp_path):
     assert client.get("/en/admin/quotas").status_code == 302
     auth.login("monitor")
@@ -412,34 +428,11 @@ def test_quota_pages_need_an_admin_and_save_targets(quick_app, client, auth, tmp
     assert form.status_code == 200
     with quick_app.app_context():
         wave = db.session.scalars(select(Wave)).first().code
-    import io
-
-    bad = client.post(
-        "/en/admin/quotas/import",
-        data={
-            "csrf_token": csrf_token(form.get_data(as_text=True)),
-            "wave": wave,
-            "questionnaire": "quick",
-            "name": "main",
-            "when_full": "screen_out",
-            "file": (io.BytesIO(b"district,sex,target\nnowhere,female,1\n"), "q.csv"),
-        },
-        content_type="multipart/form-data",
-    )
+    form_html = form.get_data(as_text=True)
+    bad = post_quota_file(client, form_html, wave, b"district,sex,target\nnowhere,female,1\n")
     assert bad.status_code == 400
     assert "row 2: nowhere is not an answer of district." in bad.get_data(as_text=True)
-    good = client.post(
-        "/en/admin/quotas/import",
-        data={
-            "csrf_token": csrf_token(form.get_data(as_text=True)),
-            "wave": wave,
-            "questionnaire": "quick",
-            "name": "main",
-            "when_full": "screen_out",
-            "file": (io.BytesIO(QUOTA_CSV.encode()), "q.csv"),
-        },
-        content_type="multipart/form-data",
-    )
+    good = post_quota_file(client, form_html, wave, QUOTA_CSV.encode())
     assert good.status_code == 302
     edit_path = path_of(good.headers["Location"])
     page = client.get(edit_path).get_data(as_text=True)
@@ -473,33 +466,18 @@ def test_quota_pages_need_an_admin_and_save_targets(quick_app, client, auth, tmp
 def test_the_quota_import_form_names_each_problem_and_takes_files_up_to_1_mb(
     quick_app, client, auth
 ):
-    import io
-
     auth.login("admin")
     form = client.get("/en/admin/quotas/import").get_data(as_text=True)
-
-    def send(wave: str, body: bytes, name: str = "main"):
-        # built in memory: the test client would spool a large body to a file it never closes
-        from werkzeug.datastructures import FileStorage
-        from werkzeug.test import encode_multipart
-
-        fields = {"csrf_token": csrf_token(form), "wave": wave, "questionnaire": "quick"}
-        fields |= {"name": name, "when_full": "screen_out"}
-        fields["file"] = FileStorage(io.BytesIO(body), filename="q.csv")
-        boundary, data = encode_multipart(fields)
-        content_type = f"multipart/form-data; boundary={boundary}"
-        return client.post("/en/admin/quotas/import", data=data, content_type=content_type)
-
     with quick_app.app_context():
         wave = db.session.scalars(select(Wave)).first().code
-    nowhere = send("no-such-wave", QUOTA_CSV.encode(), name="  ")
+    nowhere = post_quota_file(client, form, "no-such-wave", QUOTA_CSV.encode(), name="  ")
     assert nowhere.status_code == 400
     page = nowhere.get_data(as_text=True)
     assert "Choose a wave." in page and "at most 100 characters" in page
     # 600 KB: more than the app's 512 KB for other forms, within this page's 1 MB
     padded = QUOTA_CSV.encode() + b"\n" * (600 * 1024)
-    assert send(wave, padded).status_code == 302
-    too_big = send(wave, QUOTA_CSV.encode() + b"\n" * (1100 * 1024))
+    assert post_quota_file(client, form, wave, padded).status_code == 302
+    too_big = post_quota_file(client, form, wave, QUOTA_CSV.encode() + b"\n" * (1100 * 1024))
     assert too_big.status_code == 413
     assert "The file is larger than 1 MB." in too_big.get_data(as_text=True)
     with quick_app.app_context():

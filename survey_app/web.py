@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -10,9 +10,15 @@ from sqlalchemy import text
 from .extensions import db
 from .i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, in_language
 from .respond.services import format_resume_code
+from .urls import IdConverter
+
+
+def _has_nul(values) -> bool:
+    return any("\x00" in value for value in values)
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     from .admin import bp as admin_bp
     from .respond import bp as respond_bp
     from .stats import bp as stats_bp
@@ -40,6 +46,25 @@ def init_app(app: Flask) -> None:
         except Exception as exc:  # noqa: BLE001 - any failure means the database is unhealthy
             app.logger.warning("health check: database unavailable: %s", exc)
             return jsonify(status="error", database="unavailable"), 503
+
+    @app.before_request
+    def refuse_nul_bytes():
+        # No address takes a NUL byte, and PostgreSQL refuses it in any text: such a request is
+        # refused here, whole, rather than failing in a query. The respondent's forms say which
+        # answer holds one (a field message is kinder than an error page); multipart bodies are
+        # uploads, whose fields must be among their choices and whose files the readers check.
+        urlencoded = request.mimetype == "application/x-www-form-urlencoded"
+        form = request.form.values() if urlencoded and request.blueprint != "respond" else ()
+        if _has_nul([request.path]) or _has_nul(request.args.values()) or _has_nul(form):
+            abort(400)
+
+    @app.errorhandler(400)
+    def bad_request(_error):
+        return render_template("respond/message.html", kind="bad_request"), 400
+
+    @app.errorhandler(500)
+    def server_error(_error):
+        return render_template("respond/message.html", kind="server_error"), 500
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error):

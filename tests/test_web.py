@@ -26,3 +26,29 @@ def test_root_redirects_by_accept_language(client):
     other = client.get("/", headers={"Accept-Language": "fr-FR"})
     assert other.headers["Location"].endswith("/vi/")
     assert client.get("/de/").status_code == 404
+
+
+def test_a_nul_byte_or_an_id_past_the_database_is_refused_not_a_server_error(client, auth):
+    refused = client.get("/en/s/citizen%00")
+    assert refused.status_code == 400
+    assert "The request could not be understood" in refused.get_data(as_text=True)
+    assert client.get("/en/s/citizen?x=%00").status_code == 400
+    assert client.post("/en/admin/login", data={"email": "a\x00b"}).status_code == 400
+    auth.login("statistician")
+    assert client.get("/en/stats/runs/99999999999999999999").status_code == 404
+    assert client.get("/en/stats/runs/2147483648").status_code == 404
+
+
+def test_a_server_error_gets_the_sites_own_page_in_its_language(database_url):
+    from app_support import make_app
+
+    app = make_app(database_url, TESTING=False)
+
+    @app.get("/vi/broken")
+    def broken():
+        raise RuntimeError("a fault of the program")
+
+    response = app.test_client().get("/vi/broken")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Hệ thống gặp sự cố" in page and "a fault of the program" not in page

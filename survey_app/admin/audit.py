@@ -7,6 +7,7 @@ from flask import render_template, request
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
+from ..urls import int_arg
 from .blueprint import bp
 
 PAGE_SIZE = 100
@@ -15,7 +16,7 @@ PAGE_SIZE = 100
 @bp.get("/audit")
 @role_required("admin")
 def audit_log():
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, int_arg("page", 1, largest=10**6))
     action = request.args.get("action") or None
     events, total, actions = audit.page_of_events(db.session, page, PAGE_SIZE, action)
     return render_template(

@@ -36,14 +36,28 @@ class LoginForm(FlaskForm):
     )
 
 
+#: Years a wave may open or close in: any survey this tool runs, with room either side (and far
+#: from year 1 and 9999, where moving the time to UTC would leave the calendar).
+WAVE_YEARS = range(2000, 2101)
+
+
 def parse_local_datetime(text: str | None) -> dt.datetime | None:
     if not text:
         return None
     for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
-            return dt.datetime.strptime(text.strip(), pattern)
+            parsed = dt.datetime.strptime(text.strip(), pattern)
         except ValueError:
             continue
+        if parsed.year not in WAVE_YEARS:
+            raise ValidationError(
+                _l(
+                    "Give a date between %(first)s and %(last)s.",
+                    first=WAVE_YEARS[0],
+                    last=WAVE_YEARS[-1],
+                )
+            )
+        return parsed
     raise ValidationError(_l("Write the date as YYYY-MM-DD HH:MM, for example 2025-06-01 08:00."))
 
 

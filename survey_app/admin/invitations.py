@@ -38,6 +38,7 @@ from ..fieldwork import invitee_file, link_store
 from ..handlers import wave_view
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..models import Invitation, Invitee, Wave
+from ..urls import int_arg
 from .blueprint import bp
 from .forms import InviteeExportForm
 
@@ -102,7 +103,7 @@ def invitations_list(wave: Wave, questionnaire: str):
     if status not in STATUS_NAMES:
         status = None
     reminder = request.args.get("reminder") == "1"
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, int_arg("page", 1, largest=10**6))
     rows, total = service.invitation_rows(
         db.session,
         wave.id,

@@ -34,6 +34,7 @@ from ..fieldwork.waves import all_waves, complete_by_wave, complete_counts
 from ..handlers import wave_view
 from ..i18n import LANGUAGES
 from ..models import AnalysisRun, Wave
+from ..urls import int_arg
 from . import data, report, runs, services
 from .blueprint import bp
 from .forms import RunForm, UploadForm
@@ -54,7 +55,7 @@ def _run_or_404(run_id: int) -> AnalysisRun:
 def _chosen_run(wave: Wave, done: bool) -> AnalysisRun | None:
     """The run the address names (`?run=`), which must be the wave's (and finished, with
     `done`); None when it names none."""
-    run_id = request.args.get("run", type=int)
+    run_id = int_arg("run")
     if not run_id:
         return None
     run = _run_or_404(run_id)

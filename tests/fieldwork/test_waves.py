@@ -50,6 +50,20 @@ def test_create_and_edit_a_wave(app, client, auth):
         },
     )
     assert good.status_code == 302
+    ancient = client.post(
+        "/en/admin/waves/new",
+        data={
+            "csrf_token": token,
+            "code": "par-0001",
+            "title_vi": "x",
+            "title_en": "x",
+            "status": "draft",
+            "opens_at": "0001-01-01 00:00",  # before UTC+7 was a date at all
+            "questionnaires": ["leader"],
+        },
+    )
+    assert ancient.status_code == 400
+    assert "Give a date between 2000 and 2100." in ancient.get_data(as_text=True)
     with app.app_context():
         wave = db.session.scalars(select(Wave).where(Wave.code == "par-2025-ha-tinh")).one()
         # Local time in Ha Tinh is UTC+7.

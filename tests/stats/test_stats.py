@@ -316,6 +316,7 @@ def test_every_export_is_audited_and_holds_no_personal_data(stats_app, client, a
         "/en/stats/waves/demo/responses/leader.csv?labels=vi",
         "/en/stats/waves/demo/responses/citizen.csv?labels=en",
         "/en/stats/waves/demo/responses/delegate.xlsx",
+        "/en/stats/waves/demo/responses/citizen.xlsx?labels=vi",
         "/en/stats/waves/demo/codebook/citizen.csv",
         "/vi/stats/waves/demo/codebook/citizen.html",
     ]
@@ -329,11 +330,16 @@ def test_every_export_is_audited_and_holds_no_personal_data(stats_app, client, a
         if path.endswith(".csv") and "responses" in path:
             header = body.decode("utf-8-sig").splitlines()[0].split(",")
             assert not PERSONAL_COLUMNS & set(header), path
+    # labelled Excel: answer labels in the cells, empty cells for no answer (it once failed on them)
+    workbook = client.get("/en/stats/waves/demo/responses/citizen.xlsx?labels=vi").get_data()
+    sheet = pd.read_excel(io.BytesIO(workbook), dtype=str)
+    assert len(sheet) == 240 and set(sheet["sex"].dropna()) <= {"Nam", "Nữ"}
+    assert sheet.isna().to_numpy().any()
     labelled = read_export(client, "/en/stats/waves/demo/responses/citizen.csv?labels=en")
     assert set(labelled["sex"].dropna()) <= {"Male", "Female"}
     assert len(labelled) == 240
     audited = [a for a, _d in audit_actions(stats_app) if a.startswith("export_")]
-    assert len(audited) == len(paths) + 1
+    assert len(audited) == len(paths) + 2
 
 
 def test_score_wave_command_matches_the_page(stats_app, client, auth, tmp_path):

@@ -1,0 +1,91 @@
+"""Every route, as anonymous and as an admin, with hostile values in its path, query and form:
+no answer is a server error. On PostgreSQL too, where a NUL byte or a number past 64 bits in a
+query is an error of the database, not of the page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from html_client import csrf_token
+
+#: Values a hostile client puts wherever the page takes text or a number.
+HOSTILE = [
+    "x\x00y",  # a NUL byte: PostgreSQL refuses it in any text
+    "99999999999999999999",  # beyond 64 bits
+    "9223372036854775807",  # the largest 64-bit integer: beyond PostgreSQL's integer
+    "-1",
+    "²",  # a digit to str.isdigit(), not to int()
+    "0001-01-01",
+    "' OR 1=1 --",
+    "<script>alert(1)</script>",
+    "ü" * 300,
+]
+QUERY_NAMES = ("page", "run", "status", "labels", "action", "wave", "questionnaire", "district")
+
+
+def _urls(rule, value: str) -> list[str]:
+    """The rule's path with `value` in each variable in turn (the others given plausible values),
+    and with `value` in the common query parameters."""
+    plausible = {"lang": "en", "code": "citizen", "wave_code": "x", "questionnaire": "citizen"}
+    plausible |= {"fmt": "csv", "name": "scores.csv", "index": "0", "token": "a" * 43}
+    for name in ("run_id", "quota_id", "invitation_id", "wave_id"):
+        plausible[name] = "1"
+    urls = []
+    for variable in rule.arguments:
+        values = {v: plausible.get(v, "1") for v in rule.arguments}
+        values[variable] = value
+        path = rule.rule
+        for name, text in values.items():
+            path = re.sub(rf"<(?:\w+(?:\([^)]*\))?:)?{name}>", text, path)
+        urls.append(path)
+    base = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", lambda m: plausible.get(m[1], "1"), rule.rule)
+    urls.append(base + "?" + "&".join(f"{n}={value}" for n in QUERY_NAMES))
+    return urls
+
+
+def _status(send, url: str, **options) -> int:
+    """The answer's status; an exception the app let through (the tests see them) counts as 500."""
+    try:
+        response = send(url, **options)
+    except Exception:  # noqa: BLE001 - any exception here is the server error the test looks for
+        return 500
+    response.close()  # a file sent whole (the favicon) is closed, not left to the collector
+    return response.status_code
+
+
+def _walk(app, client, token: str) -> list[tuple[str, str, int]]:
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ("static", "admin.logout"):
+            continue
+        for value in HOSTILE:
+            for url in _urls(rule, value):
+                if "GET" in rule.methods:
+                    status = _status(client.get, url)
+                    if status >= 500:
+                        failures.append(("GET", url, status))
+                if "POST" in rule.methods:
+                    fields = {"csrf_token": token, **{n: value for n in QUERY_NAMES}}
+                    fields |= {"email": value, "password": value, "code": value}
+                    fields |= {"title_vi": value, "title_en": value, "opens_at": value}
+                    fields |= {"resume_code": value, "target-1": value, "when_full": value}
+                    status = _status(client.post, url, data=fields)
+                    if status >= 500:
+                        failures.append(("POST", url, status))
+    return failures
+
+
+@pytest.mark.parametrize("who", [None, "admin"])
+def test_no_hostile_value_anywhere_gives_a_server_error(app, client, auth, who):
+    if who:
+        auth.login(who)
+    token = csrf_token(client.get("/en/admin/login").get_data(as_text=True))
+    failures = _walk(app, client, token)
+    assert failures == []
+
+
+def test_a_nul_byte_in_the_login_e_mail_is_a_wrong_login(app, client, auth):
+    auth.ensure_user("admin")
+    response = auth.login(email="admin@example.vn\x00", password="whatever password")
+    assert response.status_code in (400, 429)

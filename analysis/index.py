@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.file_limits import FileTooLarge, check_csv_header, check_workbook
 from analysis.problems import FileInvalid, Problem
 from analysis.scheme import DECIMALS, Scheme
 
@@ -89,12 +90,22 @@ def read_table(path: str | Path, what: str) -> pd.DataFrame:
     path = Path(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
+            check_workbook(path.read_bytes())
+        else:
+            with path.open("rb") as handle:
+                check_csv_header(handle.read(1 << 20).decode("utf-8", errors="replace"))
+    except FileTooLarge as exc:
+        raise AppraisalError(f"cannot read the {what} {path}: {exc}") from None
+    except OSError:
+        pass  # said below, with the reader's own words
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
             table = pd.read_excel(path, dtype=str, keep_default_na=False, na_values=[""])
         else:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except FileNotFoundError:
         raise AppraisalError(f"cannot read the {what} {path}: no such file") from None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever the readers refuse, the file is unreadable
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise AppraisalError(f"cannot read the {what} {path}: {reason}") from None
     table.columns = [str(c).strip() for c in table.columns]

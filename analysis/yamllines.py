@@ -13,6 +13,10 @@ import yaml
 
 KeyPath = tuple[str | int, ...]
 
+#: Values a file may hold once its aliases are followed: every real questionnaire or scheme
+#: has a few thousand; an alias bomb (a few lines, each alias doubling the last) has billions.
+MAX_VALUES = 200_000
+
 
 @dataclass
 class LocatedData:
@@ -22,6 +26,8 @@ class LocatedData:
     lines: dict[KeyPath, int] = field(default_factory=dict)
     #: keys written twice in one mapping, with the line of the second
     duplicates: list[tuple[KeyPath, int]] = field(default_factory=list)
+    #: values converted so far (aliases counted each time they are followed)
+    values: int = 0
 
     def line(self, path: KeyPath) -> int:
         """The line of ``path``, or of its nearest ancestor that has one."""
@@ -60,6 +66,12 @@ def load_located(text: str) -> LocatedData:
 
 
 def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, out: LocatedData) -> Any:
+    out.values += 1
+    if out.values > MAX_VALUES:
+        raise YamlSyntaxError(
+            f"the file holds more than {MAX_VALUES:,} values once its aliases are followed",
+            node.start_mark.line + 1,
+        )
     out.lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)

@@ -149,6 +149,8 @@ class QuotaImportForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Give the quota a name of at most 100 characters.")),
             Length(max=100, message=_l("Give the quota a name of at most 100 characters.")),
+            # the form is multipart (a file), which the app-wide NUL check leaves to the form
+            Regexp(r"^[^\x00-\x1f]*$", message=_l("The name may not hold control characters.")),
         ],
     )
     when_full = StringField(

@@ -12,12 +12,12 @@ import io
 import re
 import unicodedata
 import warnings
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from analysis.file_limits import FileTooLarge, check_csv_header, check_workbook
 from analysis.problems import FileInvalid, Problem
 
 from ..models import Invitee
@@ -110,6 +110,11 @@ def _csv_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
                 )
             ]
         ) from exc
+    try:
+        check_csv_header(text)
+    except FileTooLarge as exc:
+        message = _("The file is too large to read: %(reason)s.", reason=exc)
+        raise InviteeFileInvalid([Problem.at_row(1, message)]) from exc
     first_line = text.split("\n", 1)[0]
     # Excel set to Vietnamese writes ";" between columns, since "," is its decimal sign.
     delimiter = max(",;\t", key=first_line.count)
@@ -126,24 +131,37 @@ def _csv_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
         ) from exc
 
 
+def _unreadable_workbook() -> InviteeFileInvalid:
+    return InviteeFileInvalid(
+        [Problem.at_row(None, _("The Excel file cannot be opened; save it again as .xlsx."))]
+    )
+
+
 def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[object]]]:
     from openpyxl import load_workbook
 
+    try:
+        check_workbook(data)
+    except FileTooLarge as exc:
+        message = _("The file is too large to read: %(reason)s.", reason=exc)
+        raise InviteeFileInvalid([Problem.at_row(None, message)]) from exc
     try:
         with warnings.catch_warnings():
             # Workbooks from Excel often carry extensions openpyxl only warns about.
             warnings.simplefilter("ignore")
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InviteeFileInvalid(
-            [Problem.at_row(None, _("The Excel file cannot be opened; save it again as .xlsx."))]
-        ) from exc
+    except Exception as exc:  # noqa: BLE001 - any workbook openpyxl refuses (entities too)
+        raise _unreadable_workbook() from exc
     try:
         sheet = workbook.worksheets[0]
         # Read-only sheets yield every row from the first, empty ones too: numbers stay true.
         rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
         for number, cells in enumerate(rows, start=1):
             yield number, list(cells)
+    except InviteeFileInvalid:
+        raise
+    except Exception as exc:  # noqa: BLE001 - read-only sheets parse as they go
+        raise _unreadable_workbook() from exc
     finally:
         workbook.close()
 
@@ -262,6 +280,15 @@ def _read_header(number: int, header: list[str]) -> tuple[dict[str, int], list[s
 def _row_problems(found: dict[str, str], titles: dict[str, str]) -> list[str]:
     """What is wrong with one row, each column named as the file's header names it."""
     problems = []
+    for column, value in found.items():
+        if "\x00" in value:  # no name holds one, and the database refuses it
+            problems.append(
+                _(
+                    "The column \u201c%(column)s\u201d holds a NUL character; save the file "
+                    "again from the spreadsheet.",
+                    column=titles[column],
+                )
+            )
     for column in REQUIRED:
         if not found.get(column):
             problems.append(

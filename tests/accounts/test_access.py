@@ -9,6 +9,7 @@ import pytest
 from app_support import PASSWORD
 from html_client import csrf_token
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from survey_app.accounts.auth import ACCESS
 from survey_app.extensions import db
@@ -30,8 +31,8 @@ def users(auth):
 def sample_url(rule) -> str:
     values = {}
     for argument in rule.arguments:
-        converter = rule._converters[argument].__class__.__name__
-        values[argument] = 1 if "Integer" in converter else ("en" if argument == "lang" else "x")
+        number = isinstance(rule._converters[argument], IntegerConverter)
+        values[argument] = 1 if number else ("en" if argument == "lang" else "x")
     url = rule.rule
     for key, value in values.items():
         url = re.sub(rf"<(?:[^:>]+:)?{key}>", str(value), url)

@@ -683,3 +683,31 @@ def test_the_invitee_list_export_is_for_admins_confirmed_audited_and_formula_saf
         admin.post(missing, data={"csrf_token": csrf_token(listing), "confirm": "y"}).status_code
         == 404
     )
+
+
+def test_hostile_invitee_files_are_refused_with_a_reason_not_a_server_error():
+    from hostile_files import rewritten
+
+    header = ("name", "group", "agency")
+    nul = csv_bytes([("Nguyễn\x00An", "leader", "Sở Nội vụ")], header=header)
+    with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
+        invitee_file.read_invitee_file(nul, "list.csv")
+    assert caught.value.problems[0].row == 2 and "NUL" in caught.value.problems[0].message
+
+    book = xlsx_bytes(clean_rows(), ("name", "group", "agency", "unit", "email", "phone"))
+    claims = rewritten(
+        book,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'<dimension ref="A1:F5" />', b'<dimension ref="A1:F20000000" />'),
+    )
+    with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
+        invitee_file.read_invitee_file(claims, "list.xlsx")
+    assert "too large to read" in caught.value.problems[0].message
+    entity = rewritten(
+        book,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + xml,
+    )
+    with pytest.raises(invitee_file.InviteeFileInvalid) as caught:
+        invitee_file.read_invitee_file(entity, "list.xlsx")
+    assert "cannot be opened" in caught.value.problems[0].message

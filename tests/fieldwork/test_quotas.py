@@ -474,6 +474,9 @@ def test_the_quota_import_form_names_each_problem_and_takes_files_up_to_1_mb(
     assert nowhere.status_code == 400
     page = nowhere.get_data(as_text=True)
     assert "Choose a wave." in page and "at most 100 characters" in page
+    nul = post_quota_file(client, form, "no-such-wave", QUOTA_CSV.encode(), name="a\x00b")
+    assert nul.status_code == 400
+    assert "The name may not hold control characters." in nul.get_data(as_text=True)
     # 600 KB: more than the app's 512 KB for other forms, within this page's 1 MB
     padded = QUOTA_CSV.encode() + b"\n" * (600 * 1024)
     assert post_quota_file(client, form, wave, padded).status_code == 302

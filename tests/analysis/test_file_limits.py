@@ -1,0 +1,86 @@
+"""Files refused before they are parsed: workbooks that unpack to gigabytes or claim millions of
+rows, CSV headers of 200,000 columns, XML entities."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hostile_files import rewritten
+
+from analysis.file_limits import FileTooLarge, check_csv_header, check_workbook
+from analysis.index import AppraisalError, read_table
+
+
+def workbook_bytes(rows: int = 3) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["unit_code", "criterion"])
+    for number in range(rows):
+        sheet.append([f"u{number}", "1.1"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_plain_workbook_passes():
+    check_workbook(workbook_bytes())
+    check_csv_header("a,b,c\n1,2,3\n")
+
+
+def test_a_workbook_that_claims_twenty_million_rows_is_refused_unread():
+    bomb = rewritten(
+        workbook_bytes(),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'<dimension ref="A1:B4" />', b'<dimension ref="A1:B20000000" />'),
+    )
+    with pytest.raises(FileTooLarge, match="20,000,000 rows"):
+        check_workbook(bomb)
+
+
+def test_a_workbook_that_unpacks_to_gigabytes_is_refused():
+    padded = rewritten(
+        workbook_bytes(), "xl/styles.xml", lambda xml: xml + b" " * (60 * 1024 * 1024)
+    )
+    assert len(padded) < 1024 * 1024  # small on the wire
+    with pytest.raises(FileTooLarge, match="more than 50 MB"):
+        check_workbook(padded)
+
+
+def test_a_csv_header_of_200001_columns_is_refused_at_once(tmp_path):
+    wide = ",".join(f"c{i}" for i in range(200_001)) + "\n"
+    with pytest.raises(FileTooLarge, match="200,001 columns"):
+        check_csv_header(wide)
+    path = tmp_path / "appraisal.csv"
+    path.write_text(wide)
+    with pytest.raises(AppraisalError, match="at most 200 are read"):
+        read_table(path, "appraisal file")
+
+
+def test_xml_entities_in_a_workbook_are_refused(tmp_path):
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    )
+    bomb = rewritten(
+        workbook_bytes(),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: laughs + xml.replace(b">u0<", b">&lol2;<"),
+    )
+    path = tmp_path / "appraisal.xlsx"
+    path.write_bytes(bomb)
+    with pytest.raises(AppraisalError, match="cannot read the appraisal file"):
+        read_table(path, "appraisal file")
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once():
+    from analysis.yamllines import YamlSyntaxError, load_located
+
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, 10):  # each level ten times the last: 10 ** 10 values in all
+        previous = "a" if n == 1 else f"l{n - 1}"
+        lines.append(f"l{n}: &l{n} [{', '.join([f'*{previous}'] * 10)}]")
+    with pytest.raises(YamlSyntaxError, match="more than 200,000 values"):
+        load_located("\n".join(lines) + "\n")

@@ -148,7 +148,7 @@ def invitees_export(wave: Wave, questionnaire: str):
     chunks = service.invitees_csv_chunks(db.session, wave.id, questionnaire)
     response = Response(
         stream_with_context(itertools.chain(["\ufeff"], chunks)),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
     )
     filename = f"{wave.code}-{questionnaire}-invitees.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

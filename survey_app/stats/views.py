@@ -40,12 +40,12 @@ from .blueprint import bp
 from .forms import RunForm, UploadForm
 
 RESPONSE_FORMATS = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Werkzeug adds the charset
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "sav": "application/x-spss-sav",
     "dta": "application/x-stata-dta",
 }
-RUN_FILE_TYPES = {".csv": "text/csv; charset=utf-8", ".xlsx": RESPONSE_FORMATS["xlsx"]}
+RUN_FILE_TYPES = {".csv": "text/csv", ".xlsx": RESPONSE_FORMATS["xlsx"]}
 
 
 def _run_or_404(run_id: int) -> AnalysisRun:
@@ -307,6 +307,6 @@ def export_codebook(wave: Wave, questionnaire: str, fmt: str):
     page = codebook_html(definition, g.lang, headings)
     return Response(
         page,
-        mimetype="text/html; charset=utf-8",
+        mimetype="text/html",
         headers=_attachment(f"{questionnaire}-codebook-{g.lang}.html"),
     )

@@ -659,6 +659,7 @@ def test_the_invitee_list_export_is_for_admins_confirmed_audited_and_formula_saf
     ticked = admin.post(export, data={"csrf_token": csrf_token(listing), "confirm": "y"})
     assert ticked.status_code == 200
     assert ticked.headers["Cache-Control"] == "no-store"
+    assert ticked.headers["Content-Type"] == "text/csv; charset=utf-8"
     body = ticked.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))

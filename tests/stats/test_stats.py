@@ -323,6 +323,8 @@ def test_every_export_is_audited_and_holds_no_personal_data(stats_app, client, a
     for path in paths:
         response = client.get(path)
         assert response.status_code == 200, path
+        if ".csv" in path:  # one charset, as a browser or proxy expects
+            assert response.headers["Content-Type"] == "text/csv; charset=utf-8", path
         body = response.get_data()
         for value in PERSONAL_VALUES:
             assert value.encode() not in body, (path, value)

@@ -232,20 +232,15 @@ def export_responses(wave: Wave, questionnaire: str, fmt: str):
     weights = services.weights_by_response(run, group) if group else None
     columns = data.header(db.session, questionnaire) + ([data.WEIGHT] if weights else [])
     language = labels if labels != "codes" else g.lang
-    _audit_export(
-        "responses",
-        wave=wave.code,
-        questionnaire=questionnaire,
-        format=fmt,
-        labels=labels,
-        run=run.id if run else None,
-    )
+    details = {"wave": wave.code, "questionnaire": questionnaire, "format": fmt, "labels": labels}
+    details["run"] = run.id if run else None
     name = f"{wave.code}-{questionnaire}-responses"
     frames = data.chunks(db.session, questionnaire, wave.code, weights)
     if fmt in ("csv", "xlsx") and labels != "codes":
         frames = data.labelled_frames(frames, definition, labels)
         name += f"-{labels}"
     if fmt == "csv":
+        _audit_export("responses", **details)  # streamed: logged as it starts
         return Response(
             stream_with_context(frame_csv_chunks(frames, columns)),
             mimetype=RESPONSE_FORMATS["csv"],
@@ -269,6 +264,7 @@ def export_responses(wave: Wave, questionnaire: str, fmt: str):
     except Exception:
         path.unlink(missing_ok=True)
         raise
+    _audit_export("responses", **details)  # logged once the file exists, not for a failed one
     response = Response(
         data.file_blocks(path),
         mimetype=RESPONSE_FORMATS[fmt],

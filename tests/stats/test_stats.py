@@ -344,6 +344,23 @@ def test_every_export_is_audited_and_holds_no_personal_data(stats_app, client, a
     assert len(audited) == len(paths) + 2
 
 
+def test_a_download_that_fails_is_not_logged_as_done(stats_app, client, auth, monkeypatch):
+    from survey_app.stats import views
+
+    def broken(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    auth.login("statistician")
+    monkeypatch.setattr(views, "write_xlsx", broken)  # a full disk cannot be made here
+    before = len(audit_actions(stats_app))
+    with pytest.raises(OSError, match="disk full"):
+        client.get("/en/stats/waves/demo/responses/citizen.xlsx")
+    assert len(audit_actions(stats_app)) == before
+    monkeypatch.undo()
+    assert client.get("/en/stats/waves/demo/responses/citizen.xlsx").status_code == 200
+    assert [a for a, _d in audit_actions(stats_app)][before:] == ["export_responses"]
+
+
 def test_score_wave_command_matches_the_page(stats_app, client, auth, tmp_path):
     auth.login("statistician")
     run_id, _page = full_run(client)

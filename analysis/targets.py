@@ -170,6 +170,10 @@ def read_targets(path: str | Path) -> Targets:
                 raise TargetError(
                     f"{path}: the header must be variable,level,target (found {','.join(header)})"
                 )
+            twice = sorted({h for h in header if header.count(h) > 1 and h})
+            if twice:
+                # DictReader would keep the last of two "target" columns without a word
+                raise TargetError(f"{path}: the column {', '.join(twice)} appears twice")
             reader.fieldnames = header
             rows = [(r["variable"], r["level"], r["target"]) for r in reader]
     except OSError as exc:

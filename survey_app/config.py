@@ -99,6 +99,13 @@ SETTINGS = (
         described_default="`instance/links`",
     ),
     Setting(
+        "HSTS_SECONDS",
+        0,
+        "Sends Strict-Transport-Security for this many seconds (e.g. `31536000`) when the app is "
+        "served only over HTTPS; `0` sends none (the TLS proxy may send it instead).",
+        int,
+    ),
+    Setting(
         "PAR_LANG",
         None,
         "The language of command-line messages (`vi` or `en`).",

@@ -95,6 +95,9 @@ def init_app(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         )
+        if app.config.get("HSTS_SECONDS"):
+            hsts = f"max-age={int(app.config['HSTS_SECONDS'])}; includeSubDomains"
+            headers.setdefault("Strict-Transport-Security", hsts)
         if request.blueprint in LANGUAGE_PREFIXED:
             # Answers, personal links and results are never kept by a shared cache.
             headers.setdefault("Cache-Control", "no-store")

@@ -52,3 +52,12 @@ def test_a_server_error_gets_the_sites_own_page_in_its_language(database_url):
     assert response.status_code == 500
     page = response.get_data(as_text=True)
     assert "Hệ thống gặp sự cố" in page and "a fault of the program" not in page
+
+
+def test_strict_transport_security_is_sent_only_when_set(database_url):
+    from app_support import make_app
+
+    plain = make_app(database_url).test_client().get("/en/")
+    assert "Strict-Transport-Security" not in plain.headers
+    secure = make_app(database_url, HSTS_SECONDS=31536000).test_client().get("/en/")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

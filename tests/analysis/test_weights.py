@@ -74,6 +74,13 @@ def test_bad_targets_are_refused(sample):
         rake(sample, TARGETS, base_weight=sample.w0 - 2)
 
 
+def test_read_targets_refuses_a_column_given_twice(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("variable,level,target,target\nsex,male,10,99\nsex,female,10,1\n")
+    with pytest.raises(TargetError, match="the column target appears twice"):
+        read_targets(path)
+
+
 def test_read_targets_checks_numbers(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("variable,level,target\nsex,f,abc\n")

@@ -111,7 +111,7 @@ def parse_cells(
                 )
             parts.append(value)
         raw_target = row[target_at].strip()
-        if not raw_target.isdigit() or len(raw_target) > 7:
+        if not (raw_target.isascii() and raw_target.isdigit()) or len(raw_target) > 7:
             errors.append(
                 Problem.at_row(
                     number,

@@ -108,6 +108,11 @@ def test_import_is_all_or_nothing_with_row_numbers(quick_app, runner, tmp_path):
     assert "quota.csv:3: atlantis is not an answer of district." in result.output
     assert "quota.csv:4: the target must be a whole number of 0 or more, not -1." in result.output
     assert "quota.csv:5: this cell appears twice." in result.output
+    superscript = import_quota(runner, tmp_path, "district,sex,target\ncan_loc,female,²\n")
+    assert superscript.exit_code == 2
+    assert "quota.csv:2: the target must be a whole number of 0 or more, not ²." in (
+        superscript.output
+    )
     with quick_app.app_context():
         assert db.session.scalar(select(func.count(Quota.id))) == 0
     unknown = import_quota(runner, tmp_path, "district,colour,target\ncan_loc,red,1\n")

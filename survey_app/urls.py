@@ -1,9 +1,11 @@
-"""What a URL may carry: ids the database can hold, whole numbers in the query string. Anything
-else names nothing (404) or is left at its default, and never reaches a query."""
+"""What a request may carry: ids the database can hold, whole numbers in the query string, an
+upload within its page's limit. Anything else names nothing (404), is left at its default, or is
+refused before it reaches a query."""
 
 from __future__ import annotations
 
 from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 #: The largest id a URL may name: PostgreSQL's integer. A larger one names nothing (404) instead
@@ -25,3 +27,15 @@ def int_arg(name: str, default: int | None = None, largest: int = LARGEST_ID) ->
     if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > largest:
         return default
     return int(text)
+
+
+def upload_fits(limit: int) -> bool:
+    """Parse a POST's upload under `limit` bytes instead of the app-wide limit (a page that takes
+    files allows more); False when it is larger. The page's view must be CSRF-exempt and check
+    the token with its form, as Flask-WTF would parse the body under the app-wide limit first."""
+    request.max_content_length = limit
+    try:
+        request.files  # noqa: B018 - parse the body now, under this limit
+    except RequestEntityTooLarge:
+        return False
+    return True

@@ -27,7 +27,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectField
 
 from ..accounts import audit
@@ -38,7 +37,7 @@ from ..fieldwork import invitee_file, link_store
 from ..handlers import wave_view
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..models import Invitation, Invitee, Wave
-from ..urls import int_arg
+from ..urls import int_arg, upload_fits
 from .blueprint import bp
 from .forms import InviteeExportForm
 
@@ -185,19 +184,15 @@ def _lang() -> str:
 @csrf.exempt  # the form checks its own CSRF token, after the larger upload limit is set
 @role_required("admin")
 def invitations_import():
-    if request.method == "POST":
-        request.max_content_length = UPLOAD_LIMIT
-        try:
-            request.files  # noqa: B018 - parse the upload now, under this route's limit
-        except RequestEntityTooLarge:
-            form = _import_form(read_request=False)
-            message = _(
-                "The file is larger than %(size)s MB. Remove other sheets or columns, or split "
-                "the list into several files.",
-                size=UPLOAD_LIMIT // (1024 * 1024),
-            )
-            page = render_template("admin/invitations_import.html", form=form, problem=message)
-            return page, 413
+    if request.method == "POST" and not upload_fits(UPLOAD_LIMIT):
+        form = _import_form(read_request=False)
+        message = _(
+            "The file is larger than %(size)s MB. Remove other sheets or columns, or split "
+            "the list into several files.",
+            size=UPLOAD_LIMIT // (1024 * 1024),
+        )
+        page = render_template("admin/invitations_import.html", form=form, problem=message)
+        return page, 413
     form = _import_form()
     if not form.validate_on_submit():
         status = 400 if form.errors else 200

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from analysis.problems import Problem
 
@@ -16,6 +15,7 @@ from ..fieldwork.quota_file import QuotaInvalid, import_quota
 from ..fieldwork.waves import all_waves, wave_by_code
 from ..models import Quota, Wave
 from ..questionnaire.store import definition, latest_version, latest_versions
+from ..urls import upload_fits
 from .blueprint import bp
 from .forms import QuotaImportForm
 
@@ -34,13 +34,9 @@ def quotas_home():
 def quota_import():
     waves = all_waves(db.session)
     versions = latest_versions(db.session)
-    if request.method == "POST":
-        request.max_content_length = MAX_FILE
-        try:
-            request.files  # noqa: B018 - parse the upload now, under this route's limit
-        except RequestEntityTooLarge:
-            problem = Problem.at_row(0, _("The file is larger than 1 MB."))
-            return _import_page(QuotaImportForm(formdata=None), waves, versions, [problem], 413)
+    if request.method == "POST" and not upload_fits(MAX_FILE):
+        problem = Problem.at_row(0, _("The file is larger than 1 MB."))
+        return _import_page(QuotaImportForm(formdata=None), waves, versions, [problem], 413)
     form = QuotaImportForm()
     form.wave.choices = [(w.code, w.code) for w in waves]
     form.questionnaire.choices = [(code, code) for code in sorted(versions)]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
 
@@ -31,14 +32,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance / "links"
     )
 
+    if app.config["TRUSTED_PROXIES"]:
+        # Else every client behind the proxy is one address to the rate limits and the log.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
     from . import commands, i18n, web
-    from .accounts import auth
-    from .extensions import csrf, db
+    from .accounts import auth, throttle
+    from .extensions import csrf, db, limiter
 
     db.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    throttle.init_app(app)
     web.init_app(app)
     commands.init_app(app)
     return app

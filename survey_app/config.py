@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 from analysis.languages import DEFAULT_LANGUAGE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _flag(text: str) -> bool:
     return text.strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def _rate_limit(text: str) -> str:
+    """A limit in Flask-Limiter's notation ("10 per minute"), refused at start-up if unreadable
+    rather than on the first request it would guard."""
+    parse_many(text)
+    return text.strip()
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,52 @@ SETTINGS = (
         "Sends Strict-Transport-Security for this many seconds (e.g. `31536000`) when the app is "
         "served only over HTTPS; `0` sends none (the TLS proxy may send it instead).",
         int,
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "How many proxies in front of the app add X-Forwarded-For and X-Forwarded-Proto (`1` "
+        "behind one TLS proxy): the client's address for rate limits and the audit log is read "
+        "from them; `0` trusts none.",
+        int,
+    ),
+    Setting(
+        "STAFF_IDLE_MINUTES",
+        30,
+        "A staff member who sends no request for this many minutes must log in again.",
+        int,
+    ),
+    Setting(
+        "STAFF_SESSION_HOURS",
+        12,
+        "A staff login lasts at most this many hours, however active.",
+        int,
+    ),
+    Setting(
+        "LOGIN_RATE_LIMIT",
+        "10 per minute",
+        "Login attempts allowed from one client address, whatever the e-mail "
+        "(Flask-Limiter's notation); also guards the password change.",
+        _rate_limit,
+    ),
+    Setting(
+        "LOGIN_FAILURES_LIMIT",
+        "5 per 10 minutes",
+        "Failed logins allowed for one e-mail from one client address; past it that address "
+        "waits, while the account still opens from others.",
+        _rate_limit,
+    ),
+    Setting(
+        "START_RATE_LIMIT",
+        "20 per minute",
+        "Surveys a client address may start (the respondents' start pages).",
+        _rate_limit,
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "Where rate limits are counted: `memory://` counts in each worker apart; "
+        "`redis://127.0.0.1:6379` in production with several workers (needs the `redis` package).",
     ),
     Setting(
         "PAR_LANG",

@@ -1,8 +1,8 @@
-"""Users: hashed passwords, roles checked on every admin route, lockout after failed logins."""
+"""Users: hashed passwords, password changes, disabling, roles checked on every admin route.
+Login throttling is in `throttle`, the sessions' lifetime in `sessions`."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 
@@ -12,14 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..i18n import DEFAULT_LANGUAGE
 from ..models import User, utcnow
+from . import audit, sessions
 
-#: Failed logins allowed before the account locks; each failure past it doubles the lock.
-FREE_ATTEMPTS = 5
-FIRST_LOCK = dt.timedelta(minutes=1)
-LONGEST_LOCK = dt.timedelta(hours=1)
 MIN_PASSWORD_LENGTH = 10
 #: A hash to check against when the e-mail is unknown, so both cases take the same time.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
@@ -62,34 +59,43 @@ def create_user(session: Session, email: str, password: str, role: str) -> User:
     return user
 
 
-class LoginResult:
-    def __init__(self, user: User | None, locked_until: dt.datetime | None = None) -> None:
-        self.user = user
-        self.locked_until = locked_until
-
-
-def authenticate(session: Session, email: str, password: str) -> LoginResult:
-    """Check a password; count failures and lock the account for a growing time past 5."""
-    user = session.scalars(
-        select(User).where(User.email == normalize_email(email)).with_for_update()
-    ).first()
-    now = utcnow()
+def check_password(user: User | None, password: str) -> bool:
+    """Whether the password is `user`'s and the account active; the same work when it is not,
+    so the time taken does not tell whether an account has the e-mail typed."""
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password)
-        return LoginResult(None)
-    if user.locked_until and user.locked_until > now:
-        return LoginResult(None, user.locked_until)
-    if check_password_hash(user.password_hash, password):
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-        return LoginResult(user)
-    user.failed_logins += 1
-    excess = user.failed_logins - FREE_ATTEMPTS
-    if excess >= 0:
-        user.locked_until = now + min(FIRST_LOCK * (2**excess), LONGEST_LOCK)
-        return LoginResult(None, user.locked_until)
-    return LoginResult(None)
+        return False
+    return check_password_hash(user.password_hash, password)
+
+
+def authenticate(user: User | None, password: str) -> User | None:
+    """`user`, noted as logged in now, if the password is theirs; else None."""
+    if not check_password(user, password):
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+class PasswordTooShort(ValueError):
+    """The new password has fewer than `MIN_PASSWORD_LENGTH` characters."""
+
+
+def change_password(session: Session, user: User, password: str) -> None:
+    """Give `user` a new password and end every session of theirs (the page then begins its
+    own again); logged."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordTooShort(MIN_PASSWORD_LENGTH)
+    user.password_hash = hash_password(password)
+    sessions.end_everywhere(user)
+    audit.record(session, "password_changed", {"email": user.email})
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Enable or disable `user`; disabling ends every session of theirs at once. Logged."""
+    user.active = active
+    if not active:
+        sessions.end_everywhere(user)
+    audit.record(session, "user_enabled" if active else "user_disabled", {"email": user.email})
 
 
 def role_required(part: str) -> Callable:
@@ -113,13 +119,7 @@ def role_required(part: str) -> Callable:
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
-
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    login_manager.user_loader(sessions.staff_user)
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -13,6 +13,7 @@ from wtforms import BooleanField, Field, PasswordField, SelectField, StringField
 from wtforms.validators import (
     AnyOf,
     DataRequired,
+    EqualTo,
     InputRequired,
     Length,
     Optional,
@@ -20,6 +21,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..accounts.auth import MIN_PASSWORD_LENGTH
 from ..fieldwork.quotas import WHEN_FULL
 from ..i18n import LANGUAGES, language_name
 from ..models import WAVE_STATUSES
@@ -33,6 +35,35 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(message=_l("Enter your password.")), Length(max=200)],
+    )
+
+
+class PasswordForm(FlaskForm):
+    """A staff member's own new password, given with the current one."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your current password.")), Length(max=200)],
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(message=_l("Enter a new password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=_l(
+                    "The password needs at least %(num)s characters.", num=MIN_PASSWORD_LENGTH
+                ),
+            ),
+            Length(max=200),
+        ],
+    )
+    confirm_password = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(message=_l("Enter the new password a second time.")),
+            EqualTo("new_password", message=_l("The two new passwords differ.")),
+        ],
     )
 
 
@@ -59,6 +90,24 @@ def parse_local_datetime(text: str | None) -> dt.datetime | None:
             )
         return parsed
     raise ValidationError(_l("Write the date as YYYY-MM-DD HH:MM, for example 2025-06-01 08:00."))
+
+
+def parse_day(text: str | None) -> dt.date | None:
+    if not text or not text.strip():
+        return None
+    try:
+        parsed = dt.datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise ValidationError(_l("Write the date as YYYY-MM-DD, for example 2026-03-31.")) from None
+    if parsed.year not in WAVE_YEARS:
+        raise ValidationError(
+            _l(
+                "Give a date between %(first)s and %(last)s.",
+                first=WAVE_YEARS[0],
+                last=WAVE_YEARS[-1],
+            )
+        )
+    return parsed
 
 
 class CodesField(Field):
@@ -91,6 +140,9 @@ class WaveForm(FlaskForm):
     )
     opens_at = StringField(_l("Opens (local time)"), validators=[Optional()])
     closes_at = StringField(_l("Closes (local time)"), validators=[Optional()])
+    identities_kept_until = StringField(
+        _l("Keep invitees' names and contacts until"), validators=[Optional()]
+    )
     questionnaires = CodesField(_l("Questionnaires"))
 
     def validate_questionnaires(self, field):
@@ -108,6 +160,12 @@ class WaveForm(FlaskForm):
         opens = getattr(self.opens_at, "parsed", None)
         if field.parsed and opens and field.parsed <= opens:
             raise ValidationError(_l("The wave must close after it opens."))
+
+    def validate_identities_kept_until(self, field):
+        field.parsed = parse_day(field.data)
+        closes = getattr(self.closes_at, "parsed", None)
+        if field.parsed and closes and field.parsed < closes.date():
+            raise ValidationError(_l("Keep them at least until the wave closes."))
 
 
 def _title_field(lang: str) -> StringField:
@@ -169,3 +227,10 @@ class QuotaImportForm(FlaskForm):
     def validate_questionnaire(self, field):
         if field.data not in {value for value, _label in field.choices}:
             raise ValidationError(_l("Choose a questionnaire."))
+
+
+class EraseIdentityForm(FlaskForm):
+    confirm = BooleanField(
+        _l("This person asked to be forgotten: erase their name, e-mail and phone for good"),
+        validators=[InputRequired(message=_l("Tick the box to confirm."))],
+    )

@@ -1,23 +1,133 @@
-"""Routes outside any audience: the language redirect, health check, errors, response headers."""
+"""Routes outside any audience: the language redirect, health check, errors (a passing database
+fault among them), response headers."""
 
 from __future__ import annotations
 
-from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
+import copy
+
+from flask import (
+    Flask,
+    abort,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
+from .db import Fault, passing_fault
 from .extensions import db
 from .i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, in_language
 from .respond.services import format_resume_code
 from .urls import IdConverter
+
+#: The methods whose request may run twice: they ask for a page and change nothing.
+RETRIED_METHODS = frozenset({"GET", "HEAD"})
+#: How long a client is asked to wait after a passing database fault.
+RETRY_AFTER_SECONDS = 5
 
 
 def _has_nul(values) -> bool:
     return any("\x00" in value for value in values)
 
 
+def _survive_database_faults(app: Flask) -> None:
+    """Around every request, once: a passing database fault (db.passing_fault) ends the session
+    on a sound connection; then a GET or HEAD runs again from the start, and anything else gets
+    a 503 asking to send the form again.
+
+    A POST is never run again here: its transaction was rolled back whole by db.transaction(),
+    but whether the request committed some other transaction first (an invitation claimed, a
+    login recorded) is known only to its view. The person who sent it knows what they meant,
+    and their browser still holds the form.
+    """
+    dispatch = app.full_dispatch_request
+
+    def full_dispatch_request():
+        restore = _request_state() if request.method in RETRIED_METHODS else None
+        try:
+            return dispatch()
+        except Exception as error:
+            fault = passing_fault(error)
+            if fault is None:
+                raise
+            db.discard_session(fault)
+            if restore is None:
+                _log_fault(app, fault, error, "not saved; the client is asked to send it again")
+                return app.finalize_request(_not_saved_page(), from_error_handler=True)
+            _log_fault(app, fault, error, "retried on a fresh connection")
+        restore()
+        try:
+            return dispatch()
+        except Exception as error:
+            fault = passing_fault(error)
+            if fault is None:
+                raise
+            db.discard_session(fault)
+            _log_fault(app, fault, error, "failed again; answered 503")
+            page = render_template("respond/message.html", kind="server_error")
+            return app.finalize_request(_unavailable(page), from_error_handler=True)
+
+    app.full_dispatch_request = full_dispatch_request
+
+
+def _request_state():
+    """A function that puts back what an attempt at the request may have changed of it, so that
+    a second attempt runs as the first did: `g` (the first one's logged-in user and rows belong
+    to the session that was ended), the URL's values (the language is taken out of them) and the
+    cookie session (a view may have taken a key out of it before it failed)."""
+    globals_ = dict(vars(g))
+    view_args = None if request.view_args is None else dict(request.view_args)
+    cookie = copy.deepcopy(dict(session))
+
+    def restore() -> None:
+        vars(g).clear()
+        vars(g).update(globals_)
+        request.view_args = None if view_args is None else dict(view_args)
+        if dict(session) != cookie:
+            session.clear()
+            session.update(copy.deepcopy(cookie))
+
+    return restore
+
+
+def _log_fault(app: Flask, fault: Fault, error: Exception, outcome: str) -> None:
+    # The endpoint, not the path: a personal link carries its token in the path. The driver's
+    # first line, not the whole error: SQLAlchemy's adds the statement's parameters (answers).
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    app.logger.warning(
+        "database fault (%s) during %s %s: %s: %s; %s",
+        fault,
+        request.method,
+        request.endpoint,
+        type(cause).__name__,
+        lines[0] if lines else "",
+        outcome,
+    )
+
+
+def _unavailable(page: str):
+    return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _not_saved_page():
+    rule = request.url_rule
+    # The same address shows the page again where it has a GET (a respondent's pages do).
+    again = request.full_path.rstrip("?") if rule is not None and "GET" in rule.methods else None
+    page = render_template(
+        "not_saved.html", respondent=request.blueprint == "respond", again_url=again
+    )
+    return _unavailable(page)
+
+
 def init_app(app: Flask) -> None:
+    _survive_database_faults(app)
     app.url_map.converters["int"] = IdConverter
     from .admin import bp as admin_bp
     from .respond import bp as respond_bp

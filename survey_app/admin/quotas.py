@@ -19,7 +19,9 @@ from ..urls import upload_fits
 from .blueprint import bp
 from .forms import QuotaImportForm
 
-MAX_FILE = 1024 * 1024
+#: A quota file of MAX_CELLS cells (district x sex x age group for a whole country is far fewer)
+#: is about 1.2 MB as CSV; 5 MB leaves room for long labels. More than the app's MAX_CONTENT_LENGTH.
+MAX_FILE = 5 * 1024 * 1024
 
 
 @bp.get("/quotas")
@@ -35,7 +37,9 @@ def quota_import():
     waves = all_waves(db.session)
     versions = latest_versions(db.session)
     if request.method == "POST" and not upload_fits(MAX_FILE):
-        problem = Problem.at_row(0, _("The file is larger than 1 MB."))
+        problem = Problem.at_row(
+            0, _("The file is larger than %(size)s MB.", size=MAX_FILE // (1024 * 1024))
+        )
         return _import_page(QuotaImportForm(formdata=None), waves, versions, [problem], 413)
     form = QuotaImportForm()
     form.wave.choices = [(w.code, w.code) for w in waves]

@@ -482,11 +482,11 @@ def test_the_quota_import_form_names_each_problem_and_takes_files_up_to_1_mb(
     nul = post_quota_file(client, form, "no-such-wave", QUOTA_CSV.encode(), name="a\x00b")
     assert nul.status_code == 400
     assert "The name may not hold control characters." in nul.get_data(as_text=True)
-    # 600 KB: more than the app's 512 KB for other forms, within this page's 1 MB
-    padded = QUOTA_CSV.encode() + b"\n" * (600 * 1024)
+    # 1.5 MB: more than the app's 512 KB for other forms, within this page's 5 MB
+    padded = QUOTA_CSV.encode() + b"\n" * (1536 * 1024)
     assert post_quota_file(client, form, wave, padded).status_code == 302
-    too_big = post_quota_file(client, form, wave, QUOTA_CSV.encode() + b"\n" * (1100 * 1024))
+    too_big = post_quota_file(client, form, wave, QUOTA_CSV.encode() + b"\n" * (5200 * 1024))
     assert too_big.status_code == 413
-    assert "The file is larger than 1 MB." in too_big.get_data(as_text=True)
+    assert "The file is larger than 5 MB." in too_big.get_data(as_text=True)
     with quick_app.app_context():
         assert db.session.scalars(select(Quota)).one().name == "main"

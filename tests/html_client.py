@@ -146,11 +146,12 @@ class Walk:
 def walk(client, start_path: str, seed: int = 1, text: str = "Ý kiến <b>thử</b>") -> Walk:
     """Start a questionnaire at `start_path` and answer every page until the thank-you page."""
     rng = random.Random(seed)
-    page = client.get(start_path)
+    # A personal link is exchanged for the session, then redirects to an address without it.
+    page = client.get(start_path, follow_redirects=True)
     assert page.status_code == 200, page.status_code
     start_form = parse_forms(page.get_data(as_text=True))[0]
     response = client.post(
-        path_of(start_form.action) or start_path,
+        path_of(start_form.action) or page.request.path,
         data={"csrf_token": csrf_token(page.get_data(as_text=True))},
     )
     assert response.status_code == 302, response.status_code

@@ -32,14 +32,14 @@ from wtforms import SelectField
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import csrf, db
+from ..fieldwork import identities, invitee_file, link_store
 from ..fieldwork import invitations as service
-from ..fieldwork import invitee_file, link_store
 from ..handlers import wave_view
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
 from ..models import Invitation, Invitee, Wave
 from ..urls import int_arg, upload_fits
 from .blueprint import bp
-from .forms import InviteeExportForm
+from .forms import EraseIdentityForm, InviteeExportForm
 
 #: An invitee list of a whole province is well under 1 MB; 5 MB leaves room for Excel's overhead.
 #: Only this route takes more than the app's MAX_CONTENT_LENGTH.
@@ -49,7 +49,6 @@ PAGE_SIZE = 200
 STATUS_NAMES = {
     "issued": _l("not opened"),
     "opened": _l("opened"),
-    "in_progress": _l("in progress"),
     "complete": _l("complete"),
     "revoked": _l("revoked"),
 }
@@ -125,6 +124,7 @@ def invitations_list(wave: Wave, questionnaire: str):
         pages=max(1, -(-total // PAGE_SIZE)),
         status_names=STATUS_NAMES,
         export_form=InviteeExportForm(formdata=None),
+        erased=service.invitee_count(db.session, wave.id, questionnaire, erased=True),
     )
 
 
@@ -141,7 +141,10 @@ def invitees_export(wave: Wave, questionnaire: str):
             url_for("admin.invitations_list", wave_code=wave.code, questionnaire=questionnaire)
         )
     count = service.invitee_count(db.session, wave.id, questionnaire)
+    erased = service.invitee_count(db.session, wave.id, questionnaire, erased=True)
     details = {"wave": wave.code, "questionnaire": questionnaire, "count": count}
+    if erased:
+        details["erased_left_out"] = erased
     with db.transaction() as tx:
         audit.record(tx, "export_invitees", {**details, "personal_data": True})
     chunks = service.invitees_csv_chunks(db.session, wave.id, questionnaire)
@@ -327,3 +330,31 @@ def invitation_reissue(invitation_id: int):
         wave=wave,
         link=service.personal_link(_base_url(), lang, token),
     )
+
+
+# --- erasing an identity ------------------------------------------------------------------------
+
+
+@bp.route("/invitees/<int:invitee_id>/erase", methods=["GET", "POST"])
+@role_required("admin")
+def invitee_erase(invitee_id: int):
+    """A person asks to be forgotten (Decree 13/2023): their name and contacts are erased; that
+    they answered, and their unlinked answers, stay."""
+    person = db.session.get(Invitee, invitee_id) or abort(404)
+    wave = db.session.get(Wave, person.wave_id)
+    back = url_for(
+        "admin.invitations_list", wave_code=wave.code, questionnaire=person.questionnaire_code
+    )
+    if person.erased_on is not None:
+        flash(_("This person's name and contacts are erased already."), "info")
+        return redirect(back)
+    form = EraseIdentityForm()
+    if form.validate_on_submit():
+        with db.transaction() as tx:
+            identities.erase_one(tx, invitee_id)
+        flash(_("The name, e-mail and phone are erased. The erasure is in the audit log."), "info")
+        return redirect(back)
+    status = 400 if form.errors else 200
+    return render_template(
+        "admin/invitee_erase.html", person=person, wave=wave, form=form, back=back
+    ), status

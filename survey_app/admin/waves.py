@@ -77,6 +77,8 @@ def _wave_form(wave: Wave | None):
         form.status.data = wave.status
         form.opens_at.data = to_local_text(wave.opens_at)
         form.closes_at.data = to_local_text(wave.closes_at)
+        kept = wave.identities_kept_until
+        form.identities_kept_until.data = kept.isoformat() if kept else ""
         form.questionnaires.data = [wq.questionnaire_code for wq in wave.questionnaires]
     if form.validate_on_submit():
         fields = waves_service.WaveFields(
@@ -86,11 +88,14 @@ def _wave_form(wave: Wave | None):
             opens_at=to_utc(getattr(form.opens_at, "parsed", None)),
             closes_at=to_utc(getattr(form.closes_at, "parsed", None)),
             questionnaires=list(form.questionnaires.data),
+            identities_kept_until=getattr(form.identities_kept_until, "parsed", None),
         )
         try:
             with db.transaction() as tx:
                 wave = waves_service.save_wave(tx, wave, fields)
                 details = {"wave": wave.code, "status": wave.status}
+                if wave.identities_kept_until:
+                    details["identities_kept_until"] = wave.identities_kept_until.isoformat()
                 audit.record(
                     tx, "wave_saved", {**details, "questionnaires": sorted(fields.questionnaires)}
                 )

@@ -8,6 +8,7 @@ from flask import Flask
 
 from .database import init_db, seed_demo_command
 from .invitations import invitations
+from .privacy import privacy
 from .questionnaires import check_questionnaires
 from .quotas import quotas
 from .responses import export_responses
@@ -18,6 +19,7 @@ COMMANDS = (
     init_db,
     check_questionnaires,
     invitations,
+    privacy,
     seed_demo_command,
     export_responses,
     users,

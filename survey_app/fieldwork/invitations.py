@@ -11,7 +11,6 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -29,7 +28,7 @@ from .waves import wave_for, wave_questionnaires
 
 LINK_COLUMNS = ("name", "group", "agency", "unit", "email", "link")
 #: Invitations that still wait for an answer: whom a reminder is for.
-NEEDS_REMINDER = ("issued", "opened", "in_progress")
+NEEDS_REMINDER = ("issued", "opened")
 
 
 class InvitationError(Exception):
@@ -195,20 +194,30 @@ def links_csv_bytes(links: Iterable[IssuedLink]) -> bytes:
 INVITEE_COLUMNS = ("group", "agency", "unit", "name", "email", "phone")
 
 
-def invitee_count(session: Session, wave_id: int, questionnaire_code: str) -> int:
+def invitee_count(
+    session: Session, wave_id: int, questionnaire_code: str, erased: bool = False
+) -> int:
+    """How many invitees still have their identity (or, `erased`, have it erased)."""
     return session.scalar(
         select(func.count(Invitee.id)).where(
-            Invitee.wave_id == wave_id, Invitee.questionnaire_code == questionnaire_code
+            Invitee.wave_id == wave_id,
+            Invitee.questionnaire_code == questionnaire_code,
+            Invitee.erased_on.is_not(None) if erased else Invitee.erased_on.is_(None),
         )
     )
 
 
 def invitees_csv_chunks(session: Session, wave_id: int, questionnaire_code: str) -> Iterator[str]:
     """The invitees of a questionnaire in a wave as CSV text, in the order they were imported;
-    read as the download streams (a generator, so the query runs inside the response)."""
+    read as the download streams (a generator, so the query runs inside the response). Erased
+    identities are not in it: not even as empty rows."""
     people = session.scalars(
         select(Invitee)
-        .where(Invitee.wave_id == wave_id, Invitee.questionnaire_code == questionnaire_code)
+        .where(
+            Invitee.wave_id == wave_id,
+            Invitee.questionnaire_code == questionnaire_code,
+            Invitee.erased_on.is_(None),
+        )
         .order_by(Invitee.id)
     )
     rows = ([getattr(person, c) or "" for c in INVITEE_COLUMNS] for person in people)
@@ -227,26 +236,33 @@ def invitation_by_token(session: Session, token: str) -> Invitation | None:
     ).first()
 
 
-def mark_invitation(session: Session, token: str, status: str) -> None:
-    """Move an invitation forward (issued -> opened -> in_progress -> complete), never back."""
-    order = ("issued", "opened", "in_progress", "complete")
-    earlier = order[: order.index(status)]
-    values: dict[str, Any] = {"status": status}
-    if status == "complete":
-        values["completed_on"] = utcnow().date()
+def mark_opened(session: Session, invitation_id: int) -> None:
+    """The link was followed (its token exchanged for the invitee's session)."""
     session.execute(
         update(Invitation)
-        .where(Invitation.token_hash == token_hash(token), Invitation.status.in_(earlier))
-        .values(**values)
+        .where(Invitation.id == invitation_id, Invitation.status == "issued")
+        .values(status="opened")
     )
 
 
-def note_page_reached(session: Session, token: str, page_number: int) -> None:
-    """How far an invitee has come (for the admin's list): the page they were sent to, from 1."""
+def claim_completion(session: Session, invitation_id: int) -> bool:
+    """Mark the invitation answered before the last page is stored, in a transaction of its
+    own; False if it is answered (or revoked) already, so one invitation never gives two
+    responses. The answers are written in a later transaction (docs/security.md)."""
+    claimed = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.status.in_(NEEDS_REMINDER))
+        .values(status="complete", completed_on=utcnow().date())
+    )
+    return claimed.rowcount == 1
+
+
+def release_completion(session: Session, invitation_id: int) -> None:
+    """Undo `claim_completion` when the last page was not stored after all."""
     session.execute(
         update(Invitation)
-        .where(Invitation.token_hash == token_hash(token))
-        .values(page_reached=page_number)
+        .where(Invitation.id == invitation_id, Invitation.status == "complete")
+        .values(status="opened", completed_on=None)
     )
 
 
@@ -278,19 +294,24 @@ def revoke(session: Session, invitation_id: int) -> Invitation:
 def reissue(session: Session, invitation_id: int) -> tuple[Invitation, str]:
     """A new token for the same invitee; the old link stops working at once.
 
-    Answers saved under the old link stay behind it (the response is found only through the
-    token, which is not stored), so the invitee starts again.
+    Answers saved under the old link can still be reached with the resume code shown on
+    every page (the response knows nothing of the invitation).
     """
     invitation = _locked_invitation(session, invitation_id)
     if invitation.status == "complete":
         raise InvitationError(
             _("This invitation has been answered already; a new link would let them answer twice.")
         )
+    if invitation.invitee_id is not None:
+        person = session.get(Invitee, invitation.invitee_id)
+        if person is not None and person.erased_on is not None:
+            raise InvitationError(
+                _("This person's identity is erased: there is nobody to send a new link to.")
+            )
     token = new_token()
     invitation.token_hash = token_hash(token)
     invitation.status = "issued"
-    invitation.page_reached = None
-    invitation.issued_at = utcnow()
+    invitation.issued_on = utcnow().date()
     return invitation, token
 
 
@@ -307,7 +328,6 @@ def status_counts(session: Session, wave_id: int, questionnaire_code: str) -> di
     return {
         "issued": counts["issued"],
         "opened": counts["opened"],
-        "in_progress": counts["in_progress"],
         "complete": counts["complete"],
         "revoked": counts["revoked"],
         "reminder": sum(counts[s] for s in NEEDS_REMINDER),

@@ -1,8 +1,9 @@
-"""Invitation tokens and the keys derived from them.
+"""Invitation tokens and response keys.
 
-A personal link carries a token; the database keeps only `token_hash` of it on the invitation,
-and a response is found by a different key, so the two tables share no value. Resume codes
-(`respond.services`) are turned into response keys here too.
+A personal link carries a token; the database keeps only `token_hash` of it on the invitation.
+Nothing stored with a response comes from the token: the first time a link is opened, the token
+is exchanged for the respondent's session, and their response is found by a key made from a
+resume code drawn at random when they save their first page (docs/security.md).
 """
 
 from __future__ import annotations
@@ -22,11 +23,6 @@ def _sha256(text: str) -> str:
 
 def token_hash(token: str) -> str:
     return _sha256("invitation:" + token)
-
-
-def response_key_for_token(token: str) -> str:
-    # A different hash of the same token: the invitation and response tables share no value.
-    return _sha256("response:" + token)
 
 
 def response_key_for_resume_code(code: str) -> str:

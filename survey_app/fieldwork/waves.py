@@ -121,6 +121,8 @@ class WaveFields:
     opens_at: dt.datetime | None
     closes_at: dt.datetime | None
     questionnaires: list[str]
+    #: After this day the invitees' names and contacts are erased (`fieldwork.identities`).
+    identities_kept_until: dt.date | None = None
 
 
 def save_wave(session: Session, wave: Wave | None, fields: WaveFields) -> Wave:
@@ -137,6 +139,7 @@ def save_wave(session: Session, wave: Wave | None, fields: WaveFields) -> Wave:
     wave.status = fields.status
     wave.opens_at = fields.opens_at
     wave.closes_at = fields.closes_at
+    wave.identities_kept_until = fields.identities_kept_until
     chosen = set(fields.questionnaires)
     wave.questionnaires = [wq for wq in wave.questionnaires if wq.questionnaire_code in chosen]
     present = wave.questionnaire_codes

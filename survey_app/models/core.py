@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, utcnow
 
 RESPONSE_STATUSES = ("in_progress", "complete", "screened_out")
-INVITATION_STATUSES = ("issued", "opened", "in_progress", "complete", "revoked")
+INVITATION_STATUSES = ("issued", "opened", "complete", "revoked")
 WAVE_STATUSES = ("draft", "open", "closed")
 
 
@@ -72,6 +72,9 @@ class Wave(Base):
     opens_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     closes_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: Invitees' names, e-mails and phones are erased after this day (Decree 13/2023: personal
+    #: data kept only as long as the wave needs it); empty: kept until erased by hand.
+    identities_kept_until: Mapped[dt.date | None] = mapped_column(Date)
 
     questionnaires: Mapped[list[WaveQuestionnaire]] = relationship(
         back_populates="wave", cascade="all, delete-orphan"
@@ -94,13 +97,14 @@ class WaveQuestionnaire(Base):
 
 
 class Invitation(Base):
-    """A personal link. It shares no column with `response`: the link between an invitee and the
-    answers exists only in the token, which is never stored."""
+    """A personal link. It shares no column with `response`, and is never written in the
+    transaction that writes answers: the link between an invitee and the answers exists only in
+    the respondent's browser (docs/security.md)."""
 
     __tablename__ = "invitation"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('issued', 'opened', 'in_progress', 'complete', 'revoked')",
+            "status IN ('issued', 'opened', 'complete', 'revoked')",
             name="status_known",
         ),
     )
@@ -110,16 +114,15 @@ class Invitation(Base):
     questionnaire_code: Mapped[str] = mapped_column(String(64))
     #: SHA-256 of the token (the token itself is only in the link given to the invitee).
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: issued -> opened (the link was followed) -> complete; or revoked.
     status: Mapped[str] = mapped_column(String(16), default="issued")
-    issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    #: Days only, so the moment of completion cannot be matched with a response's timestamps.
+    #: Days only, here and below: a moment could be matched with the server's access log.
+    issued_on: Mapped[dt.date] = mapped_column(Date, default=lambda: utcnow().date())
     completed_on: Mapped[dt.date | None] = mapped_column(Date)
     #: The named person, for imported invitations (none for links issued in bulk).
     invitee_id: Mapped[int | None] = mapped_column(
         ForeignKey("invitee.id", ondelete="CASCADE"), index=True
     )
-    #: The furthest page reached (1-based), for reminders; never the answers.
-    page_reached: Mapped[int | None] = mapped_column(Integer)
 
 
 class Response(Base):
@@ -149,8 +152,8 @@ class Response(Base):
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
     questionnaire_code: Mapped[str] = mapped_column(String(64))
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
-    #: SHA-256 of the respondent's secret (resume code or derived from the invitation token):
-    #: unique, so one token can never hold two responses.
+    #: SHA-256 of the respondent's resume code, drawn at random when the first page is saved
+    #: (for invitees too: nothing here comes from their token).
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="in_progress")
     language: Mapped[str] = mapped_column(String(8))
@@ -169,6 +172,10 @@ class Response(Base):
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     #: How many Likert grids were answered with the same option on every row.
     straightlined_grids: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Rewritten with a random id, its answers in random order, among a batch of finished
+    #: responses to an invited questionnaire, so the order rows were written in says nothing
+    #: of who finished when (`respond.sealing`).
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     version: Mapped[QuestionnaireVersion] = relationship()
 

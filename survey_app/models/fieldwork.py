@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -26,7 +27,9 @@ class Invitee(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
     questionnaire_code: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
+    #: Name, e-mail and phone are emptied when the identity is erased (`erased_on` then says
+    #: when); group, agency and unit stay, for response rates and the finite population.
+    name: Mapped[str | None] = mapped_column(String(200))
     #: The respondent group or sub-group named in the import file (e.g. department leaders).
     group: Mapped[str] = mapped_column("invitee_group", String(100))
     agency: Mapped[str] = mapped_column(String(200))
@@ -34,6 +37,7 @@ class Invitee(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    erased_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Quota(Base):

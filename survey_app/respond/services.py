@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..fieldwork import invitations, quotas
+from ..fieldwork import quotas
 from ..models import (
     Answer,
     QuestionnaireVersion,
@@ -152,6 +152,8 @@ class Held:
     wave: WaveWindow
     started_at: dt.datetime
     questionnaire_code: str
+    #: Answered by invitation: times kept to the day, no duration (docs/security.md).
+    anonymous: bool
 
     def questionnaire(self, session: Session) -> Questionnaire:
         return definition_of(session, self.version_id, self.content_hash)
@@ -177,6 +179,7 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
             Wave.closes_at,
             Response.started_at,
             Response.questionnaire_code,
+            QuestionnaireVersion.access,
             Answer.item_code,
             Answer.value,
         )
@@ -192,8 +195,8 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
         return None
     first = rows[0]
     wave = WaveWindow(first[6], first[7], first[8], first[9])
-    held = Held(*first[:6], wave, first[10], first[11])
-    stored = {row[12]: row[13] for row in rows if row[12] is not None}
+    held = Held(*first[:6], wave, first[10], first[11], first[12] == "invitation")
+    stored = {row[13]: row[14] for row in rows if row[13] is not None}
     return held, stored
 
 
@@ -202,8 +205,15 @@ def find_response(session: Session, key_hash: str) -> Response | None:
 
 
 def start_response(
-    session: Session, wave: Wave, version: QuestionnaireVersion, key_hash: str, language: str
+    session: Session,
+    wave: Wave,
+    version: QuestionnaireVersion,
+    key_hash: str,
+    language: str,
+    started_at: dt.datetime,
 ) -> Response:
+    """A new response, made when its first page is saved (pressing Start stores nothing, so a
+    double click or a bot on the open link leaves no empty responses behind)."""
     questionnaire = definition(version)
     first = next_page(questionnaire, {}, -1) or 0
     response = Response(
@@ -214,27 +224,20 @@ def start_response(
         language=language,
         page_index=first,
         furthest_page=first,
+        started_at=started_at,
+        updated_at=started_at,
     )
     session.add(response)
     session.flush()
     return response
 
 
-def start_invited_response(
-    session: Session,
-    wave: Wave,
-    version: QuestionnaireVersion,
-    key_hash: str,
-    language: str,
-    token: str,
-) -> Response:
-    """The invitee's response: the one begun already, or a new one, the invitation then marked
-    in progress (in the caller's transaction)."""
-    existing = find_response(session, key_hash)
-    if existing is None:
-        existing = start_response(session, wave, version, key_hash, language)
-        invitations.mark_invitation(session, token, "in_progress")
-    return existing
+def day_start(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """The UTC moment (naive, as stored) at which `moment`'s local day began: what an invited
+    response keeps of every time, so it falls on the right day in the dashboard's time zone."""
+    local = moment.replace(tzinfo=dt.UTC).astimezone(zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def upsert_answers(session: Session, rows: list[dict]) -> None:
@@ -266,6 +269,35 @@ class SaveOutcome:
     page_index: int | None = None
 
 
+def _merged(page: Page, answers: dict[str, Any], submitted: dict[str, Any]):
+    """The answers once this page is saved, with the rows to write and the codes to clear."""
+    rows, cleared = [], []
+    answers = dict(answers)
+    for question in page.questions:
+        value = submitted.get(question.code)
+        stored = encode(question, value)
+        if stored is not None:
+            rows.append((question.code, stored))
+            answers[question.code] = value
+        elif answers.pop(question.code, None) is not None:
+            cleared.append(question.code)
+    return answers, rows, cleared
+
+
+def finishes(
+    questionnaire: Questionnaire,
+    page: Page,
+    answers: dict[str, Any],
+    submitted: dict[str, Any],
+    direction: str,
+) -> bool:
+    """Whether saving this page ends the questionnaire (no relevant page after it)."""
+    if direction == "back":
+        return False
+    merged, _rows, _cleared = _merged(page, answers, submitted)
+    return next_page(questionnaire, expression_values(questionnaire, merged), page.index) is None
+
+
 def save_page(
     session: Session,
     held: Held,
@@ -275,46 +307,39 @@ def save_page(
     submitted: dict[str, Any],
     direction: str,
     language: str,
-    token: str | None = None,
+    now: dt.datetime,
 ) -> SaveOutcome:
     """Store one page's answers and move on, in the caller's transaction.
 
     The caller holds the response's row lock (`hold(..., lock=True)`) and read `answers` after
     taking it, so a double click or a replayed POST waits for the first and then finds the
-    response complete: it stores nothing more.
+    response complete: it stores nothing more. `now` is what is stored as the time (the day
+    only, for an invited response). Nothing here touches an invitation.
     """
     if held.status != "in_progress":
         return SaveOutcome("already_complete")
     response_id = held.response_id
-    rows = []
-    cleared = []
-    answers = dict(answers)
-    for question in page.questions:
-        value = submitted.get(question.code)
-        stored = encode(question, value)
-        if stored is not None:
-            rows.append({"response_id": response_id, "item_code": question.code, "value": stored})
-            answers[question.code] = value
-        elif answers.pop(question.code, None) is not None:
-            cleared.append(question.code)
+    answers, written, cleared = _merged(page, answers, submitted)
     if cleared:
         session.execute(
             delete(Answer).where(Answer.response_id == response_id, Answer.item_code.in_(cleared))
         )
-    if rows:
-        upsert_answers(session, rows)
+    if written:
+        upsert_answers(
+            session,
+            [{"response_id": response_id, "item_code": c, "value": v} for c, v in written],
+        )
     values = expression_values(questionnaire, answers)
-    now = utcnow()
     if direction == "back":
         target = previous_page(questionnaire, values, page.index)
         target = page.index if target is None else target
     else:
         target = next_page(questionnaire, values, page.index)
     if target is None:
-        return _complete(session, held, questionnaire, answers, values, language, token, now)
+        return _complete(session, held, questionnaire, answers, values, language, now)
     decision = quotas.check_open(session, held.wave.id, held.questionnaire_code, values)
     if decision.screened_out:
-        return _screen_out(session, held, language, token, now)
+        return _screen_out(session, held, language, now)
     session.execute(
         update(Response)
         .where(Response.id == response_id)
@@ -326,8 +351,6 @@ def save_page(
             quota_cell_id=decision.cell_id,
         )
     )
-    if token is not None:
-        invitations.note_page_reached(session, token, target + 1)
     return SaveOutcome("page", target)
 
 
@@ -338,14 +361,15 @@ def _complete(
     answers: dict,
     values: dict,
     language: str,
-    token: str | None,
     now: dt.datetime,
 ) -> SaveOutcome:
-    """The last page: quota check and count, quality flags, status, invitation, all at once."""
+    """The last page: quota check and count, quality flags, status, all at once."""
     decision = quotas.count_completion(session, held.wave.id, held.questionnaire_code, values)
     if decision.screened_out:
-        return _screen_out(session, held, language, token, now)
+        return _screen_out(session, held, language, now)
     drop_irrelevant(session, held.response_id, questionnaire, answers)
+    # An invited response keeps no duration: with the access log's times it would say whose it is.
+    duration = None if held.anonymous else max(0, int((now - held.started_at).total_seconds()))
     done = session.execute(
         update(Response)
         .where(Response.id == held.response_id, Response.status == "in_progress")
@@ -356,28 +380,21 @@ def _complete(
             language=language,
             quota_cell_id=decision.cell_id,
             over_quota=decision.over_quota,
-            duration_seconds=max(0, int((now - held.started_at).total_seconds())),
+            duration_seconds=duration,
             straightlined_grids=straightlined_grids(questionnaire, answers),
         )
     )
     if done.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
         return SaveOutcome("already_complete")
-    if token is not None:
-        invitations.mark_invitation(session, token, "complete")
     return SaveOutcome("complete")
 
 
-def _screen_out(
-    session, held: Held, language: str, token: str | None, now: dt.datetime
-) -> SaveOutcome:
+def _screen_out(session, held: Held, language: str, now: dt.datetime) -> SaveOutcome:
     session.execute(
         update(Response)
         .where(Response.id == held.response_id, Response.status == "in_progress")
         .values(status="screened_out", updated_at=now, completed_at=now, language=language)
     )
-    if token is not None:
-        # The invitation is used up as well: the person was asked and answered the screen.
-        invitations.mark_invitation(session, token, "complete")
     return SaveOutcome("screened_out")
 
 

@@ -1,8 +1,15 @@
 """Respondent pages: the views parse the request, call `respond.services` (and the
-questionnaire's and fieldwork's rules) and render."""
+questionnaire's and fieldwork's rules) and render.
+
+A respondent's browser holds, in the signed session cookie: the resume code of each response
+(`responses`), the moment Start was pressed until the first page is saved (`starting`), and,
+for an invitee, which invitation they came with (`invitation`). A personal link's token is used
+once to fill that in, then leaves the address (docs/security.md).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from flask import (
@@ -16,55 +23,124 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 
-from ..extensions import db
+from ..extensions import db, limit_from, limiter
 from ..fieldwork import invitations, tokens
-from ..models import Invitation, QuestionnaireVersion, Wave
+from ..models import Invitation, QuestionnaireVersion, Wave, utcnow
 from ..questionnaire import flow
 from ..questionnaire.definition import Questionnaire
 from ..questionnaire.store import definition
-from . import render, services
+from . import render, sealing, services
 from .blueprint import bp
 from .forms import PageForm
 
 SESSION_KEY = "responses"
+STARTING_KEY = "starting"
+INVITATION_KEY = "invitation"
 
 
 @dataclass
 class Handle:
-    """How this respondent reaches their response: an open link (resume code) or a token."""
+    """How this respondent reaches their response: an open link or an invitation, and the
+    resume code kept in their session (None until their first page is saved)."""
 
     questionnaire_code: str
     key_hash: str | None
-    token: str | None = None
     resume_code: str | None = None
+    invitation_id: int | None = None
+
+    @property
+    def invited(self) -> bool:
+        return self.invitation_id is not None
 
     def url(self, endpoint: str, **values) -> str:
-        if self.token is not None:
-            return url_for(f"respond.invited_{endpoint}", token=self.token, **values)
+        if self.invited:
+            return url_for(f"respond.invited_{endpoint}", **values)
         return url_for(f"respond.{endpoint}", code=self.questionnaire_code, **values)
 
 
-def _open_handle(code: str) -> Handle:
-    resume = session.get(SESSION_KEY, {}).get(code)
+def _held_code(code: str) -> str | None:
+    return session.get(SESSION_KEY, {}).get(code)
+
+
+def _handle(code: str, invitation_id: int | None = None) -> Handle:
+    resume = _held_code(code)
     key = tokens.response_key_for_resume_code(resume) if resume else None
-    return Handle(code, key, resume_code=resume)
+    return Handle(code, key, resume, invitation_id)
+
+
+def _open_handle(code: str) -> Handle:
+    return _handle(code)
+
+
+def _message(kind: str, status: int):
+    return make_response(render_template("respond/message.html", kind=kind), status)
 
 
 def _invitation(token: str) -> Invitation:
     invitation = invitations.invitation_by_token(db.session, token)
     if invitation is None or invitation.status == "revoked":
-        abort(make_response(render_template("respond/message.html", kind="invalid_link"), 404))
+        abort(_message("invalid_link", 404))
     return invitation
+
+
+def _session_invitation() -> tuple[Invitation, Handle]:
+    """The invitation this browser came with (its link followed before), and its handle."""
+    held = session.get(INVITATION_KEY)
+    invitation = None
+    if isinstance(held, dict) and isinstance(held.get("id"), int):
+        invitation = db.session.get(Invitation, held["id"])
+    if invitation is None:
+        abort(_message("no_invitation", 404))
+    if invitation.status == "revoked":
+        abort(_message("invalid_link", 404))
+    return invitation, _handle(invitation.questionnaire_code, invitation.id)
 
 
 def _remember(code: str, resume_code: str) -> None:
     held = dict(session.get(SESSION_KEY, {}))
     held[code] = resume_code
     session[SESSION_KEY] = held
+
+
+def _begin(code: str) -> None:
+    """Start pressed: only the moment is kept (in the browser), for the response's duration;
+    the response itself is made with the first saved page."""
+    starting = dict(session.get(STARTING_KEY, {}))
+    starting[code] = int(utcnow().replace(tzinfo=dt.UTC).timestamp())
+    session[STARTING_KEY] = starting
+    held = dict(session.get(SESSION_KEY, {}))
+    if held.pop(code, None) is not None:
+        session[SESSION_KEY] = held
+
+
+def _started(code: str) -> dt.datetime | None:
+    moment = session.get(STARTING_KEY, {}).get(code)
+    if not isinstance(moment, int):
+        return None
+    return dt.datetime.fromtimestamp(moment, dt.UTC).replace(tzinfo=None)
+
+
+def _forget_start(code: str) -> None:
+    starting = dict(session.get(STARTING_KEY, {}))
+    if starting.pop(code, None) is not None:
+        session[STARTING_KEY] = starting
+
+
+def _stored_time(invited: bool, moment: dt.datetime | None = None) -> dt.datetime:
+    """The time stored with a response: the day only for an invited one."""
+    moment = moment or utcnow()
+    return services.day_start(moment, get_timezone()) if invited else moment
+
+
+def _stored_language(invited: bool) -> str:
+    """None for an invited response: the access log shows each address's /vi/ or /en/, and
+    one person answering in English would be found by it."""
+    return "" if invited else g.lang
 
 
 # --- home and start -----------------------------------------------------------------------------
@@ -83,41 +159,49 @@ def _unavailable(state: services.Availability):
     return page, kinds.get(state.state, 404)
 
 
+def _first_index(questionnaire: Questionnaire) -> int:
+    return flow.next_page(questionnaire, {}, -1) or 0
+
+
+# Starting is the one step that makes rows for anyone with the open link: a client may start
+# only so many in a minute (a whole office behind one address still gets a few each).
+_start_limit = limiter.limit(limit_from("START_RATE_LIMIT"), methods=["POST"])
+
+
 @bp.route("/s/<code>", methods=["GET", "POST"])
+@_start_limit
 def start(code: str):
     state = services.availability(db.session, code)
     if state.state != "open" or state.version.access != "open":
         if state.state == "open":
             return render_template("respond/message.html", kind="invitation_only"), 403
         return _unavailable(state)
-    questionnaire = definition(state.version)
-    handle = _open_handle(code)
+    return _start(_open_handle(code), state.wave, state.version)
+
+
+def _start(handle: Handle, wave: Wave, version: QuestionnaireVersion):
+    """The first page of a questionnaire, reached by its open link or by an invitation."""
+    questionnaire = definition(version)
     current = services.find_response(db.session, handle.key_hash) if handle.key_hash else None
+    if current is not None and current.status != "in_progress":
+        if handle.invited:
+            return redirect(handle.url("done"))
+        current = None
     form = FlaskForm()  # a bare FlaskForm: CSRF only
     if request.method == "POST" and form.validate_on_submit():
-        if current is not None and current.status == "in_progress" and "new" not in request.form:
+        if current is not None and "new" not in request.form:
             return redirect(handle.url("page", index=current.page_index))
-        resume_code = services.new_resume_code()
-        with db.transaction() as tx:
-            response = services.start_response(
-                tx,
-                state.wave,
-                state.version,
-                tokens.response_key_for_resume_code(resume_code),
-                g.lang,
-            )
-            first = response.page_index
-        _remember(code, resume_code)
-        flash(
-            _(
-                "Your answers are saved after every page. To continue later, on this or another "
-                "device, note your resume code: %(code)s",
-                code=services.format_resume_code(resume_code),
-            ),
-            "resume",
-        )
-        return redirect(url_for("respond.page", code=code, index=first))
-    return _start_page(questionnaire, form, current, handle, state.wave)
+        _begin(handle.questionnaire_code)
+        return redirect(handle.url("page", index=_first_index(questionnaire)))
+    return render_template(
+        "respond/start.html",
+        page_count=flow.relevant_page_count(questionnaire, {}),
+        questionnaire=questionnaire,
+        form=form,
+        current=current,
+        handle=handle,
+        wave=wave,
+    )
 
 
 @bp.route("/s/<code>/resume", methods=["GET", "POST"])
@@ -125,7 +209,10 @@ def resume(code: str):
     state = services.availability(db.session, code)
     if state.state != "open" or state.version.access != "open":
         return _unavailable(state) if state.state != "open" else abort(404)
-    questionnaire = definition(state.version)
+    return _resume(_open_handle(code), definition(state.version), state.wave.id)
+
+
+def _resume(handle: Handle, questionnaire: Questionnaire, wave_id: int):
     form = FlaskForm()
     error = None
     if request.method == "POST" and form.validate_on_submit():
@@ -135,18 +222,27 @@ def resume(code: str):
             found = services.find_response(
                 db.session, tokens.response_key_for_resume_code(normalized)
             )
-        if found is None or found.questionnaire_code != code:
+        if (
+            found is None
+            or found.questionnaire_code != handle.questionnaire_code
+            or found.wave_id != wave_id
+        ):
             error = _(
                 "This resume code was not found. Check it and try again: it has 16 letters "
                 "and digits, for example ABCD-EFGH-JKMN-PQRS."
             )
         else:
-            _remember(code, normalized)
-            if found.status == "complete":
-                return redirect(url_for("respond.done", code=code))
-            return redirect(url_for("respond.page", code=code, index=found.page_index))
+            _remember(handle.questionnaire_code, normalized)
+            _forget_start(handle.questionnaire_code)
+            if found.status != "in_progress":
+                return redirect(handle.url("done"))
+            return redirect(handle.url("page", index=found.page_index))
     return render_template(
-        "respond/resume.html", questionnaire=questionnaire, form=form, error=error, code=code
+        "respond/resume.html",
+        questionnaire=questionnaire,
+        form=form,
+        error=error,
+        code=handle.questionnaire_code,
     ), (400 if error else 200)
 
 
@@ -155,37 +251,55 @@ def resume(code: str):
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
 def invited(token: str):
+    """A personal link: its token is exchanged for this browser's session, then the address
+    without it takes over, so the token is in no later request (nor in the access log)."""
     invitation = _invitation(token)
-    handle = Handle(
-        invitation.questionnaire_code, tokens.response_key_for_token(token), token=token
-    )
     if invitation.status == "complete":
-        return render_template("respond/message.html", kind="already_submitted"), 410
+        return _message("already_submitted", 410)
+    held = session.get(INVITATION_KEY)
+    if not isinstance(held, dict) or held.get("id") != invitation.id:
+        session[INVITATION_KEY] = {"id": invitation.id}
+    if invitation.status == "issued":
+        with db.transaction() as tx:
+            invitations.mark_opened(tx, invitation.id)
+    return redirect(url_for("respond.invited_start"), 303)
+
+
+def _invited_target(invitation: Invitation):
+    """The wave and questionnaire version of an invitation, or the page saying why not."""
     wave = db.session.get(Wave, invitation.wave_id)
     state = services.wave_availability(wave)
     if state.state != "open":
-        return _unavailable(state)
-    current = services.find_response(db.session, handle.key_hash)
-    if current is not None:
-        if current.status != "in_progress":
-            return redirect(handle.url("done"))
-        return redirect(handle.url("page", index=current.page_index))
+        return None, _unavailable(state)
     version = services.latest_version(db.session, invitation.questionnaire_code)
     if version is None:
         abort(404)
-    questionnaire = definition(version)
-    form = FlaskForm()
-    if request.method == "POST" and form.validate_on_submit():
-        with db.transaction() as tx:
-            response = services.start_invited_response(
-                tx, wave, version, handle.key_hash, g.lang, token
-            )
-            first = response.page_index
-        return redirect(handle.url("page", index=first))
-    if invitation.status == "issued":
-        with db.transaction() as tx:
-            invitations.mark_invitation(tx, token, "opened")
-    return _start_page(questionnaire, form, None, handle, wave)
+    return (wave, version), None
+
+
+@bp.route("/i/", methods=["GET", "POST"])
+@_start_limit
+def invited_start():
+    invitation, handle = _session_invitation()
+    own = services.find_response(db.session, handle.key_hash) if handle.key_hash else None
+    if invitation.status == "complete":
+        if own is not None and own.status != "in_progress":
+            return redirect(handle.url("done"))
+        return _message("already_submitted", 410)
+    target, refusal = _invited_target(invitation)
+    if refusal is not None:
+        return refusal
+    return _start(handle, *target)
+
+
+@bp.route("/i/resume", methods=["GET", "POST"])
+def invited_resume():
+    invitation, handle = _session_invitation()
+    target, refusal = _invited_target(invitation)
+    if refusal is not None:
+        return refusal
+    wave, version = target
+    return _resume(handle, definition(version), wave.id)
 
 
 # --- pages --------------------------------------------------------------------------------------
@@ -196,36 +310,41 @@ def page(code: str, index: int):
     return _page(_open_handle(code), index)
 
 
-@bp.route("/i/<token>/p/<int:index>", methods=["GET", "POST"])
-def invited_page(token: str, index: int):
-    invitation = _invitation(token)
-    if invitation.status == "complete":
-        return redirect(url_for("respond.invited_done", token=token))
-    handle = Handle(
-        invitation.questionnaire_code, tokens.response_key_for_token(token), token=token
-    )
+@bp.route("/i/p/<int:index>", methods=["GET", "POST"])
+def invited_page(index: int):
+    invitation, handle = _session_invitation()
+    if invitation.status == "complete" and handle.key_hash is None:
+        return _message("already_submitted", 410)
     return _page(handle, index)
 
 
-def _page(handle: Handle, index: int):
+#: `_save` found that this page ends an invited questionnaire: the invitation is to be marked
+#: answered first, in a transaction of its own, and the page saved again after.
+_CLAIM_FIRST = object()
+
+
+def _page(handle: Handle, index: int, claimed: bool = False):
     """One page, shown or saved. A POST locks the response first and reads under the lock."""
     saving = request.method == "POST"
     found = services.hold(db.session, handle.key_hash, lock=saving) if handle.key_hash else None
     if found is None:
         db.session.rollback()
-        if handle.token is None:
-            state = services.availability(db.session, handle.questionnaire_code)
-            if state.state != "open":
-                return _unavailable(state)
-            flash(
-                _(
-                    "We could not find your answers in this browser. Start again, or continue "
-                    "with your resume code."
-                ),
-                "warning",
-            )
-            return redirect(url_for("respond.start", code=handle.questionnaire_code))
-        return redirect(url_for("respond.invited", token=handle.token))
+        started = _started(handle.questionnaire_code)
+        if started is not None:
+            return _first_page(handle, index, started)
+        if handle.invited:
+            return redirect(url_for("respond.invited_start"))
+        state = services.availability(db.session, handle.questionnaire_code)
+        if state.state != "open":
+            return _unavailable(state)
+        flash(
+            _(
+                "We could not find your answers in this browser. Start again, or continue "
+                "with your resume code."
+            ),
+            "warning",
+        )
+        return redirect(url_for("respond.start", code=handle.questionnaire_code))
     held, stored = found
     if held.status != "in_progress":
         db.session.rollback()
@@ -244,38 +363,155 @@ def _page(handle: Handle, index: int):
         db.session.rollback()
         return redirect(handle.url("page", index=held.page_index))
     version_key = (held.version_id, held.content_hash)
-    if saving:
-        return _save(handle, held, questionnaire, page, answers, values)
-    db.session.rollback()
-    shown = {q.code: answers.get(q.code) for q in page.questions}
-    return _render_page(handle, version_key, questionnaire, page, None, shown, values)
+    if not saving:
+        db.session.rollback()
+        shown = {q.code: answers.get(q.code) for q in page.questions}
+        return _render_page(handle, version_key, questionnaire, page, None, shown, values)
+    form, direction, refusal = _validated(handle, version_key, questionnaire, page, values)
+    if refusal is not None:
+        db.session.rollback()
+        return refusal
+    submitted = form.answers()
+    if (
+        handle.invited
+        and not claimed
+        and services.finishes(questionnaire, page, answers, submitted, direction)
+    ):
+        db.session.rollback()
+        return _claim_then(handle, lambda: _page(handle, index, claimed=True))
+
+    def work(tx):
+        return services.save_page(
+            tx,
+            held,
+            questionnaire,
+            page,
+            answers,
+            submitted,
+            direction,
+            _stored_language(held.anonymous),
+            _stored_time(held.anonymous),
+        )
+
+    return _saved(handle, work, claimed)
 
 
-def _save(handle, held, questionnaire: Questionnaire, page, answers, values):
+def _validated(handle, version_key, questionnaire, page, values):
+    """The page's form, the direction, and the page to show again if it is not valid."""
     form = PageForm(page, values=values)
     direction = "back" if request.form.get("action") == "back" else "next"
     valid = form.validate(require=direction != "back")
     if not valid and direction == "back" and not form.csrf_failed:
         form.drop_invalid()
         valid = True
-    if not valid:
-        db.session.rollback()
-        shown = form.answers()
-        version_key = (held.version_id, held.content_hash)
-        page_html = _render_page(handle, version_key, questionnaire, page, form, shown, values)
-        return page_html, 400
-    with db.transaction() as tx:
-        outcome = services.save_page(
-            tx,
-            held,
-            questionnaire,
-            page,
-            answers,
-            form.answers(),
-            direction,
-            g.lang,
-            token=handle.token,
+    if valid:
+        return form, direction, None
+    shown = form.answers()
+    page_html = _render_page(handle, version_key, questionnaire, page, form, shown, values)
+    return form, direction, (page_html, 400)
+
+
+def _first_page(handle: Handle, index: int, started: dt.datetime):
+    """The first page before any response exists; saving it makes the response."""
+    if handle.invited:
+        invitation = db.session.get(Invitation, handle.invitation_id)
+        target, refusal = _invited_target(invitation)
+        if refusal is not None:
+            return refusal
+        wave, version = target
+    else:
+        state = services.availability(db.session, handle.questionnaire_code)
+        if state.state != "open" or state.version.access != "open":
+            return _unavailable(state) if state.state != "open" else abort(404)
+        wave, version = state.wave, state.version
+    questionnaire = definition(version)
+    first = _first_index(questionnaire)
+    if index != first:
+        return redirect(handle.url("page", index=first))
+    page = questionnaire.pages[first]
+    version_key = (version.id, version.content_hash)
+    if request.method != "POST":
+        shown = {q.code: None for q in page.questions}
+        return _render_page(handle, version_key, questionnaire, page, None, shown, {})
+    form, direction, refusal = _validated(handle, version_key, questionnaire, page, {})
+    if refusal is not None:
+        return refusal
+    if direction == "back":
+        return redirect(handle.url("page", index=first))
+    submitted = form.answers()
+    resume_code = services.new_resume_code()
+    key = tokens.response_key_for_resume_code(resume_code)
+    invited = handle.invited
+    started_at = _stored_time(invited, started)
+
+    language = _stored_language(invited)
+
+    def work(tx):
+        services.start_response(tx, wave, version, key, language, started_at)
+        held, _stored = services.hold(tx, key, lock=True)
+        return services.save_page(
+            tx, held, questionnaire, page, {}, submitted, "next", language, _stored_time(invited)
         )
+
+    claim = invited and services.finishes(questionnaire, page, {}, submitted, "next")
+    if claim:
+        return _claim_then(handle, lambda: _first_saved(handle, work, resume_code, True))
+    return _first_saved(handle, work, resume_code, False)
+
+
+def _first_saved(handle: Handle, work, resume_code: str, claimed: bool):
+    result = _saved(handle, work, claimed)
+    _remember(handle.questionnaire_code, resume_code)
+    _forget_start(handle.questionnaire_code)
+    flash(
+        _(
+            "Your answers are saved after every page. To continue later, on this or another "
+            "device, note your resume code: %(code)s",
+            code=services.format_resume_code(resume_code),
+        ),
+        "resume",
+    )
+    return result
+
+
+def _claim_then(handle: Handle, save):
+    """Mark the invitation answered, then store the last page: two transactions, so the
+    invitation's change and the answers never share one. If the page is not stored after all,
+    the mark is taken back."""
+    with db.transaction() as tx:
+        claimed = invitations.claim_completion(tx, handle.invitation_id)
+    if not claimed:
+        # Answered already: from this browser (a double click on the last page), or elsewhere.
+        own = services.find_response(db.session, handle.key_hash) if handle.key_hash else None
+        if own is not None and own.status != "in_progress":
+            return redirect(handle.url("done"))
+        return _message("already_submitted", 410)
+    g.invitation_claimed = False
+    try:
+        result = save()
+    except BaseException:
+        with db.transaction() as tx:
+            invitations.release_completion(tx, handle.invitation_id)
+        raise
+    if not g.pop("invitation_claimed", False):
+        with db.transaction() as tx:
+            invitations.release_completion(tx, handle.invitation_id)
+    return result
+
+
+def _saved(handle: Handle, work, claimed: bool):
+    """Run `work` (a page save) in one transaction and go where its outcome leads."""
+    with db.transaction() as tx:
+        outcome = work(tx)
+    ended = outcome.kind in ("complete", "screened_out")
+    if claimed:
+        g.invitation_claimed = ended
+    elif handle.invited and ended:
+        # Screened out on a page before the last: the invitation is used up as well.
+        with db.transaction() as tx:
+            invitations.claim_completion(tx, handle.invitation_id)
+    if ended and handle.invited:
+        sealing.seal_when_due(db.session)
     if outcome.kind in ("complete", "screened_out", "already_complete"):
         return redirect(handle.url("done"))
     return redirect(handle.url("page", index=outcome.page_index))
@@ -297,6 +533,7 @@ def _render_page(handle, version_key, questionnaire, page, form, shown, values):
             page.index,
             g.lang,
             action,
+            handle.resume_code is not None,
             relevant,
             tuple(item.code for item in visible),
             tuple((code, render.hashable(value)) for code, value in shown.items()),
@@ -341,12 +578,10 @@ def done(code: str):
     return _done(_open_handle(code))
 
 
-@bp.get("/i/<token>/done")
-def invited_done(token: str):
-    invitation = _invitation(token)
-    return _done(
-        Handle(invitation.questionnaire_code, tokens.response_key_for_token(token), token=token)
-    )
+@bp.get("/i/done")
+def invited_done():
+    _invitation_row, handle = _session_invitation()
+    return _done(handle)
 
 
 def _done(handle: Handle):
@@ -354,25 +589,12 @@ def _done(handle: Handle):
     if response is not None and response.status == "screened_out":
         return render_template("respond/message.html", kind="screened_out")
     if response is None or response.status != "complete":
-        if handle.token is not None:
-            return redirect(url_for("respond.invited", token=handle.token))
+        if handle.invited:
+            return redirect(url_for("respond.invited_start"))
         return redirect(url_for("respond.start", code=handle.questionnaire_code))
     version = db.session.get(QuestionnaireVersion, response.questionnaire_version_id)
     questionnaire = definition(version)
     form = FlaskForm()
     return render_template(
         "respond/done.html", questionnaire=questionnaire, handle=handle, form=form
-    )
-
-
-def _start_page(questionnaire, form, current, handle, wave):
-    """The first page of a questionnaire, reached by its open link or by an invitation."""
-    return render_template(
-        "respond/start.html",
-        page_count=flow.relevant_page_count(questionnaire, {}),
-        questionnaire=questionnaire,
-        form=form,
-        current=current,
-        handle=handle,
-        wave=wave,
     )

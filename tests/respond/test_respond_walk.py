@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+import random
 import re
 
 import pytest
-from html_client import csrf_token, parse_forms, path_of, walk
+from html_client import csrf_token, fill, parse_forms, path_of, walk
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
@@ -95,14 +96,19 @@ def test_replayed_post_of_an_invitation_adds_nothing(app, client, runner):
     link = issue_links(runner, "leader")[0]
     result = walk(client, link, seed=5)
     path, data = result.last_post
-    stranger = app.test_client()  # no cookies: the token alone identifies the response
+    assert "/i/" in path and link.rsplit("/", 1)[1] not in path  # the token left the address
+    again = client.post(path, data=data)  # the same browser: its response is complete
+    assert again.status_code == 302
+    assert path_of(again.headers["Location"]) == "/vi/i/done"
+    stranger = app.test_client()  # no session: the address alone reaches nobody's answers
     stranger.get("/vi/")
     data = {
         **data,
         "csrf_token": [csrf_token(stranger.get("/vi/s/citizen").get_data(as_text=True))],
     }
     replay = stranger.post(path, data=data)
-    assert replay.status_code == 302
+    assert replay.status_code == 404
+    assert "Hãy mở đường dẫn trong thư mời" in replay.get_data(as_text=True)
     assert count_responses(app, questionnaire_code="leader") == 1
 
 
@@ -121,6 +127,12 @@ def test_resume_code_continues_on_another_device(app, client):
     )
     first_page = client.get(moved.headers["Location"])
     html = first_page.get_data(as_text=True)
+    assert "Resume code:" not in html  # nothing is stored, so there is nothing to resume yet
+    assert count_responses(app) == 0
+    form = next(f for f in parse_forms(html) if ("action", "next") in f.buttons)
+    saved = client.post(path_of(form.action), data={**fill(form, random.Random(2), "x")})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
+    html = client.get(saved.headers["Location"]).get_data(as_text=True)
     code = re.search(r"Resume code: <strong>([0-9A-Z-]{19})</strong>", html)
     assert code, html[:4000]
     # Another device: a new client with no cookie.
@@ -143,7 +155,7 @@ def test_resume_code_continues_on_another_device(app, client):
         },
     )
     assert right.status_code == 302
-    assert path_of(right.headers["Location"]) == "/en/s/citizen/p/0"
+    assert path_of(right.headers["Location"]) == path_of(saved.headers["Location"])
     assert count_responses(app) == 1
 
 

@@ -10,6 +10,7 @@ as ``file:line: key: message`` and, given the questionnaire folder, checks the i
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -517,7 +518,7 @@ class _Checker:
                 )
             else:
                 base = Path(self.file).parent
-                own = str(base / folder.strip())
+                own = os.path.normpath(base / folder.strip())
                 if not Path(own).is_dir():
                     self.problem(("questionnaires",), f"the folder {own} does not exist")
         return Scheme(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -638,16 +638,7 @@ class _Checker:
             rule = ItemRule(code, kind, {}, comparison=comparison, limit=limit)
         if "missing" in spec:
             missing = frozenset(self.codes(spec["missing"], (*path, "missing")))
-            rule = ItemRule(
-                rule.code,
-                rule.type,
-                {},
-                missing=missing,
-                worst=rule.worst,
-                best=rule.best,
-                comparison=rule.comparison,
-                limit=rule.limit,
-            )
+            rule = replace(rule, missing=missing)
         return rule
 
     def signed(self, value, path: KeyPath) -> float:

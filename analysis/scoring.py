@@ -286,7 +286,7 @@ def _sample(scheme, group, table, units, unit, unit_code, options: _DesignColumn
     n = len(table)
     codes = _unit_codes(table, unit, unit_code, group)
     person = _people(table, options.respondent, codes, group)
-    crossing = person is not None and _rates_several(person, codes)
+    crossing = person is not None and _rates_several(person)
     # Design.build reads and checks the column, naming the stratum and row of a bad value
     fpc = table[options.fpc] if options.fpc is not None and options.fpc in table.columns else None
     calibration = None
@@ -360,7 +360,8 @@ def _people(table: pd.DataFrame, respondent: str | None, codes, group: str) -> n
     return person.astype(np.intp).ravel()
 
 
-def _rates_several(person: np.ndarray, codes: np.ndarray) -> bool:
+def _rates_several(person: np.ndarray) -> bool:
+    """Some respondent has several rows, each rating another unit (`_people` refused twice)."""
     return len(np.unique(person)) < len(person)
 
 

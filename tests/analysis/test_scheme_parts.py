@@ -168,3 +168,12 @@ def test_check_scheme_checks_the_questionnaires_score_checks(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "items checked against the questionnaires of" in done.stdout
     assert "an example, not official numbers" in done.stdout
+
+
+def test_a_numeric_rule_reads_its_missing_codes_as_dont_know():
+    text = SURVEY_ONLY.replace(
+        "{type: threshold, above: 0}", "{type: threshold, at_least: 3, missing: [99]}"
+    )
+    rule = parse_scheme(text, "s.yaml", EXAMPLES).rules["paid"]
+    np.testing.assert_array_equal(rule.score(np.array([1, 3, 99, np.nan])), [0, 1, np.nan, np.nan])
+    assert not rule.unknown(np.array([99.0, 1e6, -4])).any()

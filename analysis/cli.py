@@ -210,17 +210,26 @@ def cmd_estimate(args) -> int:
     return 0
 
 
+def questionnaire_folder(path: str, questionnaires: str | None) -> tuple[str | None, str | None]:
+    """The folders a scheme's items are checked against: (explicit, default).
+
+    ``--questionnaires`` when given; else the scheme's own ``questionnaires:`` key (read by
+    `load_scheme`); else the folder above the scheme's (``questionnaires/scoring/S.yaml`` names
+    the questionnaires of ``questionnaires/``) when it holds questionnaire files.
+    """
+    if questionnaires is not None:
+        if not Path(questionnaires).is_dir():
+            raise UsageError(f"--questionnaires {questionnaires} is not a folder")
+        return questionnaires, None
+    guess = Path(path).resolve().parent.parent
+    return None, (str(guess) if any(guess.glob("*.yaml")) else None)
+
+
 def _scheme(path: str, questionnaires: str | None) -> Scheme:
     """Load a scheme; problems become one line naming the first and counting the rest."""
-    folder = questionnaires
-    if folder is None:
-        # questionnaires/scoring/S.yaml: the questionnaires are one folder up, when they are there
-        guess = Path(path).resolve().parent.parent
-        folder = str(guess) if any(guess.glob("*.yaml")) else None
-    elif not Path(folder).is_dir():
-        raise UsageError(f"--questionnaires {folder} is not a folder")
+    explicit, default = questionnaire_folder(path, questionnaires)
     try:
-        return load_scheme(path, folder)
+        return load_scheme(path, explicit, default=default)
     except SchemeError as exc:
         first = exc.problems[0]
         more = len(exc.problems) - 1
@@ -262,6 +271,7 @@ def _parameters(args) -> pipeline.Parameters:
         cluster=args.cluster,
         fpc=args.fpc,
         lonely_psu=args.lonely_psu,
+        respondent=args.respondent,
         unit=args.unit,
         unit_code=args.unit_code,
         block=args.block,
@@ -274,8 +284,21 @@ def _parameters(args) -> pipeline.Parameters:
 
 def _chain(args, with_index: bool) -> pipeline.ChainResult:
     scheme = _scheme(args.scheme, args.questionnaires)
-    responses = _responses(args.data)
-    responses = split_groups(scheme, responses, args.group_column)
+    if args.data:
+        responses = split_groups(scheme, _responses(args.data), args.group_column)
+    elif scheme.has_survey:
+        raise UsageError(
+            f"the scheme {scheme.code} has survey criteria: give the responses with --data"
+        )
+    else:
+        responses = {}
+    if not with_index and not scheme.has_survey:
+        raise UsageError(
+            f"the scheme {scheme.code} has no survey criteria: there is nothing to score (use "
+            "python -m analysis index --appraisal)"
+        )
+    if with_index and args.previous and scheme.has_appraisal and not args.appraisal:
+        raise UsageError(f"--previous needs --appraisal: the scheme {scheme.code} has appraisal")
     targets = read_targets(args.targets) if getattr(args, "targets", None) else None
     appraisal = previous = None
     if with_index and args.appraisal:
@@ -303,8 +326,6 @@ def cmd_run(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is not a folder")
-    if args.previous and not args.appraisal:
-        raise UsageError("--previous needs --appraisal")
     _check_out(str(out))
     result = _chain(args, with_index=True)
     # written to a new folder beside the target, then moved in, so a failure leaves nothing
@@ -326,10 +347,21 @@ def cmd_run(args) -> int:
 def cmd_index(args) -> int:
     _check_out(args.out, args.weak)
     scheme = _scheme(args.scheme, args.questionnaires)
-    appraisal = check_appraisal(
-        scheme, read_table(args.appraisal, "appraisal file"), points=args.points
-    )
-    survey = survey_points(scheme, read_table(args.survey, "survey scores"))
+    for option, needed, part in (
+        ("--appraisal", scheme.has_appraisal, "appraisal"),
+        ("--survey", scheme.has_survey, "survey"),
+    ):
+        given = getattr(args, option[2:])
+        if needed and not given:
+            raise UsageError(f"the scheme {scheme.code} has {part} criteria: give {option}")
+        if given and not needed:
+            raise UsageError(f"the scheme {scheme.code} has no {part} criteria: leave out {option}")
+    appraisal = survey = None
+    if args.appraisal:
+        table = read_table(args.appraisal, "appraisal file")
+        appraisal = check_appraisal(scheme, table, points=args.points)
+    if args.survey:
+        survey = survey_points(scheme, read_table(args.survey, "survey scores"))
     previous = read_previous(args.previous) if args.previous else None
     result = build_index(scheme, appraisal, survey, previous)
     _write(args.out, lambda p: write_csv(result.table, p))
@@ -339,13 +371,23 @@ def cmd_index(args) -> int:
 
 
 def cmd_check_scheme(args) -> int:
+    explicit, default = questionnaire_folder(args.scheme, args.questionnaires)
     try:
-        load_scheme(args.scheme, args.questionnaires)
+        scheme = load_scheme(args.scheme, explicit, default=default)
     except SchemeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 2
-    print(f"{args.scheme}: no problems")
+    if scheme.checked_against is None:
+        checked = "items not checked: no questionnaire folder (give --questionnaires DIR)"
+    else:
+        checked = f"items checked against the questionnaires of {scheme.checked_against}"
+    parts = ", ".join(f"{p} {scheme.totals.get(p, 0):g}" for p in scheme.parts)
+    example = "; an example, not official numbers" if scheme.example else ""
+    print(
+        f"{args.scheme}: no problems ({parts}, total {scheme.max_points:g} points; "
+        f"{checked}{example})"
+    )
     return 0
 
 
@@ -406,7 +448,11 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--trim", help="L,U bounds on the final weights")
     r.add_argument("--tol", type=float, default=DEFAULT_TOL, help="relative tolerance")
     r.add_argument("--max-iter", type=int, default=None)
-    r.add_argument("--appraisal", help="appraisal points (CSV or .xlsx): adds the index")
+    r.add_argument(
+        "--appraisal",
+        help="appraisal points (CSV or .xlsx), for a scheme with appraisal criteria: adds the "
+        "index (a scheme without them is indexed from the scores alone)",
+    )
     r.add_argument("--previous", help="last year's index file, for the changes")
     r.add_argument("--points", choices=POINTS, default="appraised", help="which appraisal points")
     r.add_argument("--out", required=True, help="folder for the tables, workbook and summary")
@@ -415,8 +461,14 @@ def parser() -> argparse.ArgumentParser:
     x = sub.add_parser("index", help="appraisal + survey points, ranks, bands and changes")
     x.add_argument("--scheme", required=True)
     x.add_argument("--questionnaires")
-    x.add_argument("--survey", required=True, help="the scores table of python -m analysis score")
-    x.add_argument("--appraisal", required=True, help="appraisal points (CSV or .xlsx)")
+    x.add_argument(
+        "--survey",
+        help="the scores table of python -m analysis score (when the scheme has survey criteria)",
+    )
+    x.add_argument(
+        "--appraisal",
+        help="appraisal points, CSV or .xlsx (when the scheme has appraisal criteria)",
+    )
     x.add_argument("--previous", help="last year's index file, for the changes")
     x.add_argument("--points", choices=POINTS, default="appraised", help="which appraisal points")
     x.add_argument("--out", required=True, help="one row per unit (CSV)")
@@ -450,9 +502,9 @@ def _interval_options(p: argparse.ArgumentParser, interval: str | None) -> None:
 def _chain_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data",
-        required=True,
         action="append",
-        help="responses (CSV): GROUP=PATH once per group, or one PATH with a group column",
+        help="responses (CSV): GROUP=PATH once per group, or one PATH with a group column "
+        "(needed when the scheme has survey criteria)",
     )
     p.add_argument("--scheme", required=True, help="scoring scheme (YAML)")
     p.add_argument(
@@ -460,6 +512,11 @@ def _chain_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--group-column", default="group", help="group column of a single --data file")
     p.add_argument("--unit", help="column naming the rated unit (internal indexes)")
+    p.add_argument(
+        "--respondent",
+        help="column identifying the person behind each row: a respondent who rates several "
+        "units (cross-rating) is one cluster, and n counts people",
+    )
     p.add_argument("--unit-code", help=f"the unit's code without a --unit column ({DEFAULT_UNIT})")
     p.add_argument("--block", help="column naming the unit's block (schemes with several blocks)")
     p.add_argument("--weight", default="weight", help="weight column of weighted groups")

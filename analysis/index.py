@@ -26,7 +26,7 @@ import pandas as pd
 
 from analysis.file_limits import FileTooLarge, check_csv_header, check_workbook
 from analysis.problems import FileInvalid, Problem
-from analysis.scheme import DECIMALS, Scheme
+from analysis.scheme import DECIMALS, Field, Scheme
 
 APPRAISAL_COLUMNS = [
     "unit_code",
@@ -71,6 +71,8 @@ class SurveyPoints:
 
     criteria: pd.DataFrame
     total_se: dict[str, float]
+    #: the scored units and their blocks (``unit_code``, ``block``), in the scores' order
+    units: pd.DataFrame | None = None
 
 
 @dataclass
@@ -295,7 +297,34 @@ def survey_points(
         if "se" in scores
         else {}
     )
-    return SurveyPoints(rows[["unit", "code", "estimate", "se", "low_n"]], total_se)
+    units = _scored_units(scheme, scores)
+    return SurveyPoints(rows[["unit", "code", "estimate", "se", "low_n"]], total_se, units)
+
+
+def _scored_units(scheme: Scheme, scores: pd.DataFrame) -> pd.DataFrame:
+    """Every unit of a scores table with its block: the first one its rows give, else the
+    scheme's one block, else empty (checked by `build_index` when it needs them)."""
+    units = scores["unit"].astype(str).str.strip()
+    blocks = pd.Series("", index=scores.index)
+    if "block" in scores.columns:
+        blocks = scores["block"].fillna("").astype(str).str.strip()
+    if len(scheme.blocks) == 1:
+        blocks = blocks.where(blocks != "", scheme.blocks[0].code)
+    table = pd.DataFrame({"unit_code": units, "block": blocks})
+    table = table.sort_values("block", key=lambda b: b == "", kind="stable")
+    table = table.drop_duplicates("unit_code").sort_index()
+    return table.reset_index(drop=True)
+
+
+def _check_blocks(scheme: Scheme, units: pd.DataFrame) -> None:
+    known = {b.code for b in scheme.blocks}
+    for unit, block in units[["unit_code", "block"]].itertuples(index=False):
+        if block not in known:
+            raise AppraisalError(
+                f"the survey scores put the unit {unit} in the block {block!r}, which the scheme "
+                f"{scheme.code} does not have ({', '.join(sorted(known))}): give the scores "
+                "the block column python -m analysis score writes"
+            )
 
 
 def read_previous(path: str | Path) -> pd.DataFrame:
@@ -357,44 +386,66 @@ def competition_rank(values, decimals: int = DECIMALS) -> pd.arrays.IntegerArray
 
 def build_index(
     scheme: Scheme,
-    appraisal: pd.DataFrame,
-    survey: SurveyPoints,
+    appraisal: pd.DataFrame | None,
+    survey: SurveyPoints | None,
     previous: pd.DataFrame | None = None,
 ) -> IndexResult:
-    """The index of every unit of ``appraisal`` (checked rows) with ``survey`` points added.
+    """The index of every unit from the parts the scheme has.
 
-    ``survey`` is `survey_points` output; ``previous`` is `read_previous` output. A survey
-    criterion with no score for a unit (nobody who rates it gave a valid answer, or the unit has
-    no respondents at all) has no points: the unit's field and total have no value and no rank,
-    and ``no_data`` names the criteria. It never counts as 0.
+    ``appraisal`` is `check_appraisal` output (None when the scheme has no appraisal criteria);
+    ``survey`` is `survey_points` output (None when it has no survey criteria); ``previous`` is
+    `read_previous` output. The units are those of the appraisal file, or, without appraisal
+    criteria, those the scores name. A survey criterion with no score for a unit (nobody who
+    rates it gave a valid answer, or the unit has no respondents at all) has no points: the unit's
+    field and total have no value and no rank, and ``no_data`` names the criteria. It never
+    counts as 0.
     """
+    if scheme.has_appraisal and appraisal is None:
+        raise AppraisalError(
+            f"the scheme {scheme.code} has appraisal criteria: give the appraisal points"
+        )
+    if scheme.has_survey and survey is None:
+        raise AppraisalError(
+            f"the scheme {scheme.code} has survey criteria: give the survey scores"
+        )
+    if not scheme.has_appraisal:
+        appraisal = None
+    if not scheme.has_survey:
+        survey = None
     criteria = scheme.criteria
     survey_criteria = [c for c in criteria.values() if c.source == "survey"]
-    total_se = survey.total_se
-    scored_units = set(survey.criteria["unit"])
-    survey = survey.criteria.set_index(["unit", "code"])
-    units = appraisal.drop_duplicates("unit_code")[["unit_code", "unit_name", "block"]]
-    if survey_criteria and not scored_units & set(units["unit_code"]):
-        raise AppraisalError(
-            f"the survey scores have none of the appraisal file's units (they score "
-            f"{', '.join(sorted(scored_units)[:5])}): score the responses with --unit, or with "
-            f"--unit-code {units['unit_code'].iloc[0]}"
-        )
-    extra = sorted(scored_units - set(units["unit_code"]))
-    if extra:
-        raise AppraisalError(
-            f"the survey scores have units with no appraisal rows: {', '.join(extra[:5])}"
-        )
+    total_se = survey.total_se if survey is not None else {}
+    scored_units = set(survey.criteria["unit"]) if survey is not None else set()
+    if appraisal is not None:
+        units = appraisal.drop_duplicates("unit_code")[["unit_code", "unit_name", "block"]]
+    else:
+        # no appraisal file names the units: they are those scored, named by their code
+        _check_blocks(scheme, survey.units)
+        units = survey.units.assign(unit_name=survey.units["unit_code"])
+        units = units[["unit_code", "unit_name", "block"]]
+    if survey is not None and appraisal is not None:
+        if not scored_units & set(units["unit_code"]):
+            raise AppraisalError(
+                f"the survey scores have none of the appraisal file's units (they score "
+                f"{', '.join(sorted(scored_units)[:5])}): score the responses with --unit, or "
+                f"with --unit-code {units['unit_code'].iloc[0]}"
+            )
+        extra = sorted(scored_units - set(units["unit_code"]))
+        if extra:
+            raise AppraisalError(
+                f"the survey scores have units with no appraisal rows: {', '.join(extra[:5])}"
+            )
     points_rows = []
+    indexed = survey.criteria.set_index(["unit", "code"]) if survey is not None else None
     for unit in units.itertuples(index=False):
         for criterion in survey_criteria:
             key = (unit.unit_code, criterion.code)
-            if unit.unit_code in scored_units and key not in survey.index:
+            if unit.unit_code in scored_units and key not in indexed.index:
                 raise AppraisalError(
                     f"the survey scores have no points for the criterion {criterion.code} of the "
                     f"unit {unit.unit_code}: give the whole output of python -m analysis score"
                 )
-            found = survey.loc[key] if key in survey.index else None
+            found = indexed.loc[key] if key in indexed.index else None
             value = np.nan if found is None else float(found["estimate"])
             se = np.nan if found is None else float(found["se"])
             points_rows.append(
@@ -410,7 +461,9 @@ def build_index(
                     "low_n": True if found is None else bool(found["low_n"]),
                 }
             )
-    parts = [appraisal.assign(source="appraisal", se=np.nan, low_n=False)]
+    parts = []
+    if appraisal is not None:
+        parts.append(appraisal.assign(source="appraisal", se=np.nan, low_n=False))
     if points_rows:
         parts.append(pd.DataFrame(points_rows).assign(source="survey"))
     everything = pd.concat(parts, ignore_index=True)
@@ -464,6 +517,15 @@ def _sum(points: pd.Series) -> float:
     return float(points.sum()) if points.notna().all() else np.nan
 
 
+def _field_points(field: Field, rows: pd.DataFrame) -> float:
+    """A field's points from its criteria's rows: their sum, or on a floored scale
+    floor + (max - floor) x sum / the criteria's maximum."""
+    total = _sum(rows["points"])
+    if field.floor is None:
+        return total
+    return field.floor + (field.max_points - field.floor) * total / field.criteria_max
+
+
 def _unit_table(scheme, units, everything, total_se: dict[str, float]) -> pd.DataFrame:
     rows = []
     decimals = scheme.decimals
@@ -471,26 +533,39 @@ def _unit_table(scheme, units, everything, total_se: dict[str, float]) -> pd.Dat
         mine = everything[everything["unit_code"] == unit.unit_code]
         surveyed = mine[mine["source"] == "survey"]
         absent = surveyed.loc[surveyed["points"].isna(), "criterion"]
-        row = {
-            "unit_code": unit.unit_code,
-            "unit_name": unit.unit_name,
-            "block": unit.block,
-            "appraisal_points": _sum(mine.loc[mine["source"] == "appraisal", "points"]),
-            "survey_points": _sum(surveyed["points"]),
-            # the SE of the survey total accounts for the covariance of its criteria
-            "survey_se": total_se.get(unit.unit_code, np.nan) if absent.empty else np.nan,
-            "total_points": _sum(mine["points"]),
-            "max_points": sum(f.max_points for f in scheme.fields),
-            "low_n": bool(surveyed["low_n"].any()),
-            "no_data": "; ".join(absent),
-        }
+        by_part = {"appraisal": [], "survey": []}
+        row = {"unit_code": unit.unit_code, "unit_name": unit.unit_name, "block": unit.block}
+        for f in scheme.fields:
+            in_field = mine[mine["field"] == f.code]
+            if f.floor is not None:
+                part = "appraisal" if f.parts == {"appraisal"} else "survey"
+                by_part[part].append(_field_points(f, in_field))
+            else:
+                for source, points in by_part.items():
+                    points.append(_sum(in_field.loc[in_field["source"] == source, "points"]))
+            in_field_points = _field_points(f, in_field)
+            row[f"field_{f.code}_points"] = in_field_points
+            row[f"field_{f.code}_percent"] = 100 * in_field_points / f.max_points
+        appraisal_points = _sum(pd.Series(by_part["appraisal"], dtype="float64"))
+        survey_points = _sum(pd.Series(by_part["survey"], dtype="float64"))
+        row.update(
+            {
+                # a part the scheme does not have is left empty, not 0
+                "appraisal_points": appraisal_points if scheme.has_appraisal else np.nan,
+                "survey_points": survey_points if scheme.has_survey else np.nan,
+                # the SE of the survey total accounts for the covariance of its criteria
+                "survey_se": total_se.get(unit.unit_code, np.nan) if absent.empty else np.nan,
+                "total_points": _sum(
+                    pd.Series([row[f"field_{f.code}_points"] for f in scheme.fields])
+                ),
+                "max_points": scheme.max_points,
+                "low_n": bool(surveyed["low_n"].any()),
+                "no_data": "; ".join(absent),
+            }
+        )
         row["percent"] = 100 * row["total_points"] / row["max_points"]
         row["published_percent"] = float(published(row["percent"], decimals))
         row["band"] = scheme.band(row["published_percent"])
-        for f in scheme.fields:
-            in_field = _sum(mine.loc[mine["field"] == f.code, "points"])
-            row[f"field_{f.code}_points"] = in_field
-            row[f"field_{f.code}_percent"] = 100 * in_field / f.max_points
         rows.append(row)
     table = pd.DataFrame(rows)
     table["rank"] = pd.array([None] * len(table), dtype="Int64")

@@ -13,7 +13,9 @@ The chain, per DOMAIN.md ("Sampling and weighting"):
 2. estimates of the SIPAS items, with the design (strata, clusters, fpc, lonely PSUs, the
    calibration residuals);
 3. scores of every unit (`analysis.scoring.score`), with the same design and calibration;
-4. with appraisal points, the index (`analysis.index.build_index`).
+4. the index (`analysis.index.build_index`) from the parts the scheme has: with the appraisal
+   points when it has appraisal criteria, from the scores alone when it has none, from the
+   appraisal points alone when it has no survey criteria.
 """
 
 from __future__ import annotations
@@ -128,6 +130,8 @@ class Parameters:
     #: column of population sizes (finite population correction), see `analysis.scoring.score`
     fpc: str | None = None
     lonely_psu: str = "fail"
+    #: column identifying the person behind each row (cross-rating: one cluster per respondent)
+    respondent: str | None = None
     #: column naming the rated unit, or the one unit's code
     unit: str | None = None
     unit_code: str | None = None
@@ -184,7 +188,8 @@ class Parameters:
 
 @dataclass
 class ChainResult:
-    """The tables of a run (`TABLES`, the index ones only with appraisal) and its summary."""
+    """The tables of a run (`TABLES`: those of the parts the scheme has; the index ones when
+    every part it has is there) and its summary."""
 
     tables: dict[str, pd.DataFrame]
     summary: dict[str, Any] = field(default_factory=dict)
@@ -227,16 +232,27 @@ def run(
         Last year's index (`analysis.index.read_previous`).
     """
     params.check(targets is not None)
-    if previous is not None and appraisal is None:
+    if appraisal is not None and not scheme.has_appraisal:
+        raise PipelineError(
+            f"the scheme {scheme.code} has no appraisal criteria: leave out the appraisal file"
+        )
+    if not scheme.has_survey and appraisal is None:
+        raise PipelineError(
+            f"the scheme {scheme.code} has only appraisal criteria: give the appraisal points"
+        )
+    if previous is not None and scheme.has_appraisal and appraisal is None:
         raise PipelineError("last year's index needs the appraisal points to compare with")
     groups = {g: t for g, t in responses.items() if len(t)}
-    if not groups:
+    if scheme.has_survey and not groups:
         raise PipelineError("there are no complete responses to score")
     summary: dict[str, Any] = {
         "scheme": scheme.code,
-        "counts": {g: int(len(t)) for g, t in responses.items()},
+        "example": scheme.example,
+        "counts": {g: _people(t, params.respondent) for g, t in responses.items()},
         "parameters": params.as_json(),
     }
+    if params.respondent is not None:
+        summary["ratings"] = {g: int(len(t)) for g, t in responses.items()}
     checked = None
     unit_code = params.unit_code
     if appraisal is not None:
@@ -248,6 +264,30 @@ def run(
     unit_code = unit_code or DEFAULT_UNIT
     summary["unit_code"] = unit_code if params.unit is None else None
 
+    tables: dict[str, pd.DataFrame] = {}
+    survey = None
+    if scheme.has_survey:
+        tables, survey = _score(scheme, groups, params, targets, unit_code, summary, progress)
+    if checked is not None or not scheme.has_appraisal:
+        progress(80, "index")
+        index = build_index(scheme, checked, survey, previous)
+        tables["index"] = index.table
+        tables["weak"] = index.weak
+        summary["units"] = int(len(index.table))
+        summary["unranked"] = int(index.table["rank"].isna().sum())
+    progress(90, "files")
+    return ChainResult(tables, summary)
+
+
+def _people(table: pd.DataFrame, respondent: str | None) -> int:
+    """Respondents, not rows: with a respondent column, a person who rates several units once."""
+    if respondent is not None and respondent in table.columns:
+        return int(table[respondent].dropna().astype(str).str.strip().nunique())
+    return int(len(table))
+
+
+def _score(scheme, groups, params: Parameters, targets, unit_code, summary, progress):
+    """Weights, estimates and scores of the responses; the tables and the survey points."""
     progress(20, "weights")
     weighted = [g for g in groups if g in scheme.groups and scheme.groups[g].weighted]
     calibration, weight_tables, estimate_tables = {}, [], []
@@ -280,6 +320,7 @@ def run(
         level=params.level,
         interval_method=params.interval,
         df=params.df,
+        respondent=params.respondent,
     )
     tables = {
         "weights": _concat(weight_tables, ["group", "response_id", "weight"]),
@@ -287,16 +328,7 @@ def run(
         "scores": scores.table,
     }
     _summarise_scores(summary, scores.table)
-
-    if checked is not None:
-        progress(80, "index")
-        index = build_index(scheme, checked, survey_points(scheme, scores.table), previous)
-        tables["index"] = index.table
-        tables["weak"] = index.weak
-        summary["units"] = int(len(index.table))
-        summary["unranked"] = int(index.table["rank"].isna().sum())
-    progress(90, "files")
-    return ChainResult(tables, summary)
+    return tables, survey_points(scheme, scores.table)
 
 
 def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
@@ -384,6 +416,8 @@ def _estimates(scheme, group, data, weights, model, params: Parameters) -> pd.Da
         return pd.DataFrame(columns=ESTIMATE_COLUMNS)
     strata = data[params.strata] if params.strata else None
     cluster = data[params.cluster] if params.cluster else None
+    if cluster is None and params.respondent and params.respondent in data.columns:
+        cluster = data[params.respondent]  # a respondent who rates several units is one PSU
     fpc = data[params.fpc] if params.fpc and params.fpc in data.columns else None
     design = Design.build(weights, strata, cluster, model, params.lonely_psu, fpc=fpc)
     refs = [ref for element in scheme.sipas.elements for ref in element.items]

@@ -10,8 +10,9 @@ as ``file:line: key: message`` and, given the questionnaire folder, checks the i
 from __future__ import annotations
 
 import math
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,21 @@ from analysis.questionnaire import QuestionnaireError, read_questionnaire, varia
 from analysis.yamllines import LocatedData, YamlSyntaxError, load_located
 
 SOURCES = ("appraisal", "survey")
-RULE_TYPES = ("mean", "share")
+#: ``mean`` and ``share`` score answer codes; ``range`` and ``threshold`` score numbers (counts,
+#: days, amounts) answered to an integer question.
+RULE_TYPES = ("mean", "share", "range", "threshold")
+NUMERIC_RULES = ("range", "threshold")
+#: The comparisons of a ``threshold`` rule: the share of answers ``above`` (>), ``at_least``
+#: (>=), ``below`` (<) or ``at_most`` (<=) its number.
+THRESHOLDS = {
+    "above": np.greater,
+    "at_least": np.greater_equal,
+    "below": np.less,
+    "at_most": np.less_equal,
+}
+#: The parts of a scheme, as `totals` names them: appraisal criteria, survey criteria scored
+#: from items (any group), criteria scored from SIPAS.
+PARTS = ("appraisal", "survey", "sipas")
 OVERALL = ("elements", "item")
 POOLED = "pooled"
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -42,22 +57,45 @@ class SchemeError(FileInvalid):
 
 @dataclass(frozen=True)
 class ItemRule:
-    """How one answer becomes a score in [0, 1]: ``mean`` (rescaled value) or ``share``."""
+    """How one answer becomes a score in [0, 1].
+
+    ``mean``: the answer code's value rescaled from [min, max] of the values; ``share``: 1 for a
+    positive code, else 0; ``range``: a number rescaled from ``worst`` (0) to ``best`` (1) and
+    clipped to [0, 1]; ``threshold``: 1 when the number passes ``comparison`` ``limit``, else 0.
+    """
 
     code: str
     type: str
-    #: answer code -> value (a list in the file maps every code to itself)
+    #: answer code -> value (a list in the file maps every code to itself); empty for numbers
     values: dict[float, float]
     #: answer codes counted as positive by ``share``
     positive: frozenset[float] = frozenset()
     #: answer codes read as "don't know" (normally exported empty already)
     missing: frozenset[float] = frozenset()
+    #: ``range``: the number that scores 0 and the one that scores 1 (worst > best: fewer is better)
+    worst: float = 0.0
+    best: float = 1.0
+    #: ``threshold``: one of `THRESHOLDS` and its number
+    comparison: str = ""
+    limit: float = 0.0
+
+    @property
+    def numeric(self) -> bool:
+        """Scores numbers (an integer question) rather than answer codes."""
+        return self.type in NUMERIC_RULES
+
+    @property
+    def is_share(self) -> bool:
+        """Scores every answer 0 or 1, so the item's score is a share (logit intervals)."""
+        return self.type in ("share", "threshold")
 
     def score(self, answers: np.ndarray) -> np.ndarray:
         """Scores of numeric answers (NaN = no answer); a code outside the rule is NaN too.
 
         Callers check `unknown` first: a code the rule does not know is an error in the data.
         """
+        if self.numeric:
+            return self._score_numbers(answers)
         codes = np.array(sorted(self.values), dtype=np.float64)
         if self.type == "mean":
             values = np.array([self.values[c] for c in codes])
@@ -72,11 +110,32 @@ class ItemRule:
         out[known] = mapped[where[known]]
         return out
 
+    def _score_numbers(self, answers: np.ndarray) -> np.ndarray:
+        out = np.full(len(answers), np.nan)
+        given = np.isfinite(answers) & ~np.isin(answers, list(self.missing))
+        x = answers[given]
+        if self.type == "range":
+            out[given] = np.clip((x - self.worst) / (self.best - self.worst), 0.0, 1.0)
+        else:
+            out[given] = THRESHOLDS[self.comparison](x, self.limit).astype(np.float64)
+        return out
+
     def unknown(self, answers: np.ndarray) -> np.ndarray:
-        """Rows whose answer is neither empty, a known code, nor a "don't know" code."""
+        """Rows whose answer is neither empty, a known code, nor a "don't know" code.
+
+        A numeric rule knows every finite number.
+        """
         given = ~np.isnan(answers)
+        if self.numeric:
+            return given & ~np.isfinite(answers)
         known = np.isin(answers, list(self.values)) | np.isin(answers, list(self.missing))
         return given & ~known
+
+    def describe(self) -> str:
+        """What the rule accepts, for an error message about an answer it refused."""
+        if self.numeric:
+            return "numbers"
+        return ", ".join(f"{v:g}" for v in sorted(self.values))
 
 
 @dataclass(frozen=True)
@@ -109,13 +168,20 @@ class Criterion:
     combine: dict[str, float] | str | None = None
     #: for citizens' points: ``"overall"`` or the code of a SIPAS element
     sipas: str | None = None
+    #: the points of a score of 0 (a 1-10 scale has floor 1): floor + (max - floor) x score
+    floor: float = 0.0
 
     @property
     def survey_kind(self) -> str | None:
-        """``"survey"`` (leaders and delegates), ``"sipas"``, or None for appraisal."""
+        """``"survey"`` (scored from items), ``"sipas"``, or None for appraisal."""
         if self.source != "survey":
             return None
         return "sipas" if self.sipas else "survey"
+
+    @property
+    def part(self) -> str:
+        """The part of the scheme the criterion's points belong to (`PARTS`)."""
+        return self.survey_kind or "appraisal"
 
 
 @dataclass
@@ -123,10 +189,30 @@ class Field:
     code: str
     name: dict[str, str]
     criteria: list[Criterion]
+    #: with a floor, the field's points are floor + (max_points - floor) x the share of its
+    #: criteria's maximum that they reach; the criteria's maxima are then their weights
+    floor: float | None = None
+    stated_max: float | None = None
+
+    @property
+    def criteria_max(self) -> float:
+        return sum(c.max_points for c in self.criteria)
 
     @property
     def max_points(self) -> float:
-        return sum(c.max_points for c in self.criteria)
+        if self.floor is not None and self.stated_max is not None:
+            return self.stated_max
+        return self.criteria_max
+
+    @property
+    def parts(self) -> set[str]:
+        return {c.part for c in self.criteria}
+
+    def part_max(self, part: str) -> float:
+        """The field's maximum points that come from ``part``."""
+        if self.floor is not None:
+            return self.max_points if self.parts == {part} else 0.0
+        return sum(c.max_points for c in self.criteria if c.part == part)
 
 
 @dataclass
@@ -175,10 +261,35 @@ class Scheme:
     path: str = ""
     #: results are published with this many decimals; ranks and bands are decided on them
     decimals: int = DECIMALS
+    #: the numbers are examples, not official ones (the file says which)
+    example: bool = False
+    #: the folder of questionnaires the file names (``questionnaires:``), resolved
+    own_questionnaires: str | None = None
+    #: the folder the items were checked against when loaded, or None (not checked)
+    checked_against: str | None = None
 
     @property
     def criteria(self) -> dict[str, Criterion]:
         return {c.code: c for f in self.fields for c in f.criteria}
+
+    @property
+    def parts(self) -> list[str]:
+        """The parts the scheme has, in `PARTS` order."""
+        present = {c.part for f in self.fields for c in f.criteria}
+        return [p for p in PARTS if p in present]
+
+    @property
+    def max_points(self) -> float:
+        return sum(f.max_points for f in self.fields)
+
+    @property
+    def has_appraisal(self) -> bool:
+        return "appraisal" in self.parts
+
+    @property
+    def has_survey(self) -> bool:
+        """Some points come from answers (items or SIPAS)."""
+        return any(p in self.parts for p in ("survey", "sipas"))
 
     def band(self, percent: float) -> str:
         """The band of a total in % as published: the first band (highest first) it reaches.
@@ -200,8 +311,17 @@ class Scheme:
 # Reading and checking
 
 
-def load_scheme(path: str | Path, questionnaires: str | Path | None = None) -> Scheme:
-    """Read and validate a scheme file; with a questionnaire folder, check the items it names.
+def load_scheme(
+    path: str | Path,
+    questionnaires: str | Path | None = None,
+    *,
+    default: str | Path | None = None,
+) -> Scheme:
+    """Read and validate a scheme file and check the items it names against questionnaires.
+
+    The questionnaires are those of the folder ``questionnaires`` when it is given; else of the
+    scheme's own ``questionnaires:`` folder (relative to the file); else of ``default``; with none
+    of them the items are not checked (`Scheme.checked_against` is None).
 
     Raises `SchemeError` listing every problem as ``file:line: key: message``.
     """
@@ -211,10 +331,18 @@ def load_scheme(path: str | Path, questionnaires: str | Path | None = None) -> S
     except (OSError, UnicodeDecodeError) as exc:
         problem = Problem(str(path), 0, "(file)", f"cannot read the file: {exc}")
         raise SchemeError([problem]) from None
-    return parse_scheme(text, str(path), questionnaires)
+    return parse_scheme(text, str(path), questionnaires, default=default)
 
 
-def parse_scheme(text: str, file: str = "<scheme>", questionnaires=None) -> Scheme:
+def parse_scheme(
+    text: str,
+    file: str = "<scheme>",
+    questionnaires=None,
+    *,
+    default=None,
+) -> Scheme:
+    """`load_scheme` on the text of a file; a relative ``questionnaires:`` is read from the
+    folder of ``file``."""
     try:
         located = load_located(text)
     except YamlSyntaxError as exc:
@@ -224,8 +352,12 @@ def parse_scheme(text: str, file: str = "<scheme>", questionnaires=None) -> Sche
     for key_path, line in located.duplicates:
         check.problems.append(Problem(file, line, format_key(key_path), "this key is given twice"))
     scheme = check.scheme(located.data)
-    if questionnaires is not None:
-        check.against_questionnaires(scheme, Path(questionnaires))
+    folder = questionnaires if questionnaires is not None else scheme.own_questionnaires
+    if folder is None:
+        folder = default
+    if folder is not None:
+        check.against_questionnaires(scheme, Path(folder))
+        scheme.checked_against = str(folder)
     if check.problems:
         raise SchemeError(sorted(check.problems, key=lambda p: p.line))
     scheme.path = file
@@ -245,8 +377,10 @@ TOP_KEYS = {
     "blocks",
     "fields",
     "decimals",
+    "example",
+    "questionnaires",
 }
-TOTAL_KEYS = ("appraisal", "survey", "sipas", "total")
+TOTAL_KEYS = (*PARTS, "total")
 
 
 class _Checker:
@@ -341,14 +475,14 @@ class _Checker:
     # --- the file --------------------------------------------------------------------------
 
     def scheme(self, data) -> Scheme:
-        data = self.mapping(data, (), TOP_KEYS, {"code", "name", "groups", "totals", "fields"})
+        data = self.mapping(data, (), TOP_KEYS, {"code", "name", "totals", "fields"})
         code = self.identifier(data.get("code"), ("code",)) if "code" in data else ""
         name = self.label(data.get("name"), ("name",)) if "name" in data else {}
         year = data.get("year")
         if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
             self.problem(("year",), "must be a year such as 2022")
             year = None
-        groups = self.groups(data.get("groups"))
+        groups = self.groups(data["groups"]) if "groups" in data else {}
         rules = self.rules(data.get("rules") or {})
         survey = self.mapping(data.get("survey") or {}, ("survey",), {"rule", "combine"}, set())
         default_rule = self.rule_ref(survey.get("rule"), ("survey", "rule"), rules)
@@ -358,6 +492,11 @@ class _Checker:
         sipas = self.sipas(data["sipas"], groups, rules) if "sipas" in data else None
         defaults = (default_rule, default_combine)
         fields = self.fields(data.get("fields"), groups, rules, defaults, sipas)
+        if "groups" not in data and any(c.survey_kind for f in fields for c in f.criteria):
+            self.problem(
+                (),
+                "the required key groups is missing: survey criteria need respondent groups",
+            )
         bands = self.bands(data.get("bands") or [])
         blocks = self.blocks(data.get("blocks"), groups)
         totals = self.totals(data.get("totals"), fields)
@@ -365,8 +504,38 @@ class _Checker:
         if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
             self.problem(("decimals",), "must be a whole number of decimals from 0 to 6, such as 2")
             decimals = DECIMALS
+        example = data.get("example", False)
+        if not isinstance(example, bool):
+            self.problem(("example",), "must be true (the numbers are examples) or false")
+            example = False
+        own = None
+        if "questionnaires" in data:
+            folder = data["questionnaires"]
+            if not isinstance(folder, str) or not folder.strip():
+                self.problem(
+                    ("questionnaires",),
+                    "must be a folder, written relative to this file (e.g. ../examples)",
+                )
+            else:
+                base = Path(self.file).parent
+                own = os.path.normpath(base / folder.strip())
+                if not Path(own).is_dir():
+                    self.problem(("questionnaires",), f"the folder {own} does not exist")
         return Scheme(
-            code, name, year, groups, rules, fields, sipas, bands, blocks, totals, "", decimals
+            code,
+            name,
+            year,
+            groups,
+            rules,
+            fields,
+            sipas,
+            bands,
+            blocks,
+            totals,
+            "",
+            decimals,
+            example,
+            own,
         )
 
     def groups(self, value) -> dict[str, Group]:
@@ -400,10 +569,13 @@ class _Checker:
         for code, spec in value.items():
             path = ("rules", str(code))
             self.identifier(code, path)
+            kind = spec.get("type") if isinstance(spec, dict) else None
+            if kind in NUMERIC_RULES:
+                out[str(code)] = self.numeric_rule(str(code), spec, path)
+                continue
             spec = self.mapping(
                 spec, path, {"type", "values", "positive", "missing"}, {"type", "values"}
             )
-            kind = spec.get("type")
             if kind not in RULE_TYPES:
                 self.problem((*path, "type"), f"must be one of {', '.join(RULE_TYPES)}")
             raw = spec.get("values")
@@ -438,6 +610,44 @@ class _Checker:
                     self.problem((*path, "missing"), f"{_num(m)} is also one of the values")
             out[str(code)] = ItemRule(str(code), str(kind), values, positive, missing)
         return out
+
+    def numeric_rule(self, code: str, spec: dict, path: KeyPath) -> ItemRule:
+        """A ``range`` or ``threshold`` rule: numbers, not answer codes."""
+        kind = spec["type"]
+        if kind == "range":
+            keys = {"type", "worst", "best", "missing"}
+            spec = self.mapping(spec, path, keys, {"type", "worst", "best"})
+            worst = self.signed(spec.get("worst", 0), (*path, "worst"))
+            best = self.signed(spec.get("best", 1), (*path, "best"))
+            if "worst" in spec and "best" in spec and worst == best:
+                self.problem((*path, "best"), "must differ from worst")
+                best = worst + 1
+            rule = ItemRule(code, kind, {}, worst=worst, best=best)
+        else:
+            keys = {"type", "missing", *THRESHOLDS}
+            spec = self.mapping(spec, path, keys, {"type"})
+            given = [k for k in THRESHOLDS if k in spec]
+            if len(given) != 1:
+                self.problem(
+                    path,
+                    "a threshold needs exactly one of above, at_least, below, at_most "
+                    "(the share of answers > , >=, < or <= that number)",
+                )
+            comparison = given[0] if given else "above"
+            limit = self.signed(spec.get(comparison, 0), (*path, comparison))
+            rule = ItemRule(code, kind, {}, comparison=comparison, limit=limit)
+        if "missing" in spec:
+            missing = frozenset(self.codes(spec["missing"], (*path, "missing")))
+            rule = replace(rule, missing=missing)
+        return rule
+
+    def signed(self, value, path: KeyPath) -> float:
+        """Any finite number (a rule's bounds may be negative)."""
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
+            self.problem(path, "must be a number")
+            return 0.0
+        return float(value)
 
     def rule_ref(self, value, path: KeyPath, rules: dict[str, ItemRule]) -> ItemRule | None:
         if value is None:
@@ -542,7 +752,7 @@ class _Checker:
             entry = self.mapping(
                 entry,
                 path,
-                {"code", "name", "max_points", "criteria"},
+                {"code", "name", "max_points", "floor", "criteria"},
                 {"code", "name", "criteria"},
             )
             code = self.code(entry.get("code"), (*path, "code"))
@@ -562,7 +772,9 @@ class _Checker:
                 criterion_codes.add(criterion.code)
                 criteria.append(criterion)
             result = Field(code, name, criteria)
-            if "max_points" in entry:
+            if "floor" in entry:
+                self.field_floor(result, entry, path)
+            elif "max_points" in entry:
                 stated = self.number(entry["max_points"], (*path, "max_points"), positive=True)
                 if abs(stated - result.max_points) > TOLERANCE:
                     self.problem(
@@ -572,8 +784,47 @@ class _Checker:
             out.append(result)
         return out
 
+    def field_floor(self, result: Field, entry: dict, path: KeyPath) -> None:
+        """A field on a scale such as 1-10: floor + (max_points - floor) x its criteria's share."""
+        result.floor = self.number(entry["floor"], (*path, "floor"))
+        if "max_points" not in entry:
+            self.problem(path, "a field with a floor needs max_points, the top of its scale")
+            result.stated_max = result.criteria_max or 1.0
+            return
+        result.stated_max = self.number(entry["max_points"], (*path, "max_points"), positive=True)
+        if result.floor >= result.stated_max:
+            self.problem(
+                (*path, "floor"),
+                f"is {result.floor:g}, which must be below the field's max_points "
+                f"{result.stated_max:g}",
+            )
+        parts = sorted(result.parts)
+        if len(parts) > 1:
+            self.problem(
+                (*path, "floor"),
+                "a field with a floor takes all its criteria from one part (appraisal, survey "
+                f"or sipas), so its points belong to that part; this one mixes {', '.join(parts)}",
+            )
+        floored = [c.code for c in result.criteria if c.floor]
+        if floored:
+            self.problem(
+                (*path, "floor"),
+                f"the criteria {', '.join(floored)} have a floor of their own: give the floor "
+                "to the field or to its criteria, not both",
+            )
+
     def criterion(self, spec, path, field_code, groups, rules, defaults, sipas) -> Criterion:
-        allowed = {"code", "name", "max_points", "source", "items", "rule", "combine", "sipas"}
+        allowed = {
+            "code",
+            "name",
+            "max_points",
+            "source",
+            "items",
+            "rule",
+            "combine",
+            "sipas",
+            "floor",
+        }
         spec = self.mapping(spec, path, allowed, {"code", "name", "max_points", "source"})
         code = self.code(spec.get("code"), (*path, "code"))
         name = self.label(spec.get("name"), (*path, "name"))
@@ -583,6 +834,19 @@ class _Checker:
         if source not in SOURCES:
             self.problem((*path, "source"), f"must be one of {', '.join(SOURCES)}")
             return criterion
+        if "floor" in spec:
+            criterion.floor = self.number(spec["floor"], (*path, "floor"))
+            if source == "appraisal":
+                self.problem(
+                    (*path, "floor"),
+                    "an appraisal criterion takes its points from the appraisal file as they "
+                    "are; a floor applies to survey criteria (or to the whole field)",
+                )
+            elif criterion.floor >= max_points:
+                self.problem(
+                    (*path, "floor"),
+                    f"is {criterion.floor:g}, which must be below max_points {max_points:g}",
+                )
         if source == "appraisal":
             for key in ("items", "rule", "combine", "sipas"):
                 if key in spec:
@@ -679,20 +943,35 @@ class _Checker:
         return out
 
     def totals(self, value, fields: list[Field]) -> dict[str, float]:
-        spec = self.mapping(value, ("totals",), set(TOTAL_KEYS), set(TOTAL_KEYS))
-        stated = {k: self.number(spec[k], ("totals", k)) for k in TOTAL_KEYS if k in spec}
+        """The stated maximum of every part the criteria make, and of the total; nothing else."""
         found = {k: 0.0 for k in TOTAL_KEYS}
+        present = set()
         for f in fields:
-            for c in f.criteria:
-                found[c.survey_kind or "appraisal"] += c.max_points
-                found["total"] += c.max_points
+            present |= f.parts
+            for part in PARTS:
+                found[part] += f.part_max(part)
+            found["total"] += f.max_points
+        required = {k for k in PARTS if k in present} | {"total"}
+        spec = self.mapping(value, ("totals",), set(TOTAL_KEYS), required)
         meaning = {
             "appraisal": "appraisal criteria",
-            "survey": "survey criteria of leaders and delegates",
+            "survey": "survey criteria scored from items",
             "sipas": "SIPAS criteria",
-            "total": "criteria",
+            "total": "fields",
         }
-        for key, number in stated.items():
+        stated = {}
+        for key in TOTAL_KEYS:
+            if key not in spec:
+                continue
+            number = self.number(spec[key], ("totals", key))
+            if key != "total" and key not in present:
+                self.problem(
+                    ("totals", key),
+                    f"the scheme has no {meaning[key]}: leave {key} out of totals (name only "
+                    "the parts the fields have)",
+                )
+                continue
+            stated[key] = number
             if abs(number - found[key]) > 1e-6:
                 self.problem(
                     ("totals", key),
@@ -736,6 +1015,20 @@ class _Checker:
                 self.problem(
                     path, f"the item {ref.item} is not in the questionnaire {group.questionnaire}"
                 )
+                continue
+            if variable.type == "integer" or ref.rule.numeric:
+                if variable.type != "integer":
+                    self.problem(
+                        path,
+                        f"the rule {ref.rule.code} ({ref.rule.type}) scores numbers, but the item "
+                        f"{ref.item} is a {variable.type} question, not an integer one",
+                    )
+                elif not ref.rule.numeric:
+                    self.problem(
+                        path,
+                        f"the item {ref.item} is answered with a number (integer): score it with "
+                        f"a range or threshold rule, not the {ref.rule.type} rule {ref.rule.code}",
+                    )
                 continue
             options = {o["value"] for o in variable.options}
             missing_codes = {o["value"] for o in variable.options if o.get("missing")}

@@ -69,9 +69,16 @@ class _Sample:
     group: str
     data: pd.DataFrame
     design: Design
-    #: index into the unit list, one per respondent
+    #: index into the unit list, one per row (a respondent rating several units has a row each)
     unit: np.ndarray
     minimum: int
+    #: the person behind every row (dense codes); each row its own person without a
+    #: respondent column
+    person: np.ndarray | None = None
+
+    @property
+    def people(self) -> int:
+        return int(self.person.max()) + 1 if self.person is not None and len(self.person) else 0
 
 
 @dataclass
@@ -122,6 +129,7 @@ def score(
     level: float = 0.95,
     interval_method: str = "logit",
     df: str | float = "normal",
+    respondent: str | None = None,
 ) -> ScoreResult:
     """Score responses with a scheme.
 
@@ -144,6 +152,13 @@ def score(
         rate, the unit then being the group's stratum. Groups without the column get none.
     lonely_psu
         ``survey.lonely.psu``: fail, remove, certainty, adjust or average.
+    respondent
+        Column identifying the person behind each row, for cross-rating: a respondent who rates
+        several units has one row per unit, and all their rows are one cluster (PSU), as
+        ``svydesign(ids = ~respondent)``; ``n`` then counts people. For a weighted group with a
+        ``cluster`` column, each respondent must lie in one cluster (and one stratum), which stays
+        the PSU. A group without the column has one respondent per row. A respondent may rate a
+        unit once.
     calibration
         Per weighted group, the calibration model its weights came from
         (`analysis.weights.WeightResult.calibration`): the variances then use the calibration
@@ -162,7 +177,9 @@ def score(
     df = check_df(df)
     tables = split_groups(scheme, responses, group_column)
     units, blocks = _units(scheme, tables, unit, unit_code, block)
-    design = _DesignColumns(weight, strata, cluster, fpc, lonely_psu, dict(calibration or {}))
+    design = _DesignColumns(
+        weight, strata, cluster, fpc, lonely_psu, dict(calibration or {}), respondent
+    )
     if fpc is not None and not any(fpc in t.columns for t in tables.values()):
         raise ScoringError(f"no group's responses have the fpc column {fpc!r}")
     samples = {g: _sample(scheme, g, t, units, unit, unit_code, design) for g, t in tables.items()}
@@ -182,6 +199,7 @@ class _DesignColumns:
     fpc: str | None
     lonely_psu: str
     calibration: dict[str, CalibrationModel]
+    respondent: str | None = None
 
 
 def split_groups(scheme: Scheme, responses, group_column: str = "group") -> dict[str, pd.DataFrame]:
@@ -267,6 +285,8 @@ def _sample(scheme, group, table, units, unit, unit_code, options: _DesignColumn
     spec = scheme.groups[group]
     n = len(table)
     codes = _unit_codes(table, unit, unit_code, group)
+    person = _people(table, options.respondent, codes, group)
+    crossing = person is not None and _rates_several(person)
     # Design.build reads and checks the column, naming the stratum and row of a bad value
     fpc = table[options.fpc] if options.fpc is not None and options.fpc in table.columns else None
     calibration = None
@@ -286,20 +306,79 @@ def _sample(scheme, group, table, units, unit, unit_code, options: _DesignColumn
                 raise ScoringError(f"the {group} responses have no {name} column {column!r}")
         s = table[options.strata] if options.strata else None
         c = table[options.cluster] if options.cluster else None
+        if person is not None:
+            for name, column in (("stratum", s), ("cluster", c)):
+                if column is not None:
+                    _one_per_person(person, column, name, group, options.respondent)
+            if c is None:
+                c = pd.Series(person)
         calibration = options.calibration.get(group)
         if calibration is not None and len(calibration.calibrated_weight) != n:
             raise ScoringError(f"the {group} calibration model does not fit its {n} responses")
     else:
-        weights, c = np.ones(n), None
+        weights = np.ones(n)
+        # one respondent, one PSU: the rows of a respondent who rates several units together
+        c = pd.Series(person) if person is not None else None
         # a census of office-holders per unit: with the number invited, each unit is a stratum
         s = pd.Series(codes) if fpc is not None else None
+        if fpc is not None and crossing:
+            raise ScoringError(
+                f"the {group} respondents rate several units each, so the units cannot be the "
+                "strata of a finite population correction: leave out --fpc (or its column) for "
+                "this group"
+            )
     try:
         design = Design.build(weights, s, c, calibration, options.lonely_psu, fpc=fpc)
     except EstimationError as exc:
         raise ScoringError(f"the {group} design: {exc}") from None
     index = {u: i for i, u in enumerate(units)}
     unit_index = np.array([index[u] for u in codes], dtype=np.intp)
-    return _Sample(group, table, design, unit_index, spec.minimum_answers)
+    return _Sample(group, table, design, unit_index, spec.minimum_answers, person)
+
+
+def _people(table: pd.DataFrame, respondent: str | None, codes, group: str) -> np.ndarray | None:
+    """Dense codes of the respondent column, refusing an empty cell and a unit rated twice."""
+    if respondent is None or respondent not in table.columns:
+        return None
+    ids = table[respondent].astype("string").str.strip()
+    empty = ids.isna() | (ids == "")
+    if empty.any():
+        row = int(np.flatnonzero(empty.to_numpy())[0])
+        raise ScoringError(f"row {row + 2} of the {group} responses names no {respondent}")
+    pairs = pd.DataFrame({"person": ids.to_numpy(dtype=object), "unit": codes})
+    twice = pairs.duplicated(keep=False).to_numpy()
+    if twice.any():
+        rows = np.flatnonzero(twice)
+        first = pairs.iloc[rows[0]]
+        again = next(r for r in rows[1:] if pairs.iloc[r].equals(first))
+        raise ScoringError(
+            f"rows {rows[0] + 2} and {again + 2} of the {group} responses: the {respondent} "
+            f"{first['person']!r} rates the unit {first['unit']!r} twice; a respondent rates a "
+            "unit once"
+        )
+    _, person = np.unique(ids.to_numpy(dtype=object).astype(str), return_inverse=True)
+    return person.astype(np.intp).ravel()
+
+
+def _rates_several(person: np.ndarray) -> bool:
+    """Some respondent has several rows, each rating another unit (`_people` refused twice)."""
+    return len(np.unique(person)) < len(person)
+
+
+def _one_per_person(person, column: pd.Series, name: str, group: str, respondent) -> None:
+    """A respondent's rows must share their stratum and cluster (clusters nest respondents)."""
+    values = column.astype("string").fillna("").to_numpy(dtype=object).astype(str)
+    frame = pd.DataFrame({"person": person, "value": values})
+    counts = frame.drop_duplicates().groupby("person").size()
+    split = counts[counts > 1]
+    if len(split):
+        who = int(split.index[0])
+        rows = np.flatnonzero(person == who)
+        raise ScoringError(
+            f"the {group} respondent of rows {', '.join(str(r + 2) for r in rows[:5])} "
+            f"(column {respondent}) is in more than one {name}: a respondent's rows must share "
+            f"their {name}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,6 +418,7 @@ class _Scorer:
     def run(self) -> list[_Row]:
         by_kind: dict[str, list[_Estimate]] = {"survey": [], "sipas": []}
         sipas = self.sipas() if self.scheme.sipas else {}
+        ones = np.ones(self.n_units)
         for f in self.scheme.fields:
             in_field = []
             for criterion in f.criteria:
@@ -348,10 +428,10 @@ class _Scorer:
                 bounded = None
                 if kind == "sipas":
                     index = sipas.get(criterion.sipas) or self._nothing()
-                    points = self._combine(
-                        [(np.full(self.n_units, criterion.max_points / 100), index)]
-                    )
-                    bounded = criterion.max_points
+                    scale = (criterion.max_points - criterion.floor) / 100
+                    points = self._combine([(np.full(self.n_units, scale), index)])
+                    points = _shift(points, criterion.floor)
+                    bounded = criterion.max_points if not criterion.floor else None
                 else:
                     points = self.criterion(criterion)
                 self.rows.append(
@@ -364,14 +444,21 @@ class _Scorer:
                         bounded=bounded,
                     )
                 )
-                in_field.append(points)
-                by_kind[kind].append(points)
-            if in_field:
-                ones = np.ones(self.n_units)
-                total = self._combine([(ones, e) for e in in_field])
+                in_field.append((kind, points))
+            if not in_field:
+                continue
+            total = self._combine([(ones, e) for _, e in in_field])
+            if f.floor is not None:
+                # a scale such as 1-10: the floor plus the share of the criteria's maximum reached
+                scale = (f.max_points - f.floor) / f.criteria_max
+                total = _shift(self._combine([(np.full(self.n_units, scale), total)]), f.floor)
+                by_kind[in_field[0][0]].append(total)
+                max_points = f.max_points
+            else:
+                for kind, points in in_field:
+                    by_kind[kind].append(points)
                 max_points = sum(c.max_points for c in f.criteria if c.survey_kind)
-                self.rows.append(_Row("field", f.code, total, f.code, max_points=max_points))
-        ones = np.ones(self.n_units)
+            self.rows.append(_Row("field", f.code, total, f.code, max_points=max_points))
         for code, parts in (("survey", by_kind["survey"]), ("sipas", by_kind["sipas"])):
             if parts:
                 self.rows.append(
@@ -427,7 +514,7 @@ class _Scorer:
         estimate = _Estimate(mean, influence, answered, count < minimum)
         self._items[key] = estimate
         group_label = "+".join(groups)
-        bounded = 1.0 if ref.rule.type == "share" else None
+        bounded = 1.0 if ref.rule.is_share else None
         self.rows.append(
             _Row("item", ref.item, estimate, group=group_label, rule=ref.rule.code, bounded=bounded)
         )
@@ -449,7 +536,7 @@ class _Scorer:
             bad[empty[(text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)]] = True
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            known = ", ".join(f"{v:g}" for v in sorted(ref.rule.values))
+            known = ref.rule.describe()
             raise ScoringError(
                 f"row {row + 2} of the {sample.group} responses answers {ref.item} with "
                 f"{raw.iloc[row]!r}, which the rule {ref.rule.code} does not score (it knows "
@@ -478,8 +565,8 @@ class _Scorer:
             estimates = [e for e in estimates if e is not None]
             if not estimates:
                 return self._nothing()
-            coef = _equal_weights(estimates, criterion.max_points)
-            points = self._combine(list(zip(coef, estimates, strict=True)))
+            coef = _equal_weights(estimates, criterion.max_points - criterion.floor)
+            points = _shift(self._combine(list(zip(coef, estimates, strict=True))), criterion.floor)
             self.rows.append(
                 _Row(
                     "criterion",
@@ -496,7 +583,8 @@ class _Scorer:
             if g not in self.samples:  # the group is missing from the whole wave
                 continue
             mean = self.mean_of_items((g,), refs)
-            points = self._combine([(np.full(d, criterion.max_points), mean)])
+            scale = np.full(d, criterion.max_points - criterion.floor)
+            points = _shift(self._combine([(scale, mean)]), criterion.floor)
             self.rows.append(
                 _Row(
                     "criterion",
@@ -553,6 +641,13 @@ def _equal_weights(estimates: list[_Estimate], scale: float = 1.0) -> np.ndarray
     k = finite.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(k > 0, scale * finite / k, 0.0)
+
+
+def _shift(estimate: _Estimate, offset: float) -> _Estimate:
+    """The estimate plus a constant (a floor): the same influence, so the same variance."""
+    if not offset:
+        return estimate
+    return _Estimate(estimate.value + offset, estimate.influence, estimate.answered, estimate.low)
 
 
 def _combine(terms: list[tuple[np.ndarray, _Estimate]], units: dict[str, np.ndarray]) -> _Estimate:

@@ -78,6 +78,11 @@ def _pair(text: str | None, option: str) -> tuple[float, float] | None:
     "--previous", type=click.Path(dir_okay=False, path_type=Path), help="Last year's index.csv."
 )
 @click.option(
+    "--unit",
+    help="Question naming the rated unit of each response (e.g. district): every unit is "
+    "scored, ranked and banded.",
+)
+@click.option(
     "--unit-code", help="Code of the rated unit (default: the appraisal file's unit, or all)."
 )
 @click.option(
@@ -102,6 +107,7 @@ def score_wave(
     scheme,
     appraisal,
     previous,
+    unit,
     unit_code,
     out_dir,
 ) -> None:
@@ -126,8 +132,6 @@ def score_wave(
                     methods=", ".join(METHODS),
                 )
             )
-        if previous and not appraisal:
-            fail(_("error: --previous needs --appraisal."))
         if out_dir.exists() and not out_dir.is_dir():
             fail(_("error: --out %(path)s is not a folder.", path=out_dir))
         wave = wave_by_code(db.session, wave_code)
@@ -146,6 +150,7 @@ def score_wave(
                 strata=strata,
                 cluster=cluster,
                 lonely_psu=lonely_psu,
+                unit=unit,
                 unit_code=unit_code,
                 level=level,
                 interval=interval,

@@ -10,7 +10,9 @@ from .expressions import Expression
 #: Item types that hold an answer of their own (a grid holds one per row, a note none).
 ANSWER_TYPES = ("single", "multiple", "integer", "text", "longtext", "dropdown")
 ITEM_TYPES = (*ANSWER_TYPES, "grid", "note")
-GROUPS = ("citizen", "leader", "delegate")
+#: A respondent group is any identifier (citizen, leader, delegate, commune_leader, ...), which
+#: scoring schemes name; the database keeps 16 characters of it.
+GROUP_LENGTH = 16
 ACCESS = ("open", "invitation")
 
 Label = dict[str, str]

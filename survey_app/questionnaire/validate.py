@@ -15,7 +15,7 @@ from analysis.problems import FileInvalid, KeyPath, Problem, format_key
 from analysis.yamllines import LocatedData as LocatedYaml
 from analysis.yamllines import YamlSyntaxError, load_located
 
-from .definition import ACCESS, GROUPS, ITEM_TYPES, Item, Option, Page, Questionnaire
+from .definition import ACCESS, GROUP_LENGTH, ITEM_TYPES, Item, Option, Page, Questionnaire
 from .expressions import Expression, ExpressionError, parse
 
 #: Lower case, starting with a letter; no "__" (analysis.questionnaire.OPTION_SEPARATOR), which
@@ -439,8 +439,13 @@ def build_questionnaire(
                 name=expected_code,
             ),
         )
-    if data.get("group") not in GROUPS:
-        check.problem(("group",), _l("must be one of %(values)s", values=", ".join(GROUPS)))
+    # any group a scoring scheme names (commune_leader, business...), stored in 16 characters
+    group = check.identifier(data.get("group"), ("group",))
+    if group is not None and len(group) > GROUP_LENGTH:
+        check.problem(
+            ("group",),
+            _l("must be at most %(count)s characters long", count=GROUP_LENGTH),
+        )
     if data.get("access") not in ACCESS:
         check.problem(("access",), _l("must be one of %(values)s", values=", ".join(ACCESS)))
     local_scales, local_lists = check_library(check, data, ())

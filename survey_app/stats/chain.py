@@ -59,8 +59,10 @@ class Parameters:
 
 
 def load(scheme_path: str | Path, questionnaires: str | Path | None) -> Scheme:
+    """A scheme checked against its own questionnaire folder when it names one (the examples'),
+    else against ``questionnaires`` (the app's QUESTIONNAIRE_DIR)."""
     try:
-        return load_scheme(scheme_path, questionnaires)
+        return load_scheme(scheme_path, default=questionnaires)
     except SchemeError as exc:
         more = len(exc.problems) - 1
         tail = f" (and {more} more problems)" if more else ""
@@ -115,7 +117,7 @@ def _responses(session, wave, scheme, progress) -> dict[str, pd.DataFrame]:
         progress(5 + 10 * number // max(1, len(groups)), f"responses:{group.code}")
         if group.questionnaire in carried:
             responses[group.code] = responses_frame(session, group.questionnaire, wave.code)
-    if not any(len(t) for t in responses.values()):
+    if scheme.has_survey and not any(len(t) for t in responses.values()):
         raise ChainError(f"the wave {wave.code} has no complete responses to score")
     return responses
 

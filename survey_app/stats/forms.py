@@ -114,6 +114,13 @@ class RunForm(FlaskForm):
         default="normal",
         validators=[Optional()],
     )
+    unit = StringField(
+        _l("Question naming the rated unit (optional)"),
+        validators=[
+            Optional(),
+            Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Give a question code, e.g. district.")),
+        ],
+    )
     unit_code = StringField(
         _l("Code of the rated unit (optional)"),
         validators=[
@@ -140,6 +147,7 @@ class RunForm(FlaskForm):
             strata=self.strata.data or None,
             cluster=self.cluster.data or None,
             lonely_psu=self.lonely_psu.data,
+            unit=self.unit.data or None,
             unit_code=self.unit_code.data or None,
             level=float(self.level.data),
             interval=self.interval.data,

@@ -14,6 +14,7 @@ from analysis import pipeline
 from analysis.index import AppraisalError, check_appraisal, read_previous, read_table
 from analysis.problems import FileInvalid
 from analysis.scheme import Scheme
+from analysis.scoring import COLUMNS as SCORE_COLUMNS
 from analysis.targets import TargetError, read_targets
 
 from ..models import AnalysisRun, Wave
@@ -170,6 +171,10 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
     )
 
 
+def _no_scores() -> pd.DataFrame:
+    return pd.DataFrame(columns=SCORE_COLUMNS)
+
+
 def results(run: AnalysisRun) -> Results:
     folder = run_dir(run.id)
     scheme = None
@@ -182,7 +187,8 @@ def results(run: AnalysisRun) -> Results:
     return Results(
         run=run,
         summary=run.result or {},
-        scores=_read(folder, "scores"),
+        # a scheme with appraisal criteria only has no scores
+        scores=_read(folder, "scores") if (folder / "scores.csv").exists() else _no_scores(),
         weights=_read(folder, "weights"),
         estimates=_read(folder, "estimates"),
         index=_read(folder, "index"),

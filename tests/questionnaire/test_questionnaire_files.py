@@ -160,11 +160,32 @@ def test_relevance_may_not_look_at_its_own_page(folder):
 def test_every_problem_is_reported_not_only_the_first(folder):
     path = folder / "mini.yaml"
     text = path.read_text(encoding="utf-8")
-    text = text.replace("type: integer", "type: number").replace("group: citizen", "group: x")
+    text = text.replace("type: integer", "type: number").replace("group: citizen", "group: X")
     path.write_text(text, encoding="utf-8")
     found = problems_of(folder)
     assert len(found) >= 2
     assert any("group" in p for p in found) and any("type" in p for p in found)
+
+
+@pytest.mark.parametrize(
+    "group, problem",
+    [
+        ("commune_leader", None),
+        ("Commune leader", "must be an identifier"),
+        ("provincial_department_leader", "at most 16 characters"),
+    ],
+)
+def test_a_group_is_any_short_identifier(folder, group, problem):
+    path = folder / "mini.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("group: citizen", f"group: {group!r}"),
+        encoding="utf-8",
+    )
+    found = [p for p in problems_of(folder) if "group" in p]
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and problem in found[0] and "mini.yaml:" in found[0], found
 
 
 def test_check_command_names_file_and_line_and_fails(runner, folder):

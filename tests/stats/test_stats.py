@@ -458,3 +458,67 @@ def test_the_report_in_both_languages(stats_app, client, auth, lang):
     assert ("Tiếp cận dịch vụ" if lang == "vi" else "Access to the service") in body
     css = client.get(f"/{lang}/stats/stats.css").get_data(as_text=True)
     assert "@media print" in css
+
+
+SIPAS_ITEMS = {
+    "access": ["acc_1", "acc_2", "acc_3", "acc_4", "acc_sat"],
+    "procedures": ["proc_1", "proc_2", "proc_3", "proc_4", "proc_sat"],
+    "staff": ["staff_1", "staff_2", "staff_3", "staff_4", "staff_5", "staff_sat"],
+    "result": ["result_1", "result_2", "result_3", "result_on_time", "result_sat"],
+    "feedback": ["fb_1", "fb_2", "fb_3", "fb_4", "fb_sat"],
+}
+
+
+def sipas_by_hand(citizens: pd.DataFrame) -> pd.Series:
+    """Each district's SIPAS in %, unweighted (no targets: every citizen weighs 1): the mean over
+    the five elements of the mean of their items' shares satisfied, don't know left out."""
+    out = {}
+    for district, rows in citizens.groupby("district"):
+        elements = []
+        for items in SIPAS_ITEMS.values():
+            shares = []
+            for item in items:
+                answers = pd.to_numeric(rows[item]).dropna()
+                if answers.empty:
+                    continue
+                positive = [1] if item == "result_on_time" else [4, 5]
+                shares.append(answers.isin(positive).mean())
+            elements.append(100 * sum(shares) / len(shares))
+        out[district] = sum(elements) / len(elements)
+    return pd.Series(out)
+
+
+def test_a_citizens_only_scheme_ranks_and_bands_districts_on_the_page_and_command(
+    stats_app, client, auth, tmp_path
+):
+    auth.login("statistician")
+    citizens = read_export(client, "/en/stats/waves/demo/responses/citizen.csv")
+    expected = sipas_by_hand(citizens)
+    location = start_run(client, scheme="sipas_example.yaml", unit="district")
+    page = finish(client, location)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="index-table"' in text
+    run_id = int(location.rstrip("/").rsplit("/", 1)[1])
+    index = read_export(client, f"/en/stats/runs/{run_id}/files/index.csv")
+    index = index.set_index("unit_code")
+    assert set(index.index) == set(expected.index)
+    for district, percent in expected.items():
+        assert float(index.loc[district, "percent"]) == pytest.approx(percent, abs=1e-9)
+        published = round(percent + 1e-12, 2)
+        band = "high" if published >= 85 else "medium" if published >= 75 else "low"
+        assert index.loc[district, "band"] == band
+        better = (expected.round(2) > round(percent, 2)).sum()
+        assert int(index.loc[district, "rank"]) == 1 + better
+    assert index["appraisal_points"].isna().all()
+    report = client.get("/en/stats/waves/demo/report")
+    assert report.status_code == 200 and "ky_anh" in report.get_data(as_text=True)
+
+    runner = stats_app.test_cli_runner()
+    out = tmp_path / "out"
+    scheme = ROOT / "questionnaires" / "scoring" / "sipas_example.yaml"
+    args = ["score-wave", "--wave", "demo", "--scheme", str(scheme), "--unit", "district"]
+    result = runner.invoke(args=[*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    command = pd.read_csv(out / "index.csv").set_index("unit_code")
+    for district, percent in expected.items():
+        assert command.loc[district, "percent"] == pytest.approx(percent, abs=1e-9)

@@ -931,11 +931,14 @@ class _Checker:
         out = []
         for i, entry in enumerate(self.sequence(value, ("blocks",), "blocks")):
             path = ("blocks", i)
-            keys = {"code", "name", "raters"}
-            entry = self.mapping(entry, path, keys, keys)
+            entry = self.mapping(entry, path, {"code", "name", "raters"}, {"code", "name"})
             code = self.identifier(entry.get("code"), (*path, "code"))
             name = self.label(entry.get("name"), (*path, "name"))
-            raters = self.sequence(entry.get("raters"), (*path, "raters"), "groups")
+            if "raters" not in entry:
+                # Every group rates it; an appraisal-only scheme has none and still names blocks.
+                raters = list(groups)
+            else:
+                raters = self.sequence(entry.get("raters"), (*path, "raters"), "groups")
             for j, group in enumerate(raters):
                 if group not in groups:
                     self.problem((*path, "raters", j), f"{group!r} is not one of the groups")

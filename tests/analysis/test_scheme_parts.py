@@ -177,3 +177,43 @@ def test_a_numeric_rule_reads_its_missing_codes_as_dont_know():
     rule = parse_scheme(text, "s.yaml", EXAMPLES).rules["paid"]
     np.testing.assert_array_equal(rule.score(np.array([1, 3, 99, np.nan])), [0, 1, np.nan, np.nan])
     assert not rule.unknown(np.array([99.0, 1e6, -4])).any()
+
+
+def test_an_appraisal_only_scheme_ranks_in_named_blocks_without_raters(tmp_path):
+    scheme = """\
+code: a
+name: {vi: Thẩm định, en: Appraisal}
+totals: {appraisal: 4, total: 4}
+blocks:
+  - {code: departments, name: {vi: Sở, en: Departments}}
+  - {code: districts, name: {vi: Huyện, en: Districts}}
+fields:
+  - code: f
+    name: {vi: F, en: F}
+    criteria:
+      - {code: "1", source: appraisal, max_points: 4, name: {vi: A, en: A}}
+"""
+    (tmp_path / "a.yaml").write_text(scheme)
+    appraised = {"d1": ("departments", 1), "d2": ("departments", 3), "h1": ("districts", 2)}
+    pd.DataFrame(
+        {
+            "unit_code": list(appraised),
+            "unit_name": list(appraised),
+            "block": [block for block, _points in appraised.values()],
+            "field": "f",
+            "criterion": "1",
+            "max_points": 4,
+            "self_points": 4,
+            "appraised_points": [points for _block, points in appraised.values()],
+        }
+    ).to_csv(tmp_path / "appraisal.csv", index=False)
+    done = run(tmp_path, "check-scheme", "a.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = run(
+        tmp_path, "index", "--scheme", "a.yaml", "--appraisal", "appraisal.csv", "--out", "i.csv"
+    )
+    assert done.returncode == 0, done.stderr
+    index = pd.read_csv(tmp_path / "i.csv").set_index("unit_code")
+    # Each block ranks its own units: d2 first and d1 second among departments, h1 alone.
+    assert index.loc[["d2", "d1", "h1"], "rank"].tolist() == [1, 2, 1]
+    assert index.loc[["d2", "d1", "h1"], "units_in_block"].tolist() == [2, 2, 1]

@@ -479,7 +479,7 @@ def build_index(
     weak = _weak(everything, order)
     summary = {
         unit: "; ".join(
-            f"{c} ({p:g}/{m:g})"
+            f"{c} ({round(p, 2):g}/{m:g})"  # as published: two decimals
             for c, p, m in zip(rows["criterion"], rows["points"], rows["max_points"], strict=True)
         )
         for unit, rows in weak.groupby("unit_code", sort=False)

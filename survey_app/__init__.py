@@ -27,7 +27,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.testing and "SESSION_COOKIE_SECURE" not in (config or {}):
         # The test client speaks plain HTTP.
         app.config["SESSION_COOKIE_SECURE"] = False
-    app.config["STATS_DIR"] = app.config["STATS_DIR"] or str(instance)
     app.config["INVITATION_LINKS_DIR"] = app.config["INVITATION_LINKS_DIR"] or str(
         instance / "links"
     )

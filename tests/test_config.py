@@ -39,7 +39,7 @@ def test_the_app_reads_the_environment_and_fills_in_the_instance_folder(monkeypa
         assert app.config["BABEL_DEFAULT_TIMEZONE"] == "Asia/Bangkok"
         assert app.config["SECRET_KEY"] == "from-the-environment"
         assert app.config["SESSION_COOKIE_SECURE"] is False  # the test client speaks HTTP
-        assert app.config["STATS_DIR"] == app.instance_path
+        assert app.config["RUN_QUEUE"] == "auto"
         assert app.config["INVITATION_LINKS_DIR"] == str(Path(app.instance_path) / "links")
     finally:
         db.engine_of(app).dispose()

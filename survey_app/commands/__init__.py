@@ -14,6 +14,7 @@ from .quotas import quotas
 from .responses import export_responses
 from .scoring import score_wave
 from .users import users
+from .worker import worker_command
 
 COMMANDS = (
     init_db,
@@ -25,6 +26,7 @@ COMMANDS = (
     users,
     quotas,
     score_wave,
+    worker_command,
 )
 
 

@@ -71,7 +71,9 @@ LEADERS_INVITED = 80
 def stats_app(database_url, tmp_path):
     from survey_app.commands.demo_data import seed_demo
 
-    app = make_app(database_url, STATS_DIR=str(tmp_path / "stats"))
+    # runs in the app's process on both databases here: tests/test_multihost.py works them
+    # through the job queue and its worker processes
+    app = make_app(database_url, RUN_QUEUE="in-process")
     reset_database(app)
     with app.app_context(), db.transaction() as tx:
         seed_demo(tx, 240)

@@ -88,8 +88,8 @@ def recover_in_process(session: Session) -> int:
         return 0
     lost = runs.stale_runs(session)
     for run in lost:
-        run.attempts = runs.MAX_ATTEMPTS  # not started again: the process is gone, not the run
-        runs.worker_lost(session, run)
+        # not started again: no worker of this kind outlives the process that was lost
+        runs.worker_lost(run, may_retry=False)
     return len(lost)
 
 
@@ -110,9 +110,10 @@ def _job_app(app: Flask):
     if job_app is None:
         import procrastinate
 
-        job_app = procrastinate.App(
-            connector=procrastinate.PsycopgConnector(conninfo=conninfo(app), min_size=1)
-        )
+        # a worker's pool: jobs being fetched and finished, heartbeats, the recovery (which
+        # holds one connection for its lock while it uses another)
+        connector = procrastinate.PsycopgConnector(conninfo=conninfo(app), min_size=1, max_size=8)
+        job_app = procrastinate.App(connector=connector)
         app.extensions["par_jobs"] = job_app
     return job_app
 
@@ -192,6 +193,6 @@ def _worker_lost(app: Flask, run_id: int) -> bool:
                 run = session.get(AnalysisRun, run_id, with_for_update=True)
                 if run is None or run.status not in ("queued", "running"):
                     return False
-                return runs.worker_lost(session, run)
+                return runs.worker_lost(run)
         finally:
             db.session.remove()

@@ -230,10 +230,11 @@ def _compute(app: Flask, run_id: int, attempt: int, work: Path) -> None:
 # Runs whose worker died
 
 
-def worker_lost(session: Session, run: AnalysisRun) -> bool:
+def worker_lost(run: AnalysisRun, may_retry: bool = True) -> bool:
     """Record that the worker of a running run died. Returns True when the run is to be started
-    again (it goes back to ``queued``), False when it has had its attempts and is failed."""
-    if run.attempts < MAX_ATTEMPTS:
+    again (it goes back to ``queued``), False when it has had its attempts (or `may_retry` is
+    false) and is failed."""
+    if may_retry and run.attempts < MAX_ATTEMPTS:
         run.status, run.progress, run.message = "queued", 0, "retry"
         run.heartbeat_at = None
         log.warning("run %s: its worker stopped; started again", run.id)

@@ -460,3 +460,32 @@ def test_the_report_in_both_languages(stats_app, client, auth, lang):
     assert ("Tiếp cận dịch vụ" if lang == "vi" else "Access to the service") in body
     css = client.get(f"/{lang}/stats/stats.css").get_data(as_text=True)
     assert "@media print" in css
+
+
+def test_a_run_its_process_left_behind_fails_with_a_message(stats_app, client, auth):
+    """In-process runs (SQLite's way): a run still "running" whose heartbeat stopped, because the
+    process computing it ended, is failed when next looked at, saying why."""
+    import datetime as dt
+
+    from survey_app.models import utcnow
+    from survey_app.stats.chain import Parameters
+
+    auth.login("statistician")
+    stale = utcnow() - dt.timedelta(seconds=stats_app.config["RUN_STALE_SECONDS"] + 5)
+    with stats_app.app_context(), db.transaction() as tx:
+        wave = tx.scalars(select(Wave).where(Wave.code == "demo")).one()
+        params = Parameters(scheme="par2022.yaml").as_json()
+        common = {"wave_id": wave.id, "parameters": params, "result": {}, "created_by": "x"}
+        lost = AnalysisRun(status="running", attempts=1, heartbeat_at=stale, **common)
+        alive = AnalysisRun(status="running", attempts=1, heartbeat_at=utcnow(), **common)
+        tx.add_all([lost, alive])
+    page = client.get(f"/en/stats/runs/{lost.id}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Refresh" not in page.headers
+    assert "The worker computing this run stopped before it ended:" in body
+    assert "Your files and choices were not the cause" in body
+    still = client.get(f"/en/stats/runs/{alive.id}")  # beating: left alone
+    assert still.headers.get("Refresh") == "2"
+    with stats_app.app_context():
+        assert db.session.get(AnalysisRun, lost.id).result == {"failure": "worker", "attempts": 1}
+        assert db.session.get(AnalysisRun, alive.id).status == "running"

@@ -8,6 +8,8 @@ results, and a links file waiting for its one download, are rows keyed by a path
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .models import StoredFile, utcnow
@@ -18,6 +20,18 @@ def put(session: Session, key: str, content: bytes) -> None:
     session.execute(delete(StoredFile).where(StoredFile.key == key))
     session.add(StoredFile(key=key, content=content, size=len(content), created_at=utcnow()))
     session.flush()
+
+
+def keep(session: Session, key: str, content: bytes) -> None:
+    """Keep `content` under `key` unless something is there already: two hosts storing the same
+    thing at once leave one row and no error."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(StoredFile)
+        .values(key=key, content=content, size=len(content), created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
 
 
 def get(session: Session, key: str) -> bytes | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import tempfile
@@ -53,7 +54,16 @@ def scheme_path(name: str) -> Path:
 
 
 def load_named_scheme(name: str) -> Scheme:
-    return load(scheme_path(name), questionnaire_dir())
+    """The scheme, checked against the questionnaires: parsing their YAML takes about a second,
+    so a process keeps what it parsed until one of the files changes (its modification time)."""
+    path, folder = scheme_path(name), Path(questionnaire_dir())
+    stamps = tuple((p.name, p.stat().st_mtime_ns) for p in (path, *sorted(folder.glob("*.yaml"))))
+    return _load_scheme(str(path), str(folder), stamps)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_scheme(path: str, folder: str, _stamps: tuple) -> Scheme:
+    return load(path, folder)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from ..handlers import wave_view
 from ..i18n import LANGUAGES
 from ..models import AnalysisRun, Wave
 from ..urls import int_arg
-from . import data, queue, report, runs, services
+from . import data, queue, rendered, runs, services
 from .blueprint import bp
 from .forms import RunForm, UploadForm
 
@@ -191,9 +191,8 @@ def run_view(run_id: int):
         return response
     if run.status == "failed":
         return render_template("stats/run_failed.html", run=run)
-    return render_template(
-        "stats/run.html", run=run, view=report.build(services.results(db.session, run))
-    )
+    results_html = rendered.results_html(db.session, run, "run")
+    return render_template("stats/run.html", run=run, results_html=results_html)
 
 
 @bp.get("/runs/<int:run_id>/files/<name>")
@@ -218,8 +217,8 @@ def wave_report(wave: Wave):
     run = _chosen_run(wave, done=True) or runs.latest_done(db.session, wave)
     if run is None:
         return render_template("stats/report_none.html", wave=wave), 404
-    view = report.build(services.results(db.session, run))
-    return render_template("stats/report.html", wave=wave, run=run, view=view)
+    results_html = rendered.results_html(db.session, run, "report")
+    return render_template("stats/report.html", wave=wave, run=run, results_html=results_html)
 
 
 # ---------------------------------------------------------------------------------------------

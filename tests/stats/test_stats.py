@@ -489,3 +489,31 @@ def test_a_run_its_process_left_behind_fails_with_a_message(stats_app, client, a
     with stats_app.app_context():
         assert db.session.get(AnalysisRun, lost.id).result == {"failure": "worker", "attempts": 1}
         assert db.session.get(AnalysisRun, alive.id).status == "running"
+
+
+def test_a_finished_runs_results_are_rendered_once_and_kept(stats_app, client, auth):
+    from survey_app import storage
+
+    auth.login("statistician")
+    run_id, first = full_run(client)  # its last view rendered the English results and kept them
+    folder = f"runs/{run_id}/pages/"
+    with stats_app.app_context():
+        kept = storage.names(db.session, folder)
+    assert [name.split(".")[:2] for name in kept] == [["run", "en"]]
+    # what is kept is what later views show (here marked, to tell it from a new rendering)
+    with stats_app.app_context(), db.transaction() as tx:
+        storage.put(tx, folder + kept[0], b"<p>kept-marker</p>")
+    again = client.get(f"/en/stats/runs/{run_id}").get_data(as_text=True)
+    assert "kept-marker" in again and "Kish design effect" not in again
+    assert again.split("<h1>")[1].split("</h1>")[0] == first.split("<h1>")[1].split("</h1>")[0]
+    # another language is rendered in that language, and kept beside it; so is the report
+    vietnamese = client.get(f"/vi/stats/runs/{run_id}").get_data(as_text=True)
+    assert "kept-marker" not in vietnamese and "<svg" in vietnamese
+    client.get(f"/en/stats/waves/demo/report?run={run_id}")
+    with stats_app.app_context():
+        kept = storage.names(db.session, folder)
+    assert sorted(name.split(".")[:2] for name in kept) == [
+        ["report", "en"],
+        ["run", "en"],
+        ["run", "vi"],
+    ]

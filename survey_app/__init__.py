@@ -27,9 +27,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.testing and "SESSION_COOKIE_SECURE" not in (config or {}):
         # The test client speaks plain HTTP.
         app.config["SESSION_COOKIE_SECURE"] = False
-    app.config["INVITATION_LINKS_DIR"] = app.config["INVITATION_LINKS_DIR"] or str(
-        instance / "links"
-    )
 
     if app.config["TRUSTED_PROXIES"]:
         # Else every client behind the proxy is one address to the rate limits and the log.

@@ -118,13 +118,6 @@ SETTINGS = (
         int,
     ),
     Setting(
-        "INVITATION_LINKS_DIR",
-        None,
-        "Where a links file waits (an hour at most) for its one download; shared storage when "
-        "several hosts serve the app.",
-        described_default="`instance/links`",
-    ),
-    Setting(
         "HSTS_SECONDS",
         0,
         "Sends Strict-Transport-Security for this many seconds (e.g. `31536000`) when the app is "

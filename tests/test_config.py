@@ -3,8 +3,6 @@ listed once (analysis/languages.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from app_support import make_app
 from sqlalchemy import text
 
@@ -40,7 +38,6 @@ def test_the_app_reads_the_environment_and_fills_in_the_instance_folder(monkeypa
         assert app.config["SECRET_KEY"] == "from-the-environment"
         assert app.config["SESSION_COOKIE_SECURE"] is False  # the test client speaks HTTP
         assert app.config["RUN_QUEUE"] == "auto"
-        assert app.config["INVITATION_LINKS_DIR"] == str(Path(app.instance_path) / "links")
     finally:
         db.engine_of(app).dispose()
     # a mapping given to create_app wins over the environment

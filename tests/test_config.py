@@ -3,6 +3,7 @@ listed once (analysis/languages.py)."""
 
 from __future__ import annotations
 
+import pytest
 from app_support import make_app
 from sqlalchemy import text
 
@@ -82,3 +83,25 @@ def test_wave_titles_are_asked_in_every_language_named_in_the_readers_own(app, c
     assert "Tiêu đề bằng Tiếng Việt" in vietnamese and "Tiêu đề bằng Tiếng Anh" in vietnamese
     for lang in LANGUAGES:
         assert f'name="title_{lang}"' in english
+
+
+def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(database_url):
+    """`?prepare_threshold=none` in DATABASE_URL (PgBouncer in transaction mode before 1.21):
+    psycopg prepares nothing, libpq never sees the option, and the queue's workers neither."""
+    from survey_app.db import make_engine
+    from survey_app.stats.queue import conninfo
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a psycopg option: PostgreSQL only")
+    url = f"{database_url}?prepare_threshold=none"
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.connection.driver_connection.prepare_threshold is None
+            for _ in range(8):  # past psycopg's default threshold of 5
+                assert conn.execute(text("SELECT 1")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar() == 0
+    finally:
+        engine.dispose()
+    app = make_app(url)
+    assert "prepare_threshold" not in conninfo(app)

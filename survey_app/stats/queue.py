@@ -100,6 +100,7 @@ def recover_in_process(session: Session) -> int:
 def conninfo(app: Flask) -> str:
     """libpq's form of DATABASE_URL (procrastinate speaks psycopg directly, not SQLAlchemy)."""
     url = make_url(app.config["DATABASE_URL"]).set(drivername="postgresql")
+    url = url.difference_update_query(["prepare_threshold"])  # the app's option, not libpq's
     return url.render_as_string(hide_password=False)
 
 

@@ -7,13 +7,16 @@ import logging
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..i18n import in_cli_locale
 from .support import fail
 
 
 @click.command("worker")
+@with_appcontext
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
@@ -39,9 +42,10 @@ def worker_command(concurrency: int, name: str | None) -> None:
                 )
             )
         click.echo(
-            _(
-                "Worker started: %(count)s runs at once; stop it with Ctrl+C or SIGTERM.",
-                count=concurrency,
+            ngettext(
+                "Worker started: %(num)s run at a time; stop it with Ctrl+C or SIGTERM.",
+                "Worker started: %(num)s runs at once; stop it with Ctrl+C or SIGTERM.",
+                concurrency,
             )
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -259,6 +259,44 @@ def stale_runs(session: Session, now: dt.datetime | None = None) -> list[Analysi
 
 
 # ---------------------------------------------------------------------------------------------
+# Files of runs made before they were kept in the database (migration 0007)
+
+
+def has_results(session: Session, run: AnalysisRun) -> bool:
+    return storage.exists(session, run_outputs(run.id) + "scores.csv")
+
+
+def import_folder(session: Session, folder: Path) -> tuple[int, int]:
+    """Store what an old STATS_DIR holds: `runs/<id>/<file>` of finished runs whose results are
+    not stored yet, and `inputs/<wave id>/<file>` of waves without that input; returns how many
+    runs and input files were taken (nothing already stored is replaced)."""
+    taken_runs = taken_inputs = 0
+    for run_folder in sorted((folder / "runs").glob("*")):
+        run = session.get(AnalysisRun, int(run_folder.name)) if run_folder.name.isdigit() else None
+        if run is None or run.status != "done" or has_results(session, run):
+            continue
+        for name in (run.result or {}).get("files", []):
+            path = run_folder / name
+            if path.is_file():
+                storage.put(session, run_outputs(run.id) + name, path.read_bytes())
+        taken_runs += 1
+    for wave_folder in sorted((folder / "inputs").glob("*")):
+        wave = session.get(Wave, int(wave_folder.name)) if wave_folder.name.isdigit() else None
+        if wave is None:
+            continue
+        stored = storage.names(session, wave_inputs(wave))
+        for path in sorted(wave_folder.iterdir()):
+            kept = path.name in stored or (
+                path.name.startswith("appraisal.")
+                and any(n.startswith("appraisal.") for n in stored)
+            )
+            if path.is_file() and not path.name.startswith(".") and not kept:
+                storage.put(session, wave_inputs(wave) + path.name, path.read_bytes())
+                taken_inputs += 1
+    return taken_runs, taken_inputs
+
+
+# ---------------------------------------------------------------------------------------------
 # Listing
 
 

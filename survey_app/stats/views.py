@@ -191,6 +191,8 @@ def run_view(run_id: int):
         return response
     if run.status == "failed":
         return render_template("stats/run_failed.html", run=run)
+    if not runs.has_results(db.session, run):  # made before its files were kept (0007)
+        return render_template("stats/run_files_missing.html", run=run), 404
     results_html = rendered.results_html(db.session, run, "run")
     return render_template("stats/run.html", run=run, results_html=results_html)
 
@@ -217,6 +219,8 @@ def wave_report(wave: Wave):
     run = _chosen_run(wave, done=True) or runs.latest_done(db.session, wave)
     if run is None:
         return render_template("stats/report_none.html", wave=wave), 404
+    if not runs.has_results(db.session, run):
+        return render_template("stats/run_files_missing.html", run=run), 404
     results_html = rendered.results_html(db.session, run, "report")
     return render_template("stats/report.html", wave=wave, run=run, results_html=results_html)
 

@@ -517,3 +517,40 @@ def test_a_finished_runs_results_are_rendered_once_and_kept(stats_app, client, a
         ["run", "en"],
         ["run", "vi"],
     ]
+
+
+def test_runs_made_before_their_files_were_kept_are_imported(stats_app, client, auth, tmp_path):
+    """A run whose files sit in an old STATS_DIR says so instead of failing, and
+    `flask import-run-files` brings them into the database (without replacing stored ones)."""
+    from survey_app import storage
+    from survey_app.stats import runs
+
+    auth.login("statistician")
+    assert upload(client, "targets", "t.csv", targets_csv()).status_code == 302
+    run_id = int(finish(client, start_run(client)).request.path.rsplit("/", 1)[1])
+    # the old layout: <STATS_DIR>/runs/<id>/<file>, <STATS_DIR>/inputs/<wave id>/<file>
+    with stats_app.app_context(), db.transaction() as tx:
+        run = tx.get(AnalysisRun, run_id)
+        for prefix, folder in (
+            (runs.run_outputs(run_id), tmp_path / "old" / "runs" / str(run_id)),
+            (f"inputs/{run.wave_id}/", tmp_path / "old" / "inputs" / str(run.wave_id)),
+        ):
+            folder.mkdir(parents=True)
+            for name in storage.names(tx, prefix):
+                (folder / name).write_bytes(storage.get(tx, prefix + name))
+            storage.remove(tx, prefix)
+        storage.remove(tx, f"runs/{run_id}/pages/")
+    missing = client.get(f"/en/stats/runs/{run_id}")
+    assert missing.status_code == 404
+    assert "not on the server" in missing.get_data(as_text=True)
+    assert client.get(f"/en/stats/waves/demo/report?run={run_id}").status_code == 404
+    command = ["import-run-files", str(tmp_path / "old")]
+    result = stats_app.test_cli_runner().invoke(args=command, env={"PAR_LANG": "en"})
+    assert result.exit_code == 0, result.output
+    assert "Runs whose files were stored: 1; input files stored: 1." in result.output
+    page = client.get(f"/en/stats/runs/{run_id}")
+    assert page.status_code == 200 and "<svg" in page.get_data(as_text=True)
+    scores = read_export(client, f"/en/stats/runs/{run_id}/files/scores.csv")
+    assert (scores["kind"] == "sipas").sum() == 1
+    again = stats_app.test_cli_runner().invoke(args=command, env={"PAR_LANG": "en"})
+    assert "Runs whose files were stored: 0; input files stored: 0." in again.output

@@ -59,7 +59,13 @@ def enqueue(session: Session, run: AnalysisRun) -> None:
         return
     app = current_app._get_current_object()
     run_id = run.id
-    event.listen(session, "after_commit", lambda _s: _executor().submit(_guarded, app, run_id))
+    # once: the session may commit again in this request, and must not start the run twice
+    event.listen(
+        session,
+        "after_commit",
+        lambda _session: _executor().submit(_guarded, app, run_id),
+        once=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .. import storage
@@ -246,12 +246,12 @@ def worker_lost(run: AnalysisRun, may_retry: bool = True) -> bool:
 
 
 def stale_runs(session: Session, now: dt.datetime | None = None) -> list[AnalysisRun]:
-    """Running runs whose heartbeat is older than RUN_STALE_SECONDS, locked for the caller."""
+    """Running runs whose heartbeat is older than RUN_STALE_SECONDS (or that never beat: left
+    running by a version before migration 0007), locked for the caller."""
     cutoff = (now or utcnow()) - stale_after()
+    silent = or_(AnalysisRun.heartbeat_at < cutoff, AnalysisRun.heartbeat_at.is_(None))
     query = (
-        select(AnalysisRun)
-        .where(AnalysisRun.status == "running", AnalysisRun.heartbeat_at < cutoff)
-        .order_by(AnalysisRun.id)
+        select(AnalysisRun).where(AnalysisRun.status == "running", silent).order_by(AnalysisRun.id)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)

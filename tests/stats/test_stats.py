@@ -478,7 +478,8 @@ def test_a_run_its_process_left_behind_fails_with_a_message(stats_app, client, a
         common = {"wave_id": wave.id, "parameters": params, "result": {}, "created_by": "x"}
         lost = AnalysisRun(status="running", attempts=1, heartbeat_at=stale, **common)
         alive = AnalysisRun(status="running", attempts=1, heartbeat_at=utcnow(), **common)
-        tx.add_all([lost, alive])
+        legacy = AnalysisRun(status="running", **common)  # left running before heartbeats
+        tx.add_all([lost, alive, legacy])
     page = client.get(f"/en/stats/runs/{lost.id}")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "Refresh" not in page.headers
@@ -489,6 +490,7 @@ def test_a_run_its_process_left_behind_fails_with_a_message(stats_app, client, a
     with stats_app.app_context():
         assert db.session.get(AnalysisRun, lost.id).result == {"failure": "worker", "attempts": 1}
         assert db.session.get(AnalysisRun, alive.id).status == "running"
+        assert db.session.get(AnalysisRun, legacy.id).status == "failed"
 
 
 def test_a_finished_runs_results_are_rendered_once_and_kept(stats_app, client, auth):

@@ -22,6 +22,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'par_survey.db'}"
+    if app.config["RUN_QUEUE"] == "procrastinate" and not app.config["DATABASE_URL"].startswith(
+        "postgresql"
+    ):
+        # refused at start-up, not at the first run a statistician starts
+        raise ValueError(
+            "RUN_QUEUE=procrastinate needs DATABASE_URL on PostgreSQL (the queue is there)"
+        )
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)
     if app.testing and "SESSION_COOKIE_SECURE" not in (config or {}):

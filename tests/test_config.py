@@ -105,3 +105,12 @@ def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(database
         engine.dispose()
     app = make_app(url)
     assert "prepare_threshold" not in conninfo(app)
+
+
+def test_the_job_queue_is_refused_on_sqlite_at_start_up(tmp_path):
+    with pytest.raises(
+        ValueError, match="RUN_QUEUE=procrastinate needs DATABASE_URL on PostgreSQL"
+    ):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'q.db'}", "RUN_QUEUE": "procrastinate"})
+    with pytest.raises(ValueError, match="RUN_QUEUE must be auto, procrastinate or in-process"):
+        from_environment({"RUN_QUEUE": "celery"})

@@ -1,5 +1,7 @@
 # The two quick-start commands are `make run` and `make test`; everything else is what they use.
-# `make test-oldest` runs the statistics tests again on the lowest versions pyproject.toml allows.
+# `make run` installs what running needs (pyproject's dependencies); `make test` adds the test
+# tools (the `test` extra). `make test-oldest` runs the statistics tests again on the lowest
+# versions pyproject.toml allows. `make worker` is a worker of the job queue (PostgreSQL).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,24 +11,34 @@ FLASK := $(BIN)/flask --app survey_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-oldest setup lint translations-extract translations-update translations-compile bench-respond bench-weighting clean
+.PHONY: run worker test test-oldest setup setup-test lint translations-extract translations-update translations-compile bench-respond bench-weighting clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
 setup: $(VENV)/.installed translations-compile
+
+setup-test: $(VENV)/.installed-test translations-compile
 
 run: setup
 	$(FLASK) init-db
 	$(FLASK) seed-demo --responses 300 --if-empty
 	SESSION_COOKIE_SECURE=0 $(FLASK) run --host $(HOST) --port $(PORT)
 
-test: setup
+# Weighting runs from the job queue; needs DATABASE_URL on PostgreSQL (SQLite runs them in the app).
+worker: setup
+	$(FLASK) worker
+
+test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -47,7 +59,7 @@ test-oldest: $(OLDEST_VENV)/.installed
 	("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pyreadstat")))'
 	$(OLDEST_BIN)/python -m pytest -q tests/analysis $(PYTEST_ARGS)
 
-lint: setup
+lint: setup-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 translations-extract: $(VENV)/.installed
@@ -59,11 +71,11 @@ translations-update: translations-extract
 translations-compile: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations --statistics
 
-bench-respond: setup
+bench-respond: setup-test
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python benchmarks/respond.py
 
-bench-weighting: setup
+bench-weighting: setup-test
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/weighting.py
 

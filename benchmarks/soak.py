@@ -113,15 +113,13 @@ def stored_responses(url: str, questionnaire: str) -> tuple[dict[str, Stored], s
 # --- the server ---------------------------------------------------------------------------------
 
 
-def app_environment(url: str, workdir: Path, questionnaires: Path) -> dict:
+def app_environment(url: str, questionnaires: Path) -> dict:
     return {
         **os.environ,
         "DATABASE_URL": url,
         "SECRET_KEY": secrets.token_hex(32),
         "SESSION_COOKIE_SECURE": "0",
         "QUESTIONNAIRE_DIR": str(questionnaires),
-        "STATS_DIR": str(workdir / "stats"),
-        "INVITATION_LINKS_DIR": str(workdir / "links"),
         # Every simulated respondent comes from 127.0.0.1: a limit per address meant for people
         # would stop the load generator, not measure the app.
         "START_RATE_LIMIT": "1000000 per minute",
@@ -588,7 +586,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="par-soak-") as tmp:
             workdir = Path(tmp)
-            env = app_environment(url, workdir, ROOT / "questionnaires")
+            env = app_environment(url, ROOT / "questionnaires")
             init_output = init_database(env)
             port = free_port()
             log = workdir / "gunicorn.log"

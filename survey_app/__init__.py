@@ -22,15 +22,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'par_survey.db'}"
+    if app.config["RUN_QUEUE"] == "procrastinate" and not app.config["DATABASE_URL"].startswith(
+        "postgresql"
+    ):
+        # refused at start-up, not at the first run a statistician starts
+        raise ValueError(
+            "RUN_QUEUE=procrastinate needs DATABASE_URL on PostgreSQL (the queue is there)"
+        )
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)
     if app.testing and "SESSION_COOKIE_SECURE" not in (config or {}):
         # The test client speaks plain HTTP.
         app.config["SESSION_COOKIE_SECURE"] = False
-    app.config["STATS_DIR"] = app.config["STATS_DIR"] or str(instance)
-    app.config["INVITATION_LINKS_DIR"] = app.config["INVITATION_LINKS_DIR"] or str(
-        instance / "links"
-    )
 
     if app.config["TRUSTED_PROXIES"]:
         # Else every client behind the proxy is one address to the rate limits and the log.

@@ -31,6 +31,13 @@ def _rate_limit(text: str) -> str:
     return text.strip()
 
 
+def _run_queue(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("auto", "procrastinate", "in-process"):
+        raise ValueError(f"RUN_QUEUE must be auto, procrastinate or in-process, not {text!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     #: The environment variable (and, unless `key` says otherwise, the app's config key).
@@ -95,17 +102,20 @@ SETTINGS = (
         key="BABEL_DEFAULT_TIMEZONE",
     ),
     Setting(
-        "STATS_DIR",
-        None,
-        "Where weighting runs keep their inputs and results.",
-        described_default="the instance folder",
+        "RUN_QUEUE",
+        "auto",
+        "Where weighting runs execute: `procrastinate`, the job queue in the PostgreSQL database, "
+        "worked by `flask --app survey_app worker` processes on any host; `in-process`, threads "
+        "of the app's process (one host only); `auto`, the queue on PostgreSQL and threads on "
+        "SQLite.",
+        _run_queue,
     ),
     Setting(
-        "INVITATION_LINKS_DIR",
-        None,
-        "Where a links file waits (an hour at most) for its one download; shared storage when "
-        "several hosts serve the app.",
-        described_default="`instance/links`",
+        "RUN_STALE_SECONDS",
+        60,
+        "A run whose worker has not been heard from for this many seconds lost it: it is "
+        "started once more (the queue) or failed (in-process). Workers beat every sixth of it.",
+        int,
     ),
     Setting(
         "HSTS_SECONDS",

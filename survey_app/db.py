@@ -11,7 +11,7 @@ from typing import Literal
 
 import psycopg
 from flask import Flask, current_app
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -40,14 +40,30 @@ def make_engine(url: str) -> Engine:
         return engine
     # Sessions and connections end their own transactions before going back to the pool, so the
     # pool's extra ROLLBACK on return would only cost a round trip per request.
+    url, connect_args = _psycopg_options(url)
     return create_engine(
         url,
+        connect_args=connect_args,
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
         pool_reset_on_return=None,
         pool_recycle=1800,
     )
+
+
+def _psycopg_options(url: str) -> tuple[URL, dict]:
+    """`prepare_threshold` taken out of the URL's query and given to psycopg as a number, or
+    `none` for no server-side prepared statements: behind PgBouncer in transaction mode older than
+    1.21 (without max_prepared_statements), a statement prepared on one server connection is not
+    there on the next (docs/deploy.md)."""
+    parsed = make_url(url)
+    if "prepare_threshold" not in parsed.query:
+        return parsed, {}
+    raw = parsed.query["prepare_threshold"]
+    value = raw if isinstance(raw, str) else raw[-1]
+    threshold = None if value.strip().lower() in ("none", "") else int(value)
+    return parsed.difference_update_query(["prepare_threshold"]), {"prepare_threshold": threshold}
 
 
 def _sqlite_like_a_server(engine: Engine) -> None:

@@ -11,6 +11,12 @@ from sqlalchemy import Engine
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+def include_name(name: str | None, type_: str, _parent_names=None) -> bool:
+    """What Alembic compares with the models: everything but the job queue's tables, which are
+    procrastinate's (created by migration 0007 on PostgreSQL)."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
 #: Children before parents, so rows can be deleted in this order.
 TABLES = [
+    "stored_file",
     "analysis_run",
     "audit_event",
     "answer",

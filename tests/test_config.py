@@ -3,8 +3,7 @@ listed once (analysis/languages.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pytest
 from app_support import make_app
 from sqlalchemy import text
 
@@ -39,8 +38,7 @@ def test_the_app_reads_the_environment_and_fills_in_the_instance_folder(monkeypa
         assert app.config["BABEL_DEFAULT_TIMEZONE"] == "Asia/Bangkok"
         assert app.config["SECRET_KEY"] == "from-the-environment"
         assert app.config["SESSION_COOKIE_SECURE"] is False  # the test client speaks HTTP
-        assert app.config["STATS_DIR"] == app.instance_path
-        assert app.config["INVITATION_LINKS_DIR"] == str(Path(app.instance_path) / "links")
+        assert app.config["RUN_QUEUE"] == "auto"
     finally:
         db.engine_of(app).dispose()
     # a mapping given to create_app wins over the environment
@@ -85,3 +83,34 @@ def test_wave_titles_are_asked_in_every_language_named_in_the_readers_own(app, c
     assert "Tiêu đề bằng Tiếng Việt" in vietnamese and "Tiêu đề bằng Tiếng Anh" in vietnamese
     for lang in LANGUAGES:
         assert f'name="title_{lang}"' in english
+
+
+def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(database_url):
+    """`?prepare_threshold=none` in DATABASE_URL (PgBouncer in transaction mode before 1.21):
+    psycopg prepares nothing, libpq never sees the option, and the queue's workers neither."""
+    from survey_app.db import make_engine
+    from survey_app.stats.queue import conninfo
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a psycopg option: PostgreSQL only")
+    url = f"{database_url}?prepare_threshold=none"
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.connection.driver_connection.prepare_threshold is None
+            for _ in range(8):  # past psycopg's default threshold of 5
+                assert conn.execute(text("SELECT 1")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar() == 0
+    finally:
+        engine.dispose()
+    app = make_app(url)
+    assert "prepare_threshold" not in conninfo(app)
+
+
+def test_the_job_queue_is_refused_on_sqlite_at_start_up(tmp_path):
+    with pytest.raises(
+        ValueError, match="RUN_QUEUE=procrastinate needs DATABASE_URL on PostgreSQL"
+    ):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'q.db'}", "RUN_QUEUE": "procrastinate"})
+    with pytest.raises(ValueError, match="RUN_QUEUE must be auto, procrastinate or in-process"):
+        from_environment({"RUN_QUEUE": "celery"})

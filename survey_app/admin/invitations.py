@@ -7,7 +7,6 @@ import's links and the page right after a reissue. Names are shown to admins on 
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 from flask import (
     Response,
@@ -70,8 +69,8 @@ class ImportForm(FlaskForm):
     )
 
 
-def _links_directory() -> Path:
-    return Path(current_app.config["INVITATION_LINKS_DIR"])
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
 
 
 def _base_url() -> str:
@@ -84,7 +83,8 @@ def _base_url() -> str:
 @bp.get("/invitations")
 @role_required("admin")
 def invitations_home():
-    link_store.sweep_links(_links_directory())
+    with db.transaction() as tx:
+        link_store.sweep_links(tx)
     rows = [
         (wave, code, service.status_counts(db.session, wave.id, code))
         for wave, code in service.invited_questionnaires(db.session)
@@ -223,40 +223,34 @@ def invitations_import():
 
 
 def _import(form: ImportForm, invitees: invitee_file.InviteeFile, filename: str) -> str:
-    """Store the invitees and keep their links for one download, both or neither."""
-    directory = _links_directory()
-    links_id = None
-    try:
-        with db.transaction() as tx:
-            wave = service.invitation_wave(tx, form.wave.data, form.questionnaire.data)
-            links = service.import_invitees(
-                tx, wave, form.questionnaire.data, invitees, _base_url(), form.lang.data, filename
-            )
-            meta = {"wave": wave.code, "questionnaire": form.questionnaire.data}
-            meta["count"] = len(links)
-            links_id = link_store.keep_links(
-                directory, current_user.id, service.links_csv_bytes(links), meta
-            )
-    except BaseException:
-        if links_id is not None:
-            link_store.discard_links(directory, links_id)
-        raise
-    return links_id
+    """Store the invitees and keep their links for one download, both or neither (one
+    transaction)."""
+    with db.transaction() as tx:
+        wave = service.invitation_wave(tx, form.wave.data, form.questionnaire.data)
+        links = service.import_invitees(
+            tx, wave, form.questionnaire.data, invitees, _base_url(), form.lang.data, filename
+        )
+        meta = {"wave": wave.code, "questionnaire": form.questionnaire.data}
+        meta["count"] = len(links)
+        return link_store.keep_links(
+            tx, _secret(), current_user.id, service.links_csv_bytes(links), meta
+        )
 
 
 @bp.get("/invitations/links/<links_id>")
 @role_required("admin")
 def invitations_links(links_id: str):
-    taken = link_store.take_links(_links_directory(), links_id, current_user.id)
+    with db.transaction() as tx:
+        taken = link_store.take_links(tx, _secret(), links_id, current_user.id)
+        if taken is not None:
+            data, meta = taken
+            audit.record(
+                tx,
+                "invitation_links_downloaded",
+                {k: meta.get(k) for k in ("wave", "questionnaire", "count")},
+            )
     if taken is None:
         return render_template("admin/invitations_links_gone.html"), 404
-    data, meta = taken
-    with db.transaction() as tx:
-        audit.record(
-            tx,
-            "invitation_links_downloaded",
-            {k: meta.get(k) for k in ("wave", "questionnaire", "count")},
-        )
     response = make_response(data)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     filename = f"links-{meta.get('wave', 'wave')}-{meta.get('questionnaire', 'q')}.csv"

@@ -12,8 +12,9 @@ from .privacy import privacy
 from .questionnaires import check_questionnaires
 from .quotas import quotas
 from .responses import export_responses
-from .scoring import score_wave
+from .scoring import import_run_files, score_wave
 from .users import users
+from .worker import worker_command
 
 COMMANDS = (
     init_db,
@@ -25,6 +26,8 @@ COMMANDS = (
     users,
     quotas,
     score_wave,
+    import_run_files,
+    worker_command,
 )
 
 

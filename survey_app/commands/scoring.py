@@ -178,3 +178,23 @@ def score_wave(
                     parts="; ".join(summary["no_data"]),
                 )
             )
+
+
+@click.command("import-run-files")
+@with_appcontext
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def import_run_files(folder: Path) -> None:
+    """Store the run files and input files that versions before migration 0007 kept in FOLDER
+    (their STATS_DIR: the instance folder unless set), so those runs show on every host."""
+    from ..stats.runs import import_folder
+
+    with in_cli_locale():
+        with db.transaction() as session:
+            runs, inputs = import_folder(session, folder)
+        click.echo(
+            _(
+                "Runs whose files were stored: %(runs)s; input files stored: %(inputs)s.",
+                runs=runs,
+                inputs=inputs,
+            )
+        )

@@ -1,115 +1,86 @@
 """Personal links kept for one download: the page that imports invitees hands the links file
-over once, to the admin who imported it, within an hour. Kept in a private folder, never in the
-database (the database keeps only each token's hash).
+over once, to the admin who imported it, within an hour.
+
+Kept in the database (`storage`), so that the download works whichever host it reaches, and
+encrypted there (Fernet: AES-128-CBC with an HMAC-SHA256) under a key derived from SECRET_KEY,
+which the database never holds: a dump taken in that hour shows no link, and the database still
+keeps, in clear, only each token's hash. Fernet's own timestamp ends the file after the hour
+even if no sweep has removed it.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
-import os
 import re
 import secrets
-from pathlib import Path
 
-from ..models import utcnow
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from .. import storage
+from ..models import StoredFile, utcnow
 
 #: How long a links file waits for its one download.
 LINKS_LIFETIME = dt.timedelta(hours=1)
 
 LINKS_ID_SHAPE = re.compile(r"^[0-9a-f]{32}$")
+FOLDER = "links/"
 
 
-def _links_paths(directory: Path, links_id: str) -> tuple[Path, Path]:
-    return directory / f"{links_id}.csv", directory / f"{links_id}.json"
+def _fernet(secret_key: str) -> Fernet:
+    """A key of its own for the links, derived from SECRET_KEY (which signs sessions too)."""
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"par-survey invitation links"
+    ).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(derived))
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
+def _key(owner_id: int, links_id: str) -> str:
+    # the owner is in the key: another admin asking for the id finds nothing and takes nothing
+    return f"{FOLDER}{owner_id}/{links_id}"
 
 
-def keep_links(directory: Path, owner_id: int, data: bytes, meta: dict) -> str:
-    """Keep a links CSV for one download by its owner within LINKS_LIFETIME; returns its id."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    sweep_links(directory)
+def keep_links(session: Session, secret_key: str, owner_id: int, data: bytes, meta: dict) -> str:
+    """Keep a links CSV for one download by its owner within LINKS_LIFETIME, in the caller's
+    transaction (so it exists only if the import is committed); returns its id."""
+    sweep_links(session)
     links_id = secrets.token_hex(16)  # 128 bits: the id cannot be guessed
-    csv_path, meta_path = _links_paths(directory, links_id)
-    record = {**meta, "owner_id": owner_id, "created_at": utcnow().isoformat()}
-    _write_private(meta_path, json.dumps(record).encode())
-    _write_private(csv_path, data)
+    record = {"meta": meta, "csv": base64.b64encode(data).decode("ascii")}
+    sealed = _fernet(secret_key).encrypt(json.dumps(record).encode())
+    storage.put(session, _key(owner_id, links_id), sealed)
     return links_id
 
 
-def _expired(meta: dict, now: dt.datetime) -> bool:
-    try:
-        created = dt.datetime.fromisoformat(meta["created_at"])
-    except (KeyError, TypeError, ValueError):
-        return True
-    return now - created > LINKS_LIFETIME
-
-
-def _read_meta(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def take_links(directory: Path, links_id: str, owner_id: int) -> tuple[bytes, dict] | None:
-    """The links CSV and its record, removed from disk as they are read; None when the id is
-    unknown, expired, taken already or not this user's. Two requests at once: one gets it."""
+def take_links(
+    session: Session, secret_key: str, links_id: str, owner_id: int
+) -> tuple[bytes, dict] | None:
+    """The links CSV and its details, removed as they are read (in the caller's transaction);
+    None when the id is unknown, expired, taken already or not this user's. Two requests at
+    once: one gets it (the delete is the claim)."""
     if not LINKS_ID_SHAPE.match(links_id or ""):
         return None
-    csv_path, meta_path = _links_paths(directory, links_id)
-    meta = _read_meta(meta_path)
-    if meta is None or meta.get("owner_id") != owner_id:
-        return None
-    if _expired(meta, utcnow()):
-        _remove(csv_path, meta_path)
-        return None
-    claimed = csv_path.with_name(f"{links_id}.{secrets.token_hex(8)}.taken")
-    try:
-        os.rename(csv_path, claimed)  # atomic: only one request wins the file
-    except FileNotFoundError:
+    sealed = storage.take(session, _key(owner_id, links_id))
+    if sealed is None:
         return None
     try:
-        data = claimed.read_bytes()
-    finally:
-        _remove(claimed, meta_path)
-    return data, meta
+        ttl = int(LINKS_LIFETIME.total_seconds())
+        record = json.loads(_fernet(secret_key).decrypt(sealed, ttl=ttl))
+    except InvalidToken:  # past its hour, or sealed under another SECRET_KEY
+        return None
+    return base64.b64decode(record["csv"]), record["meta"]
 
 
-def discard_links(directory: Path, links_id: str) -> None:
-    """Remove a links file that must not be offered (its import was not committed)."""
-    if LINKS_ID_SHAPE.match(links_id or ""):
-        _remove(*_links_paths(directory, links_id))
-
-
-def sweep_links(directory: Path) -> int:
-    """Delete every links file older than LINKS_LIFETIME (and strays); returns how many."""
-    if not directory.is_dir():
-        return 0
-    now = utcnow()
-    removed = 0
-    for meta_path in directory.glob("*.json"):
-        meta = _read_meta(meta_path)
-        if meta is None or _expired(meta, now):
-            _remove(meta_path.with_suffix(".csv"), meta_path)
-            removed += 1
-    cutoff = (now - LINKS_LIFETIME).replace(tzinfo=dt.UTC).timestamp()
-    for stray in list(directory.glob("*.taken")) + list(directory.glob("*.csv")):
-        try:
-            orphan = not stray.with_name(stray.name.split(".")[0] + ".json").exists()
-            if stray.stat().st_mtime < cutoff or (orphan and stray.suffix == ".taken"):
-                stray.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue
-    return removed
-
-
-def _remove(*paths: Path) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+def sweep_links(session: Session, now: dt.datetime | None = None) -> int:
+    """Delete every links file older than LINKS_LIFETIME; returns how many."""
+    cutoff = (now or utcnow()) - LINKS_LIFETIME
+    result = session.execute(
+        delete(StoredFile).where(
+            StoredFile.key.startswith(FOLDER, autoescape=True), StoredFile.created_at < cutoff
+        )
+    )
+    return result.rowcount

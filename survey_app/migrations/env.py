@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from survey_app.models import Base
+from survey_app.schema import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,6 +26,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,6 +1,6 @@
 """Tables, as SQLAlchemy 2.0 typed mappings, split by domain. Invariants live in the database."""
 
-from .analysis import RUN_STATUSES, AnalysisRun
+from .analysis import RUN_STATUSES, AnalysisRun, StoredFile
 from .base import NAMING, Base, utcnow
 from .core import (
     INVITATION_STATUSES,
@@ -33,6 +33,7 @@ __all__ = [
     "Quota",
     "QuotaCell",
     "Response",
+    "StoredFile",
     "User",
     "Wave",
     "WaveQuestionnaire",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import io
 import math
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from analysis import pipeline
 from analysis.index import AppraisalError, check_appraisal, read_previous, read_table
@@ -17,9 +21,11 @@ from analysis.scheme import Scheme
 from analysis.scoring import COLUMNS as SCORE_COLUMNS
 from analysis.targets import TargetError, read_targets
 
+from .. import storage
 from ..models import AnalysisRun, Wave
+from . import runs
 from .chain import ChainError, Parameters, load
-from .runs import inputs_dir, questionnaire_dir, run_dir
+from .runs import questionnaire_dir
 
 #: The stored name of each kind of input file.
 INPUT_FILES = {"targets": "targets.csv", "appraisal": "appraisal", "previous": "previous.csv"}
@@ -49,41 +55,51 @@ def scheme_path(name: str) -> Path:
 
 
 def load_named_scheme(name: str) -> Scheme:
-    return load(scheme_path(name), questionnaire_dir())
+    """The scheme, checked against the questionnaires: parsing their YAML takes about a second,
+    so a process keeps what it parsed until one of the files changes (its modification time)."""
+    path, folder = scheme_path(name), Path(questionnaire_dir())
+    stamps = tuple((p.name, p.stat().st_mtime_ns) for p in (path, *sorted(folder.glob("*.yaml"))))
+    return _load_scheme(str(path), str(folder), stamps)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_scheme(path: str, folder: str, _stamps: tuple) -> Scheme:
+    return load(path, folder)
 
 
 # ---------------------------------------------------------------------------------------------
 # Input files
 
 
-def input_path(wave: Wave, kind: str) -> Path | None:
-    folder = inputs_dir(wave)
+def input_name(session: Session, wave: Wave, kind: str) -> str | None:
+    """The stored name of the wave's input file of `kind`, or None when none was uploaded."""
+    found = storage.names(session, runs.wave_inputs(wave))
     if kind == "appraisal":
-        found = sorted(folder.glob("appraisal.*"))
-        return found[0] if found else None
-    path = folder / INPUT_FILES[kind]
-    return path if path.exists() else None
+        appraisal = [name for name in found if name.startswith("appraisal.")]
+        return appraisal[0] if appraisal else None
+    return INPUT_FILES[kind] if INPUT_FILES[kind] in found else None
 
 
-def save_input(wave: Wave, kind: str, filename: str, content: bytes) -> dict[str, Any]:
-    """Check an uploaded file and keep it for the wave's runs; return what it holds."""
-    folder = inputs_dir(wave)
-    folder.mkdir(parents=True, exist_ok=True)
+def save_input(
+    session: Session, wave: Wave, kind: str, filename: str, content: bytes
+) -> dict[str, Any]:
+    """Check an uploaded file and keep it for the wave's runs (in the caller's transaction);
+    return what it holds."""
     suffix = ".xlsx" if kind == "appraisal" and filename.lower().endswith(".xlsx") else ".csv"
     name = "appraisal" + suffix if kind == "appraisal" else INPUT_FILES[kind]
-    trial = folder / f".upload-{name}"
-    trial.write_bytes(content)
-    try:
-        facts = _check_input(kind, trial, filename)
-    except (TargetError, AppraisalError, ChainError) as exc:
-        trial.unlink(missing_ok=True)
-        found = exc.problems if isinstance(exc, FileInvalid) else [exc]
-        reason = "; ".join(str(problem) for problem in found)
-        raise InputInvalid(reason.replace(str(trial), filename)) from None
+    # the readers in `analysis` take paths: the file is checked in a private temporary folder
+    with tempfile.TemporaryDirectory(prefix="par-input-") as folder:
+        trial = Path(folder) / name
+        trial.write_bytes(content)
+        try:
+            facts = _check_input(kind, trial, filename)
+        except (TargetError, AppraisalError, ChainError) as exc:
+            found = exc.problems if isinstance(exc, FileInvalid) else [exc]
+            reason = "; ".join(str(problem) for problem in found)
+            raise InputInvalid(reason.replace(str(trial), filename)) from None
     if kind == "appraisal":
-        for old in folder.glob("appraisal.*"):
-            old.unlink()
-    trial.replace(folder / name)
+        storage.remove(session, runs.wave_inputs(wave) + "appraisal.")
+    storage.put(session, runs.wave_inputs(wave) + name, content)
     return facts
 
 
@@ -105,6 +121,7 @@ class InputMissing(ValueError):
 
 
 def run_parameters(
+    session: Session,
     wave: Wave,
     scheme: str,
     options: pipeline.Parameters,
@@ -113,24 +130,25 @@ def run_parameters(
 ) -> Parameters:
     """A run's parameters from the statistician's choices and the wave's uploaded inputs; raises
     `InputMissing` when a choice needs a file not uploaded yet."""
-    found = inputs(wave)
+    found = inputs(session, wave)
     if options.method and found["targets"] is None:
         raise InputMissing(_("Upload the population targets before choosing a weighting method."))
     if use_appraisal and found["appraisal"] is None:
         raise InputMissing(_("Upload the appraisal scores before building the index."))
     if use_previous and found["previous"] is None:
         raise InputMissing(_("Upload last year's index before comparing with it."))
+    # names only: the scheme ships with the app on every host, the inputs are stored files
     return Parameters(
-        scheme=str(scheme_path(scheme)),
-        targets=str(found["targets"]) if options.method else None,
-        appraisal=str(found["appraisal"]) if use_appraisal else None,
-        previous=str(found["previous"]) if use_previous else None,
+        scheme=scheme_path(scheme).name,
+        targets=found["targets"] if options.method else None,
+        appraisal=found["appraisal"] if use_appraisal else None,
+        previous=found["previous"] if use_previous else None,
         options=options,
     )
 
 
-def inputs(wave: Wave) -> dict[str, Path | None]:
-    return {kind: input_path(wave, kind) for kind in INPUT_FILES}
+def inputs(session: Session, wave: Wave) -> dict[str, str | None]:
+    return {kind: input_name(session, wave, kind) for kind in INPUT_FILES}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,12 +180,15 @@ class Results:
         return self.scores[self.scores["kind"] == "total"]
 
 
-def _read(folder: Path, name: str) -> pd.DataFrame | None:
-    path = folder / f"{name}.csv"
-    if not path.exists():
+def _read(session: Session, run: AnalysisRun, name: str) -> pd.DataFrame | None:
+    content = storage.get(session, runs.run_outputs(run.id) + f"{name}.csv")
+    if content is None:
         return None
     return pd.read_csv(
-        path, keep_default_na=False, na_values=[""], dtype={"code": str, "field": str}
+        io.BytesIO(content),
+        keep_default_na=False,
+        na_values=[""],
+        dtype={"code": str, "field": str},
     )
 
 
@@ -175,8 +196,7 @@ def _no_scores() -> pd.DataFrame:
     return pd.DataFrame(columns=SCORE_COLUMNS)
 
 
-def results(run: AnalysisRun) -> Results:
-    folder = run_dir(run.id)
+def results(session: Session, run: AnalysisRun) -> Results:
     scheme = None
     name = Path(run.parameters.get("scheme", "")).name
     if name in schemes():
@@ -184,34 +204,37 @@ def results(run: AnalysisRun) -> Results:
             scheme = load_named_scheme(name)
         except ChainError:
             scheme = None
+    scores = _read(session, run, "scores")
     return Results(
         run=run,
         summary=run.result or {},
         # a scheme with appraisal criteria only has no scores
-        scores=_read(folder, "scores") if (folder / "scores.csv").exists() else _no_scores(),
-        weights=_read(folder, "weights"),
-        estimates=_read(folder, "estimates"),
-        index=_read(folder, "index"),
-        weak=_read(folder, "weak"),
+        scores=_no_scores() if scores is None else scores,
+        weights=_read(session, run, "weights"),
+        estimates=_read(session, run, "estimates"),
+        index=_read(session, run, "index"),
+        weak=_read(session, run, "weak"),
         scheme=scheme,
     )
 
 
-def run_file(run: AnalysisRun, name: str) -> Path | None:
+def run_file(session: Session, run: AnalysisRun, name: str) -> bytes | None:
+    """One of a finished run's files, as listed in its summary; None for any other name."""
     if name not in (run.result or {}).get("files", []):
         return None
-    path = run_dir(run.id) / name
-    return path if path.exists() else None
+    return storage.get(session, runs.run_outputs(run.id) + name)
 
 
-def weights_by_response(run: AnalysisRun | None, group: str) -> dict[int, float] | None:
+def weights_by_response(
+    session: Session, run: AnalysisRun | None, group: str
+) -> dict[int, float] | None:
     """Response id -> weight of a run's weighted group, to add a weight column to an export."""
     if run is None:
         return None
-    path = run_dir(run.id) / "weights.csv"
-    if not path.exists():
+    content = storage.get(session, runs.run_outputs(run.id) + "weights.csv")
+    if content is None:
         return None
-    table = pd.read_csv(path)
+    table = pd.read_csv(io.BytesIO(content))
     table = table[table["group"] == group]
     if table.empty:
         return None

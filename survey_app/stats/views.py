@@ -35,7 +35,7 @@ from ..handlers import wave_view
 from ..i18n import LANGUAGES
 from ..models import AnalysisRun, Wave
 from ..urls import int_arg
-from . import data, report, runs, services
+from . import data, queue, rendered, runs, services
 from .blueprint import bp
 from .forms import RunForm, UploadForm
 
@@ -101,13 +101,15 @@ def _wave_page(wave, upload=None, run_form=None, upload_error=None, status=200):
     run_form = run_form or _run_form()
     if run_form.scheme.data is None and run_form.scheme.choices:
         run_form.scheme.data = run_form.scheme.choices[0].value
+    with db.transaction() as tx:
+        queue.recover_in_process(tx)  # a run the app's process left behind says so
     run_list = runs.runs_of(db.session, wave)
     return (
         render_template(
             "stats/wave.html",
             wave=wave,
             counts=complete_counts(db.session, wave),
-            inputs=services.inputs(wave),
+            inputs=services.inputs(db.session, wave),
             upload=upload,
             upload_error=upload_error,
             run_form=run_form,
@@ -133,17 +135,19 @@ def upload_input(wave: Wave):
         return _wave_page(wave, upload=form, status=400)
     upload = form.file.data
     try:
-        facts = services.save_input(wave, form.kind.data, upload.filename or "", upload.read())
+        with db.transaction() as tx:
+            facts = services.save_input(
+                tx, wave, form.kind.data, upload.filename or "", upload.read()
+            )
+            audit.record(
+                tx, "stats_input_uploaded", {"wave": wave.code, "kind": form.kind.data, **facts}
+            )
     except services.InputInvalid as exc:
         message = _(
             "The file was not accepted: %(reason)s. Correct it and upload it again.",
             reason=str(exc),
         )
         return _wave_page(wave, upload=form, upload_error=message, status=400)
-    with db.transaction() as tx:
-        audit.record(
-            tx, "stats_input_uploaded", {"wave": wave.code, "kind": form.kind.data, **facts}
-        )
     flash(_("The file was checked and saved for this wave."), "info")
     return redirect(url_for("stats.wave", wave_code=wave.code))
 
@@ -156,6 +160,7 @@ def run_new(wave: Wave):
         return _wave_page(wave, run_form=form, status=400)
     try:
         params = services.run_parameters(
+            db.session,
             wave,
             form.scheme.data,
             form.options(),
@@ -166,8 +171,8 @@ def run_new(wave: Wave):
         return _wave_page(wave, run_form=form, upload_error=str(exc), status=400)
     with db.transaction() as tx:
         run = runs.start(tx, wave, params, current_user.email)
+        queue.enqueue(tx, run)  # deferred with the run, or started once it is committed
         audit.record(tx, "stats_run_started", {"wave": wave.code, "run": run.id})
-    runs.submit(run.id)
     return redirect(url_for("stats.run_view", run_id=run.id))
 
 
@@ -175,6 +180,9 @@ def run_new(wave: Wave):
 @role_required("statistician")
 def run_view(run_id: int):
     run = _run_or_404(run_id)
+    if run.status in ("queued", "running"):
+        with db.transaction() as tx:
+            queue.recover_in_process(tx)
     db.session.refresh(run)
     if run.status in ("queued", "running"):
         response = Response(render_template("stats/run_progress.html", run=run))
@@ -183,21 +191,24 @@ def run_view(run_id: int):
         return response
     if run.status == "failed":
         return render_template("stats/run_failed.html", run=run)
-    return render_template("stats/run.html", run=run, view=report.build(services.results(run)))
+    if not runs.has_results(db.session, run):  # made before its files were kept (0007)
+        return render_template("stats/run_files_missing.html", run=run), 404
+    results_html = rendered.results_html(db.session, run, "run")
+    return render_template("stats/run.html", run=run, results_html=results_html)
 
 
 @bp.get("/runs/<int:run_id>/files/<name>")
 @role_required("statistician")
 def run_file(run_id: int, name: str):
     run = _run_or_404(run_id)
-    path = services.run_file(run, name)
-    if path is None:
+    content = services.run_file(db.session, run, name)
+    if content is None:
         abort(404)
     wave = run.wave
     _audit_export("run_file", wave=wave.code, run=run.id, file=name)
     return Response(
-        data.file_blocks(path, remove=False),  # a run's own file stays for the next download
-        mimetype=RUN_FILE_TYPES.get(path.suffix, "application/octet-stream"),
+        content,
+        mimetype=RUN_FILE_TYPES.get(Path(name).suffix, "application/octet-stream"),
         headers=_attachment(f"{wave.code}-run{run.id}-{name}"),
     )
 
@@ -208,8 +219,10 @@ def wave_report(wave: Wave):
     run = _chosen_run(wave, done=True) or runs.latest_done(db.session, wave)
     if run is None:
         return render_template("stats/report_none.html", wave=wave), 404
-    view = report.build(services.results(run))
-    return render_template("stats/report.html", wave=wave, run=run, view=view)
+    if not runs.has_results(db.session, run):
+        return render_template("stats/run_files_missing.html", run=run), 404
+    results_html = rendered.results_html(db.session, run, "report")
+    return render_template("stats/report.html", wave=wave, run=run, results_html=results_html)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,7 +242,7 @@ def export_responses(wave: Wave, questionnaire: str, fmt: str):
         abort(400)
     run = _chosen_run(wave, done=False)
     group = services.weighted_group(run, questionnaire)
-    weights = services.weights_by_response(run, group) if group else None
+    weights = services.weights_by_response(db.session, run, group) if group else None
     columns = data.header(db.session, questionnaire) + ([data.WEIGHT] if weights else [])
     language = labels if labels != "codes" else g.lang
     details = {"wave": wave.code, "questionnaire": questionnaire, "format": fmt, "labels": labels}

@@ -4,6 +4,7 @@ reissue, follow-up with reminders; tokens and names never leak; only admins get 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import os
@@ -14,14 +15,14 @@ import unicodedata
 
 import pytest
 from html_client import csrf_token, fill, parse_forms, path_of, walk
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from survey_app.extensions import db
 from survey_app.fieldwork import invitations as service
 from survey_app.fieldwork import invitee_file
-from survey_app.models import AuditEvent, Invitation, Invitee, Response
+from survey_app.models import AuditEvent, Invitation, Invitee, Response, StoredFile
 
 WAVE = f"wave-{__import__('datetime').date.today().year}"
 
@@ -35,12 +36,16 @@ PEOPLE = [
 
 
 @pytest.fixture(autouse=True)
-def links_dir(app, tmp_path):
-    """One-time links files go to a temporary folder, never the project's instance folder."""
-    folder = tmp_path / "links"
-    app.config["INVITATION_LINKS_DIR"] = str(folder)
+def public_url(app):
     app.config["PUBLIC_URL"] = "https://khaosat.example.vn"
-    return folder
+
+
+def kept_links(app) -> list:
+    """The links files waiting in the database, as stored."""
+    with app.app_context():
+        return db.session.scalars(
+            select(StoredFile).where(StoredFile.key.startswith("links/"))
+        ).all()
 
 
 @pytest.fixture
@@ -346,7 +351,7 @@ def test_cli_refuses_unknown_wave_and_open_questionnaire(app, runner, tmp_path):
     assert counts(app) == (0, 0)
 
 
-def test_clean_xlsx_on_the_web_links_downloadable_once_by_their_owner(app, auth, admin, links_dir):
+def test_clean_xlsx_on_the_web_links_downloadable_once_by_their_owner(app, auth, admin):
     header = ("Name", "Group", "Agency", "Unit", "Email", "Phone")
     rows = [
         (n, g, a, u or None, f"x{i}@hatinh.gov.vn", 912345670 + i)
@@ -359,10 +364,11 @@ def test_clean_xlsx_on_the_web_links_downloadable_once_by_their_owner(app, auth,
     assert "once, by you only, within 60 minutes" in html
     assert "/i/" not in html  # the page itself shows no link
     links_id = links_id_of(html)
-    files = sorted(p.name for p in links_dir.iterdir())
-    assert files == [f"{links_id}.csv", f"{links_id}.json"]
-    for path in links_dir.iterdir():
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # one file waits in the database, encrypted: neither a name nor a link shows in a dump
+    (kept,) = kept_links(app)
+    assert kept.key.endswith(links_id)
+    for clear in (b"/i/", PEOPLE[0][0].encode(), PEOPLE[1][2].encode(), b"khaosat"):
+        assert clear not in kept.content
     # Another admin cannot take it, and trying does not use it up.
     other = app.test_client()
     auth.login("admin", email="admin2@example.vn", client=other)
@@ -378,7 +384,7 @@ def test_clean_xlsx_on_the_web_links_downloadable_once_by_their_owner(app, auth,
     second = download_links(admin, links_id)
     assert second.status_code == 404
     assert "no longer available" in second.get_data(as_text=True)
-    assert list(links_dir.iterdir()) == []
+    assert kept_links(app) == []
     with app.app_context():
         phones = db.session.scalars(select(Invitee.phone).order_by(Invitee.id)).all()
         actions = db.session.scalars(select(AuditEvent.action)).all()
@@ -391,17 +397,23 @@ def test_clean_xlsx_on_the_web_links_downloadable_once_by_their_owner(app, auth,
     assert "Phiếu khảo sát ý kiến lãnh đạo" in page.get_data(as_text=True)
 
 
-def test_links_file_expires_after_an_hour(app, admin, links_dir):
+def test_links_file_expires_after_an_hour(app, admin):
     response = upload(admin, csv_bytes(clean_rows()), "list.csv")
     links_id = links_id_of(response.get_data(as_text=True))
-    meta_path = links_dir / f"{links_id}.json"
-    meta = json.loads(meta_path.read_text())
-    meta["created_at"] = "2000-01-01T00:00:00"
-    meta_path.write_text(json.dumps(meta))
+    others = [(f"Người được mời số {i}", "leader", f"Cơ quan {i}", "", "", "") for i in range(3)]
+    second = links_id_of(upload(admin, csv_bytes(others), "more.csv").get_data(as_text=True))
+    with app.app_context(), db.transaction() as tx:
+        (kept,) = [k for k in kept_links(app) if k.key.endswith(links_id)]
+        tx.execute(
+            update(StoredFile)
+            .where(StoredFile.key == kept.key)
+            .values(created_at=datetime.datetime(2000, 1, 1))
+        )
     assert admin.get("/en/admin/invitations").status_code == 200  # sweeps old files
-    assert list(links_dir.iterdir()) == []
+    assert [k.key.rsplit("/", 1)[1] for k in kept_links(app)] == [second]
     assert download_links(admin, links_id).status_code == 404
     assert download_links(admin, "../../etc/passwd").status_code == 404
+    assert download_links(admin, second).status_code == 200
 
 
 def test_upload_above_the_app_limit_is_taken_and_too_large_refused(app, admin):

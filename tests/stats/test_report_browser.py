@@ -25,10 +25,10 @@ FAVICON = re.compile(r"^/favicon\.ico/?$")
 
 
 @pytest.fixture(scope="module")
-def live(database_url, tmp_path_factory):
+def live(database_url):
     from survey_app.commands.demo_data import seed_demo
 
-    app = make_app(database_url, STATS_DIR=str(tmp_path_factory.mktemp("stats")))
+    app = make_app(database_url, RUN_QUEUE="in-process")
     reset_database(app)
     with app.app_context(), db.transaction() as tx:
         seed_demo(tx, 240)

@@ -71,7 +71,9 @@ LEADERS_INVITED = 80
 def stats_app(database_url, tmp_path):
     from survey_app.commands.demo_data import seed_demo
 
-    app = make_app(database_url, STATS_DIR=str(tmp_path / "stats"))
+    # runs in the app's process on both databases here: tests/test_multihost.py works them
+    # through the job queue and its worker processes
+    app = make_app(database_url, RUN_QUEUE="in-process")
     reset_database(app)
     with app.app_context(), db.transaction() as tx:
         seed_demo(tx, 240)
@@ -522,3 +524,99 @@ def test_a_citizens_only_scheme_ranks_and_bands_districts_on_the_page_and_comman
     command = pd.read_csv(out / "index.csv").set_index("unit_code")
     for district, percent in expected.items():
         assert command.loc[district, "percent"] == pytest.approx(percent, abs=1e-9)
+
+
+def test_a_run_its_process_left_behind_fails_with_a_message(stats_app, client, auth):
+    """In-process runs (SQLite's way): a run still "running" whose heartbeat stopped, because the
+    process computing it ended, is failed when next looked at, saying why."""
+    import datetime as dt
+
+    from survey_app.models import utcnow
+    from survey_app.stats.chain import Parameters
+
+    auth.login("statistician")
+    stale = utcnow() - dt.timedelta(seconds=stats_app.config["RUN_STALE_SECONDS"] + 5)
+    with stats_app.app_context(), db.transaction() as tx:
+        wave = tx.scalars(select(Wave).where(Wave.code == "demo")).one()
+        params = Parameters(scheme="par2022.yaml").as_json()
+        common = {"wave_id": wave.id, "parameters": params, "result": {}, "created_by": "x"}
+        lost = AnalysisRun(status="running", attempts=1, heartbeat_at=stale, **common)
+        alive = AnalysisRun(status="running", attempts=1, heartbeat_at=utcnow(), **common)
+        legacy = AnalysisRun(status="running", **common)  # left running before heartbeats
+        tx.add_all([lost, alive, legacy])
+    page = client.get(f"/en/stats/runs/{lost.id}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Refresh" not in page.headers
+    assert "The worker computing this run stopped before it ended:" in body
+    assert "Your files and choices were not the cause" in body
+    still = client.get(f"/en/stats/runs/{alive.id}")  # beating: left alone
+    assert still.headers.get("Refresh") == "2"
+    with stats_app.app_context():
+        assert db.session.get(AnalysisRun, lost.id).result == {"failure": "worker", "attempts": 1}
+        assert db.session.get(AnalysisRun, alive.id).status == "running"
+        assert db.session.get(AnalysisRun, legacy.id).status == "failed"
+
+
+def test_a_finished_runs_results_are_rendered_once_and_kept(stats_app, client, auth):
+    from survey_app import storage
+
+    auth.login("statistician")
+    run_id, first = full_run(client)  # its last view rendered the English results and kept them
+    folder = f"runs/{run_id}/pages/"
+    with stats_app.app_context():
+        kept = storage.names(db.session, folder)
+    assert [name.split(".")[:2] for name in kept] == [["run", "en"]]
+    # what is kept is what later views show (here marked, to tell it from a new rendering)
+    with stats_app.app_context(), db.transaction() as tx:
+        storage.put(tx, folder + kept[0], b"<p>kept-marker</p>")
+    again = client.get(f"/en/stats/runs/{run_id}").get_data(as_text=True)
+    assert "kept-marker" in again and "Kish design effect" not in again
+    assert again.split("<h1>")[1].split("</h1>")[0] == first.split("<h1>")[1].split("</h1>")[0]
+    # another language is rendered in that language, and kept beside it; so is the report
+    vietnamese = client.get(f"/vi/stats/runs/{run_id}").get_data(as_text=True)
+    assert "kept-marker" not in vietnamese and "<svg" in vietnamese
+    client.get(f"/en/stats/waves/demo/report?run={run_id}")
+    with stats_app.app_context():
+        kept = storage.names(db.session, folder)
+    assert sorted(name.split(".")[:2] for name in kept) == [
+        ["report", "en"],
+        ["run", "en"],
+        ["run", "vi"],
+    ]
+
+
+def test_runs_made_before_their_files_were_kept_are_imported(stats_app, client, auth, tmp_path):
+    """A run whose files sit in an old STATS_DIR says so instead of failing, and
+    `flask import-run-files` brings them into the database (without replacing stored ones)."""
+    from survey_app import storage
+    from survey_app.stats import runs
+
+    auth.login("statistician")
+    assert upload(client, "targets", "t.csv", targets_csv()).status_code == 302
+    run_id = int(finish(client, start_run(client)).request.path.rsplit("/", 1)[1])
+    # the old layout: <STATS_DIR>/runs/<id>/<file>, <STATS_DIR>/inputs/<wave id>/<file>
+    with stats_app.app_context(), db.transaction() as tx:
+        run = tx.get(AnalysisRun, run_id)
+        for prefix, folder in (
+            (runs.run_outputs(run_id), tmp_path / "old" / "runs" / str(run_id)),
+            (f"inputs/{run.wave_id}/", tmp_path / "old" / "inputs" / str(run.wave_id)),
+        ):
+            folder.mkdir(parents=True)
+            for name in storage.names(tx, prefix):
+                (folder / name).write_bytes(storage.get(tx, prefix + name))
+            storage.remove(tx, prefix)
+        storage.remove(tx, f"runs/{run_id}/pages/")
+    missing = client.get(f"/en/stats/runs/{run_id}")
+    assert missing.status_code == 404
+    assert "not on the server" in missing.get_data(as_text=True)
+    assert client.get(f"/en/stats/waves/demo/report?run={run_id}").status_code == 404
+    command = ["import-run-files", str(tmp_path / "old")]
+    result = stats_app.test_cli_runner().invoke(args=command, env={"PAR_LANG": "en"})
+    assert result.exit_code == 0, result.output
+    assert "Runs whose files were stored: 1; input files stored: 1." in result.output
+    page = client.get(f"/en/stats/runs/{run_id}")
+    assert page.status_code == 200 and "<svg" in page.get_data(as_text=True)
+    scores = read_export(client, f"/en/stats/runs/{run_id}/files/scores.csv")
+    assert (scores["kind"] == "sipas").sum() == 1
+    again = stats_app.test_cli_runner().invoke(args=command, env={"PAR_LANG": "en"})
+    assert "Runs whose files were stored: 0; input files stored: 0." in again.output

@@ -500,7 +500,10 @@ def test_a_citizens_only_scheme_ranks_and_bands_districts_on_the_page_and_comman
     page = finish(client, location)
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="index-table"' in text
+    assert "every unit named by the question district" in text and "None" not in text
     run_id = int(location.rstrip("/").rsplit("/", 1)[1])
+    report = client.get(f"/en/stats/waves/demo/report?run={run_id}").get_data(as_text=True)
+    assert "every unit named by the question district" in report and "None" not in report
     index = read_export(client, f"/en/stats/runs/{run_id}/files/index.csv")
     index = index.set_index("unit_code")
     assert set(index.index) == set(expected.index)

@@ -97,8 +97,13 @@ def csv_chunks(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
+    starts = frozenset(FORMULA_STARTS)
     for number, row in enumerate(rows, start=1):
-        writer.writerow([spreadsheet_safe(v) for v in row])
+        # the first character tested here: most cells are codes, and a call per cell cost more
+        # than the rest of writing the row
+        writer.writerow(
+            [spreadsheet_safe(v) if isinstance(v, str) and v[:1] in starts else v for v in row]
+        )
         if number % per_chunk == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -153,22 +158,47 @@ def write_xlsx(
     path: str | Path, sheets: Mapping[str, tuple[list[str], Iterable[pd.DataFrame]]]
 ) -> None:
     """One workbook, a sheet per entry ``name -> (columns, frames)``, the frames given a chunk at
-    a time: openpyxl's write-only mode keeps one row in memory, so any size fits."""
-    from openpyxl import Workbook
+    a time and streamed to the file a row at a time, so any size fits.
 
-    book = Workbook(write_only=True)
-    for name, (columns, frames) in zip(sheet_names(sheets), sheets.values(), strict=True):
-        sheet = book.create_sheet(name)
-        sheet.freeze_panes = "A2"
-        sheet.append([str(c) for c in columns])
-        for frame in frames:
-            for record in frame.reindex(columns=columns).itertuples(index=False, name=None):
-                sheet.append([_excel_cell(v) for v in record])
-    book.save(path)
+    XlsxWriter in its constant-memory mode: openpyxl's write-only mode, used before, spent about
+    40 microseconds a cell building XML elements (25 s for 10,000 responses of 68 columns).
+    Text is written as text, numbers as numbers, dates with a date format; control characters,
+    which openpyxl refused, are escaped as Excel does.
+    """
+    from xlsxwriter import Workbook
+
+    book = Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "default_date_format": "yyyy-mm-dd hh:mm:ss",
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,  # a formula stays text (spreadsheet_safe guards it too)
+            "strings_to_urls": False,
+            "nan_inf_to_errors": True,
+        },
+    )
+    try:
+        for name, (columns, frames) in zip(sheet_names(sheets), sheets.values(), strict=True):
+            sheet = book.add_worksheet(name)
+            sheet.freeze_panes(1, 0)
+            sheet.write_row(0, 0, [str(c) for c in columns])
+            number = 1
+            for frame in frames:
+                for record in frame.reindex(columns=columns).itertuples(index=False, name=None):
+                    sheet.write_row(number, 0, [_excel_cell(v) for v in record])
+                    number += 1
+    finally:
+        book.close()
 
 
 def _excel_cell(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+    if (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and np.isnan(value))
+    ):
         return None
     if isinstance(value, np.generic):
         return value.item()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special, stats
 
 INTERVALS = ("logit", "wald")
 #: the quantile: normal, or Student's t with the design's degrees of freedom (or a number)
@@ -74,6 +73,8 @@ def check_df(df) -> str | float:
 
 def quantile(level: float, df=None) -> np.ndarray | float:
     """The two-sided critical value for ``level``: normal, or t with ``df`` (scalar or array)."""
+    from scipy import stats  # here, not at the top: importing it takes most of a second
+
     upper = 0.5 + check_level(level) / 2
     normal = float(stats.norm.ppf(upper))
     if df is None:
@@ -145,6 +146,8 @@ def interval(estimate, se, *, level=0.95, method="wald", df=None, scale=1.0):
             raise IntervalError(
                 f"logit intervals are for proportions between 0 and {top:g}, not {bad:g}"
             )
+        from scipy import special
+
         with np.errstate(divide="ignore", invalid="ignore"):
             half = q * err / (scale * p * (1 - p))
             centre = special.logit(p)

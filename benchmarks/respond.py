@@ -1,8 +1,9 @@
 """Respondent pages under load: gunicorn on PostgreSQL, measured with wrk.
 
 Prints requests/s and p50/p99 latency for a 30-question page (GET) and its save (POST) at 16 and
-64 connections, beside a bare Flask endpoint served the same way in the same run, then checks that
-what the database holds equals what the accepted POSTs sent.
+64 connections, beside a bare Flask endpoint and a bare Flask + SQLAlchemy app doing the same page
+and save by hand (`BARE_DB_APP`), served the same way in the same run, with the ratios; then
+checks that what the database holds equals what the accepted POSTs sent.
 
     python benchmarks/respond.py [--duration 10] [--workers 3] [--threads 4]
 
@@ -41,6 +42,74 @@ app = Flask(__name__)
 def index():
     return "ok"
 """
+
+#: The baseline of the issue: a bare Flask + SQLAlchemy app doing the same work by hand. Its page
+#: reads the respondent's answers in one query (the response found from the session cookie, as
+#: ours) and renders the same 30 questions of 5 radio buttons with Jinja; its save is one
+#: transaction of 4 statements (the response row locked, the answers upserted, the response
+#: updated, commit), then a redirect.
+BARE_DB_APP = """
+import hashlib
+import os
+
+from flask import Flask, redirect, render_template_string, request, session
+from sqlalchemy import create_engine, text
+
+app = Flask(__name__)
+app.secret_key = os.environ["SECRET_KEY"]
+engine = create_engine(os.environ["DATABASE_URL"], pool_size=4, max_overflow=8)
+CODES = [f"q{i:02d}" for i in range(1, QUESTIONS + 1)]
+PAGE = '''<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bench</title></head>
+<body><form method="post"><input type="hidden" name="csrf_token" value="x">
+{% for code in codes %}<fieldset><legend>Question number {{ loop.index }}</legend>
+{% for value in range(1, 6) %}<label><input type="radio" name="{{ code }}" value="{{ value }}"
+{% if answers.get(code) == value|string %} checked{% endif %}> Option {{ value }}</label>
+{% endfor %}</fieldset>{% endfor %}<button name="action" value="next">Next</button></form>
+</body></html>'''
+
+
+def key():
+    code = session["responses"]["bench"]
+    return hashlib.sha256(("resume:" + code).encode()).hexdigest()
+
+
+@app.get("/page")
+def page():
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT a.item_code, a.value FROM response r "
+                "LEFT JOIN answer a ON a.response_id = r.id WHERE r.key_hash = :k"
+            ),
+            {"k": key()},
+        ).all()
+    answers = {c: v for c, v in rows if c}
+    return render_template_string(PAGE, codes=CODES, answers=answers)
+
+
+@app.post("/page")
+def save():
+    form = request.form
+    with engine.begin() as conn:
+        rid = conn.execute(
+            text("SELECT id FROM response WHERE key_hash = :k FOR UPDATE"), {"k": key()}
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO answer (response_id, item_code, value) VALUES (:r, :c, :v) "
+                "ON CONFLICT (response_id, item_code) DO UPDATE SET value = EXCLUDED.value"
+            ),
+            [{"r": rid, "c": c, "v": form[c]} for c in CODES],
+        )
+        conn.execute(
+            text(
+                "UPDATE response SET updated_at = now(), page_index = 1, "
+                "furthest_page = GREATEST(furthest_page, 1) WHERE id = :r"
+            ),
+            {"r": rid},
+        )
+    return redirect("/page", 303)
+""".replace("QUESTIONS", str(QUESTIONS))
 
 LUA = r"""
 local lines = {}
@@ -130,6 +199,7 @@ def prepare(workdir: Path) -> tuple[list[str], list[str], list[dict]]:
     from survey_app.extensions import db
     from survey_app.fieldwork.tokens import response_key_for_resume_code
     from survey_app.fieldwork.waves import ensure_default_wave
+    from survey_app.models import utcnow
     from survey_app.questionnaire.store import latest_version, sync_questionnaires
     from survey_app.respond.services import new_resume_code, start_response
     from survey_app.schema import upgrade
@@ -154,7 +224,8 @@ def prepare(workdir: Path) -> tuple[list[str], list[str], list[dict]]:
             codes = []
             for _ in range(RESPONSES):
                 code = new_resume_code()
-                start_response(tx, wave, version, response_key_for_resume_code(code), "en")
+                key = response_key_for_resume_code(code)
+                start_response(tx, wave, version, key, "en", utcnow())
                 codes.append(code)
     for code in codes:
         with app.test_request_context("/en/s/bench/p/0"):
@@ -294,6 +365,7 @@ def main() -> None:
         shutil.copy(ROOT / "questionnaires" / "shared.yaml", workdir / "shared.yaml")
         (workdir / "bench.yaml").write_text(questionnaire_yaml(), encoding="utf-8")
         (workdir / "bare_app.py").write_text(BARE_APP)
+        (workdir / "bare_db_app.py").write_text(BARE_DB_APP)
         script = workdir / "load.lua"
         script.write_text(LUA)
         recreate_database()
@@ -308,12 +380,13 @@ def main() -> None:
             "SESSION_COOKIE_SECURE": "0",
             "PYTHONPATH": str(ROOT),
         }
-        app_port, bare_port = free_port(), free_port()
+        app_port, bare_port, db_port = free_port(), free_port(), free_port()
         servers = [
             start_gunicorn(
                 "survey_app:create_app()", app_port, args.workers, args.threads, env, ROOT
             ),
             start_gunicorn("bare_app:app", bare_port, args.workers, args.threads, env, workdir),
+            start_gunicorn("bare_db_app:app", db_port, args.workers, args.threads, env, workdir),
         ]
         try:
             page = f"http://127.0.0.1:{app_port}/en/s/bench/p/0"
@@ -325,19 +398,31 @@ def main() -> None:
                 f"wrk 2 threads, {args.duration} s per run; {os.cpu_count()} cores shared"
             )
             print(f"{'what':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-3xx':>9}")
+            bare_page = f"http://127.0.0.1:{db_port}/page"
             cases = [
                 ("bare Flask endpoint (GET)", f"http://127.0.0.1:{bare_port}/", None, "GET"),
+                ("bare Flask+SQLAlchemy page (GET)", bare_page, workdir / "get.txt", "GET"),
                 (f"page of {QUESTIONS} questions (GET)", page, workdir / "get.txt", "GET"),
+                ("bare Flask+SQLAlchemy save (POST)", bare_page, workdir / "post.txt", "POST"),
                 (f"save of {QUESTIONS} answers (POST)", page, workdir / "post.txt", "POST"),
             ]
+            run_wrk(bare_page, 16, 3, "GET", workdir / "get.txt", script)  # warm up
             for connections in (16, 64):
+                rates = {}
                 for label, url, lines, method in cases:
                     r = run_wrk(url, connections, args.duration, method, lines, script)
+                    rates[label] = r["rps"]
                     note = f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else ""
                     print(
                         f"{label:<34}{connections:>6}{r['rps']:>10.0f}{r['p50']:>9.1f}"
                         f"{r['p99']:>9.1f}{r['bad']:>9}{note}"
                     )
+                labels = [case[0] for case in cases]
+                print(
+                    f"  ratios at {connections} connections (ours / bare Flask+SQLAlchemy, "
+                    f"requests/s): page {rates[labels[2]] / rates[labels[1]]:.2f}, "
+                    f"save {rates[labels[4]] / rates[labels[3]]:.2f}"
+                )
         finally:
             for server in servers:
                 os.killpg(server.pid, signal.SIGTERM)

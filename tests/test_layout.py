@@ -151,3 +151,20 @@ def test_every_csv_and_workbook_is_written_by_analysis_export():
         if writing.search(path.read_text(encoding="utf-8"))
     }
     assert writers == {"analysis/export.py"}
+
+
+def test_the_app_starts_without_the_heaviest_statistics_libraries():
+    """scipy.stats and matplotlib (about 0.8 and 0.6 s to import) load where they are used, so
+    a flask command that needs no statistics does not wait for them (docs/benchmarks.md)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from survey_app import create_app; "
+        "create_app({'DATABASE_URL': 'sqlite://', 'SECRET_KEY': 'x'}); "
+        "print(sorted(m for m in ('scipy.stats', 'matplotlib', 'pyreadstat') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    assert loaded == "[]"

@@ -7,16 +7,20 @@ districts near the provincial capital), so unweighted figures differ from weight
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..fieldwork.tokens import response_key_for_resume_code
 from ..fieldwork.waves import wave_by_code
-from ..models import Answer, Response, Wave, WaveQuestionnaire, utcnow
-from ..questionnaire.definition import Item, Questionnaire
+from ..models import Response, Wave, WaveQuestionnaire, utcnow
+from ..questionnaire.definition import Item, Option, Questionnaire
 from ..questionnaire.flow import expression_values, page_is_relevant, question_is_relevant
 from ..questionnaire.store import definition, latest_versions
 
@@ -52,36 +56,68 @@ def demo_response_count(session: Session) -> int:
     )
 
 
+@dataclass
+class _Draw:
+    """How one single-choice item is drawn, worked out once per item rather than per answer."""
+
+    options: list[Option]
+    #: cumulative weights of a weighted draw (sex, age group, district), else None
+    cumulative: list[float] | None = None
+    #: "sex" (the skew), "weighted", "scale" (an ordered scale) or "pick" (uniform)
+    kind: str = "pick"
+    missing: str | None = None
+    low: int = 0
+    high: int = 0
+    candidates: list[Option] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, item: Item, district_weights: list[float]) -> _Draw:
+        options = item.options
+        if item.code == "sex" and {o.key for o in options} >= set(SEX_SKEW):
+            return cls(options, kind="sex")
+        if item.code in ("age_group", "district"):
+            if item.code == "age_group":
+                weights = [0.8, 1.6, 1.2, 0.4][: len(options)] + [1.0] * max(0, len(options) - 4)
+            else:
+                weights = district_weights[: len(options)]
+            return cls(options, list(itertools.accumulate(weights)), "weighted")
+        valued = [o for o in options if not o.missing and isinstance(o.value, int)]
+        missing = [o for o in options if o.missing]
+        draw = cls(options, missing=missing[0].key if missing else None)
+        if len(valued) >= 3 and len(valued) == len([o for o in options if not o.missing]):
+            draw.kind = "scale"
+            draw.low, draw.high = min(o.value for o in valued), max(o.value for o in valued)
+        draw.candidates = [o for o in options if not o.missing] or options
+        return draw
+
+
 class _Respondent:
     """One synthetic person: a general mood plus noise, profile drawn with field-sample skews."""
 
-    def __init__(self, rng: random.Random, district_weights: list[float]) -> None:
+    def __init__(self, rng: random.Random, draws: dict[str, _Draw], district_weights) -> None:
         self.rng = rng
         self.mood = rng.gauss(0.0, 0.9)
+        self.draws = draws
         self.district_weights = district_weights
 
     def choose(self, item: Item) -> Any:
         rng = self.rng
-        options = item.options
-        if item.code == "sex" and {o.key for o in options} >= set(SEX_SKEW):
+        draw = self.draws.get(item.code)
+        if draw is None or draw.options is not item.options:
+            draw = self.draws[item.code] = _Draw.of(item, self.district_weights)
+        if draw.kind == "sex":
             return "male" if rng.random() < SEX_SKEW["male"] else "female"
-        if item.code == "age_group":
-            weights = [0.8, 1.6, 1.2, 0.4][: len(options)] + [1.0] * max(0, len(options) - 4)
-            return rng.choices(options, weights=weights)[0].key
-        if item.code == "district":
-            return rng.choices(options, weights=self.district_weights[: len(options)])[0].key
-        valued = [o for o in options if not o.missing and isinstance(o.value, int)]
-        missing = [o for o in options if o.missing]
-        if missing and rng.random() < DONT_KNOW_RATE:
-            return missing[0].key
-        if len(valued) >= 3 and len(valued) == len([o for o in options if not o.missing]):
+        if draw.kind == "weighted":
+            return rng.choices(draw.options, cum_weights=draw.cumulative)[0].key
+        if draw.missing is not None and rng.random() < DONT_KNOW_RATE:
+            return draw.missing
+        if draw.kind == "scale":
             # An ordered scale: lean towards the top, shifted by the respondent's mood.
-            low, high = min(o.value for o in valued), max(o.value for o in valued)
+            low, high = draw.low, draw.high
             centre = low + (high - low) * 0.72 + self.mood * (high - low) / 4
             target = round(min(high, max(low, rng.gauss(centre, (high - low) / 4))))
             return str(target)
-        candidates = [o for o in options if not o.missing] or options
-        return rng.choice(candidates).key
+        return rng.choice(draw.candidates).key
 
     def answer(self, item: Item) -> Any:
         rng = self.rng
@@ -115,10 +151,13 @@ class _Respondent:
 def synthetic_answers(questionnaire: Questionnaire, person: _Respondent) -> dict[str, Any]:
     """Answers that follow the questionnaire's relevance and constraints, page by page."""
     answers: dict[str, Any] = {}
+    # What the expressions see of the earlier pages: extended a page at a time (the same as
+    # expression_values of all the answers so far, without coding every answer on every page).
+    values: dict[str, Any] = {}
     for page in questionnaire.pages:
-        values = expression_values(questionnaire, answers)
         if not page_is_relevant(page, values):
             continue
+        on_page: dict[str, Any] = {}
         for question in page.questions:
             if not question_is_relevant(question, values):
                 continue
@@ -134,56 +173,115 @@ def synthetic_answers(questionnaire: Questionnaire, person: _Respondent) -> dict
             if value is None and question.required:
                 value = person.choose(question) if question.options else str(question.min or 1)
             if value not in (None, []):
-                answers[question.code] = value
+                on_page[question.code] = value
+        answers.update(on_page)
+        values.update(expression_values(questionnaire, on_page))
     return answers
 
 
+#: Responses generated and written at a time. A flush per response made 20,000 take 19 minutes.
+BATCH = 2000
+
+Batch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+
+
 def seed_demo(session: Session, count: int, seed: int = 2025) -> dict[str, int]:
-    """Add `count` complete citizen responses (and a quarter as many leaders, a tenth delegates)."""
+    """Add `count` complete citizen responses (and a quarter as many leaders, a tenth delegates).
+
+    The same seed gives the same responses, drawn in the same order, whatever the batch size.
+    A thread draws the next batch while the database stores this one: both take about as long
+    (the database's share is mostly the foreign-key check of every answer).
+    """
     rng = random.Random(seed + demo_response_count(session))
     wave = demo_wave(session)
     versions = latest_versions(session)
     plan = {"citizen": count, "leader": max(1, count // 4), "delegate": max(1, count // 10)}
     made: dict[str, int] = {}
-    today = utcnow()
+    groups = []
     for code, n in plan.items():
         version = versions.get(code)
-        if version is None or n <= 0:
-            continue
-        questionnaire = definition(version)
+        if version is not None and n > 0:
+            groups.append((code, version.id, definition(version), n))
+            made[code] = n
+    batches = _batches(rng, wave.id, groups, utcnow())
+    with ThreadPoolExecutor(max_workers=1) as drawing:
+        pending = drawing.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = drawing.submit(next, batches, None)
+            _insert(session, *batch)
+    return made
+
+
+def _batches(rng: random.Random, wave_id: int, groups, today: dt.datetime) -> Iterator[Batch]:
+    """Responses (as rows of the response table) and their answers, BATCH at a time."""
+    for code, version_id, questionnaire, n in groups:
         district = questionnaire.by_code.get("district")
         k = len(district.options) if district else 0
         # Districts near the capital are easier to reach: earlier districts are over-sampled.
         district_weights = [1.0 / (1 + 0.25 * i) for i in range(k)]
-        for _ in range(n):
-            person = _Respondent(rng, district_weights)
-            answers = synthetic_answers(questionnaire, person)
+        draws: dict[str, _Draw] = {}
+        last_page = len(questionnaire.pages) - 1
+        responses: list[dict[str, Any]] = []
+        answers: list[dict[str, Any]] = []
+        for number in range(1, n + 1):
+            person = _Respondent(rng, draws, district_weights)
+            answers.append(synthetic_answers(questionnaire, person))
             started = today - dt.timedelta(days=rng.randint(0, 20), minutes=rng.randint(0, 1440))
             finished = started + dt.timedelta(seconds=rng.randint(240, 1500))
-            response = Response(
-                wave_id=wave.id,
-                questionnaire_code=code,
-                questionnaire_version_id=version.id,
-                key_hash=response_key_for_resume_code(f"demo-{rng.getrandbits(128):032x}"),
-                status="complete",
-                language=rng.choice(["vi", "vi", "vi", "en"]),
-                page_index=len(questionnaire.pages) - 1,
-                furthest_page=len(questionnaire.pages) - 1,
-                started_at=started,
-                updated_at=finished,
-                completed_at=finished,
-            )
-            session.add(response)
-            session.flush()
-            rows = [
+            responses.append(
                 {
-                    "response_id": response.id,
-                    "item_code": c,
-                    "value": " ".join(v) if isinstance(v, list) else str(v),
+                    "wave_id": wave_id,
+                    "questionnaire_code": code,
+                    "questionnaire_version_id": version_id,
+                    "key_hash": response_key_for_resume_code(f"demo-{rng.getrandbits(128):032x}"),
+                    "status": "complete",
+                    "language": rng.choice(["vi", "vi", "vi", "en"]),
+                    "page_index": last_page,
+                    "furthest_page": last_page,
+                    "started_at": started,
+                    "updated_at": finished,
+                    "completed_at": finished,
                 }
-                for c, v in answers.items()
-            ]
-            if rows:
-                session.execute(insert(Answer), rows)
-        made[code] = n
-    return made
+            )
+            if len(responses) == BATCH or number == n:
+                yield responses, answers
+                responses, answers = [], []
+
+
+def _insert(session: Session, responses: list[dict], answers: list[dict[str, Any]]) -> None:
+    """Write a batch of responses and their answers: by COPY on PostgreSQL (the ids taken from
+    the sequence first), where an executemany sends one statement a row; on SQLite one INSERT
+    of the responses returning their ids in order, then sqlite3's executemany of the answers."""
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        ids = session.scalars(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('response', 'id'))"
+                " FROM generate_series(1, :n)"
+            ),
+            {"n": len(responses)},
+        ).all()
+    else:
+        ids = session.scalars(
+            insert(Response).returning(Response.id, sort_by_parameter_order=True), responses
+        ).all()
+    rows = [
+        (response_id, c, " ".join(v) if isinstance(v, list) else str(v))
+        for response_id, given in zip(ids, answers, strict=True)
+        for c, v in given.items()
+    ]
+    if not postgres:
+        # the driver's executemany of tuples: SQLAlchemy's costs a dict and more a row
+        connection.connection.driver_connection.executemany(
+            "INSERT INTO answer (response_id, item_code, value) VALUES (?, ?, ?)", rows
+        )
+        return
+    columns = list(responses[0])
+    with connection.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY response (id, {', '.join(columns)}) FROM STDIN") as copy:
+            for response_id, response in zip(ids, responses, strict=True):
+                copy.write_row([response_id, *response.values()])
+        with cursor.copy("COPY answer (response_id, item_code, value) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)

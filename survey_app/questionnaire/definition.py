@@ -56,10 +56,16 @@ class Item:
         return self.type in ANSWER_TYPES
 
     def option(self, key: str) -> Option | None:
-        for option in self.options:
-            if option.key == key:
-                return option
-        return None
+        # A dict, not a scan: exports and demo data look one up for every stored answer. Built
+        # again if the list is replaced (validation assigns it after making the item); the first
+        # of two options with one key wins, as a scan would.
+        index = self.__dict__.get("_option_index")
+        if index is None or index[0] is not self.options:
+            found: dict[str, Option] = {}
+            for option in self.options:
+                found.setdefault(option.key, option)
+            index = self.__dict__["_option_index"] = (self.options, found)
+        return index[1].get(key) if isinstance(key, str) else None
 
 
 @dataclass

@@ -13,15 +13,12 @@ import io
 import itertools
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib
+from markupsafe import Markup
 
-matplotlib.use("Agg")
-matplotlib.rcParams["svg.hashsalt"] = "par-survey"
-matplotlib.rcParams["svg.fonttype"] = "path"
-
-from markupsafe import Markup  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COLOURS = ["#1d4e89", "#e07a1f", "#3a8d3f", "#b23a48", "#6b4c9a", "#5f6b6d"]
 _counter = itertools.count(1)
@@ -66,6 +63,15 @@ def to_svg(figure: Figure, title: str) -> Markup:
 
 
 def _figure(width: float = 7.0, height: float = 3.4) -> Figure:
+    # matplotlib is imported at the first chart, not with the app: it takes half a second, which
+    # every flask command paid
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "par-survey"
+    matplotlib.rcParams["svg.fonttype"] = "path"
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), dpi=72)
     return figure
 

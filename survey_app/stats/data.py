@@ -23,18 +23,13 @@ from analysis.export import (
     with_labels,
 )
 
-from ..fieldwork.responses_export import META_COLUMNS, columns_and_items, rows
+from ..fieldwork.responses_export import header, rows
 from ..questionnaire.store import definition, latest_version
 
 #: Rows handled at once when a file is built in chunks.
 CHUNK = 5000
 #: Columns every export has besides the questionnaire's items.
 WEIGHT = "weight"
-
-
-def header(session: Session, code: str) -> list[str]:
-    columns, _items = columns_and_items(session, code)
-    return META_COLUMNS + columns
 
 
 def questionnaire_definition(session: Session, code: str) -> dict[str, Any] | None:
@@ -48,14 +43,12 @@ def chunks(
 ) -> Iterator[pd.DataFrame]:
     """The complete responses as text DataFrames of at most `CHUNK` rows; empty cells missing."""
     columns = header(session, code)
-    if weights is not None:
-        columns = [*columns, WEIGHT]
     stream = rows(session, code, wave_code)
     while True:
         batch = list(itertools.islice(stream, CHUNK))
         if not batch:
             return
-        frame = pd.DataFrame.from_records(batch, columns=columns).replace("", np.nan)
+        frame = pd.DataFrame(batch, columns=columns).replace("", np.nan)
         if weights is not None:
             frame[WEIGHT] = [weights.get(int(r)) for r in frame["response_id"]]
         yield frame

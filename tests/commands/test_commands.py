@@ -128,6 +128,52 @@ def test_seed_demo_is_seeded_skewed_and_complete(app, runner, tmp_path):
     assert first == second
 
 
+def _seeded(app) -> set[tuple[str, str, str, str]]:
+    """Every seeded answer with its response's questionnaire and key."""
+    with app.app_context():
+        return set(
+            db.session.execute(
+                select(
+                    Response.questionnaire_code, Response.key_hash, Answer.item_code, Answer.value
+                ).join(Answer, Answer.response_id == Response.id)
+            ).all()
+        )
+
+
+def test_seed_demo_batches_give_every_response_its_own_answers(app, monkeypatch):
+    """Batches of 7 (crossing every questionnaire's boundary) store what one batch stores, each
+    answer on the response it was drawn for (the key is drawn after the answers)."""
+    from app_support import reset_database
+
+    from survey_app.commands import demo_data
+    from survey_app.questionnaire.store import definition, latest_versions
+
+    monkeypatch.setattr(demo_data, "BATCH", 7)
+    with app.app_context(), db.transaction() as tx:
+        assert demo_data.seed_demo(tx, 40, seed=3) == {"citizen": 40, "leader": 10, "delegate": 4}
+    small = _seeded(app)
+    with app.app_context():
+        versions = latest_versions(db.session)
+        codes = {c: {q.code for q in definition(v).questions} for c, v in versions.items()}
+        counts = Counter(
+            db.session.execute(
+                select(Response.questionnaire_code).where(Response.status == "complete")
+            ).scalars()
+        )
+    assert counts == {"citizen": 40, "leader": 10, "delegate": 4}
+    assert len({key for _, key, _, _ in small}) == 54  # every response has answers
+    profile = Counter(
+        key for group, key, item, _ in small if group == "citizen" and item in ("district", "sex")
+    )
+    assert len(profile) == 40 and set(profile.values()) == {2}  # each citizen its own profile
+    assert all(item in codes[group] for group, _, item, _ in small)
+    reset_database(app)
+    monkeypatch.setattr(demo_data, "BATCH", 1000)
+    with app.app_context(), db.transaction() as tx:
+        demo_data.seed_demo(tx, 40, seed=3)
+    assert _seeded(app) == small
+
+
 def test_export_leaves_dont_know_empty_and_has_no_secrets(app, runner, tmp_path):
     runner.invoke(args=["seed-demo", "--responses", "60"])
     out = tmp_path / "citizen.csv"

@@ -1,0 +1,101 @@
+"""`seed-demo` at national scale, beside a bare COPY of the same rows into the same tables.
+
+Seeds --responses citizens (and a quarter as many leaders, a tenth delegates, as `seed-demo`
+does) into a fresh database, timing wall and CPU time. Then, on PostgreSQL, copies the rows it
+wrote back into empty tables with the same columns, indexes and foreign key (COPY from memory):
+what the database alone needs to store them, the floor any seeding pays. The ratio of the two is
+the figure to compare between runs.
+
+    python benchmarks/seed_demo.py [--responses 100000]
+
+BENCH_DATABASE_URL names the database (default: par_bench_seed on 127.0.0.1:5432 as user
+postgres); it is dropped and created anew. A SQLite URL works too (no baseline then).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/par_bench_seed"
+)
+RESPONSE_COLUMNS = (
+    "id, wave_id, questionnaire_code, questionnaire_version_id, key_hash, status, language, "
+    "page_index, furthest_page, started_at, updated_at, completed_at"
+)
+
+
+def copy_baseline(engine) -> tuple[float, int, int]:
+    """Seconds to COPY the seeded rows, read into memory first, into twin tables."""
+    with engine.connect() as conn:
+        responses = conn.execute(text(f"SELECT {RESPONSE_COLUMNS} FROM response")).all()
+        answers = conn.execute(text("SELECT response_id, item_code, value FROM answer")).all()
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE twin_response (LIKE response INCLUDING ALL)"))
+        conn.execute(text("CREATE TABLE twin_answer (LIKE answer INCLUDING ALL)"))
+        conn.execute(
+            text(
+                "ALTER TABLE twin_answer ADD FOREIGN KEY (response_id) "
+                "REFERENCES twin_response (id) ON DELETE CASCADE"
+            )
+        )
+    started = time.perf_counter()
+    with engine.begin() as conn, conn.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY twin_response ({RESPONSE_COLUMNS}) FROM STDIN") as copy:
+            for row in responses:
+                copy.write_row(row)
+        with cursor.copy("COPY twin_answer (response_id, item_code, value) FROM STDIN") as copy:
+            for row in answers:
+                copy.write_row(row)
+    return time.perf_counter() - started, len(responses), len(answers)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--responses", type=int, default=100_000)
+    args = parser.parse_args()
+
+    from dashboard import fresh_database, make_app
+
+    from survey_app.commands.demo_data import seed_demo
+    from survey_app.extensions import db
+    from survey_app.questionnaire.store import sync_questionnaires
+    from survey_app.schema import upgrade
+
+    fresh_database(DATABASE_URL)
+    app = make_app(DATABASE_URL)
+    with app.app_context():
+        upgrade(db.engine)
+        with db.transaction() as tx:
+            sync_questionnaires(tx, app.config["QUESTIONNAIRE_DIR"])
+        wall, cpu = time.perf_counter(), time.process_time()
+        with db.transaction() as tx:
+            made = seed_demo(tx, args.responses)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        total = sum(made.values())
+        groups = ", ".join(f"{code} {n:,}" for code, n in made.items())
+        print(
+            f"seed_demo --responses {args.responses:,}: {total:,} responses ({groups}) in "
+            f"{wall:.1f} s wall, {cpu:.1f} s CPU in this process"
+        )
+        if db.engine.dialect.name != "postgresql":
+            return
+        seconds, responses, answers = copy_baseline(db.engine)
+        print(
+            f"baseline: COPY of the same {responses:,} responses and {answers:,} answers into "
+            f"twin tables: {seconds:.1f} s"
+        )
+        print(f"ratio seed / COPY: {wall / seconds:.2f}")
+
+
+if __name__ == "__main__":
+    main()

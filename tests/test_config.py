@@ -85,14 +85,13 @@ def test_wave_titles_are_asked_in_every_language_named_in_the_readers_own(app, c
         assert f'name="title_{lang}"' in english
 
 
+@pytest.mark.postgresql_only
 def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(database_url):
     """`?prepare_threshold=none` in DATABASE_URL (PgBouncer in transaction mode before 1.21):
     psycopg prepares nothing, libpq never sees the option, and the queue's workers neither."""
     from survey_app.db import make_engine
     from survey_app.stats.queue import conninfo
 
-    if not database_url.startswith("postgresql"):
-        pytest.skip("a psycopg option: PostgreSQL only")
     url = f"{database_url}?prepare_threshold=none"
     engine = make_engine(url)
     try:

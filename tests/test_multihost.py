@@ -55,9 +55,13 @@ STALE_SECONDS = 4
 RUN_TIMEOUT = float(os.environ.get("TEST_SERVER_START_TIMEOUT") or 120) + 60
 
 
+#: Several hosts share one PostgreSQL database (TEST_DATABASE_URL); not collected on SQLite.
+pytestmark = pytest.mark.postgresql_only
+
+
 def _needs_postgresql(url: str) -> None:
     if not url.startswith("postgresql"):
-        pytest.skip("several hosts share one PostgreSQL database (TEST_DATABASE_URL)")
+        pytest.fail("several hosts share one PostgreSQL database: set TEST_DATABASE_URL")
     try:
         import procrastinate  # noqa: F401
     except ImportError:  # pragma: no cover - it is a dependency of the app

@@ -37,12 +37,12 @@ import pandas as pd
 from scipy import sparse
 
 from analysis.cells import code_column
+from analysis.choices import LONELY_PSU
 from analysis.intervals import INTERVALS, IntervalError, check_df, check_level
 from analysis.intervals import interval as _interval
 from analysis.weights import CalibrationModel
 
 COLUMNS = ["item", "by", "domain", "n", "estimate", "se", "ci_low", "ci_high", "deff"]
-LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 #: A stratum whose finite population correction is below this is a census (``onestrat``).
 CENSUS = 1e-7
 #: Influence columns are processed in blocks of at most this many numbers.

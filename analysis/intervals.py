@@ -21,9 +21,7 @@ import math
 
 import numpy as np
 
-INTERVALS = ("logit", "wald")
-#: the quantile: normal, or Student's t with the design's degrees of freedom (or a number)
-DF = ("normal", "design")
+from analysis.choices import DF, INTERVALS
 
 
 class IntervalError(ValueError):

@@ -26,9 +26,9 @@ import pandas as pd
 
 from analysis.calfun import CalFun
 from analysis.cells import CellTable, CodedColumn, build_cells, code_column
+from analysis.choices import METHODS
 from analysis.targets import CROSS, Margin, TargetError, Targets, level_key
 
-METHODS = ("poststratify", "rake", "linear", "raking", "logit")
 DEFAULT_TOL = 1e-10
 DEFAULT_MAX_ITER = {"rake": 1000, "linear": 50, "raking": 50, "logit": 50}
 #: grake() rescales the base weights when every population total is this many times the sample's.

@@ -9,10 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from analysis import pipeline
-from analysis.estimate import LONELY_PSU
-from analysis.intervals import DF, INTERVALS
-from analysis.weights import METHODS
+from analysis.choices import DF, INTERVALS, LONELY_PSU, METHODS
 
 from ..extensions import db
 from ..fieldwork.waves import wave_by_code
@@ -23,6 +20,8 @@ from .support import fail
 
 
 def _pair(text: str | None, option: str) -> tuple[float, float] | None:
+    from analysis import pipeline  # numpy, pandas and scipy: only when a command scores
+
     try:
         return pipeline.parse_bounds(text)
     except pipeline.BoundsError:
@@ -112,6 +111,8 @@ def score_wave(
     out_dir,
 ) -> None:
     """Weight, score and index a wave: scores.csv, weights.csv, index.csv and a workbook."""
+    from analysis import pipeline
+
     from ..accounts import audit
 
     with in_cli_locale():

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from analysis.export import csv_chunks
 from analysis.problems import Problem
 
 from ..accounts import audit
@@ -182,6 +181,8 @@ def import_invitees(
 
 def links_csv_chunks(links: Iterable[IssuedLink]) -> Iterator[str]:
     """The links as CSV text; written as utf-8-sig, so that Excel shows Vietnamese right."""
+    from analysis.export import csv_chunks  # with pandas: not for every command (stats/chain.py)
+
     rows = ([getattr(link, c) or "" for c in LINK_COLUMNS] for link in links)
     return csv_chunks(list(LINK_COLUMNS), rows)
 
@@ -221,6 +222,8 @@ def invitees_csv_chunks(session: Session, wave_id: int, questionnaire_code: str)
         .order_by(Invitee.id)
     )
     rows = ([getattr(person, c) or "" for c in INVITEE_COLUMNS] for person in people)
+    from analysis.export import csv_chunks
+
     yield from csv_chunks(list(INVITEE_COLUMNS), rows)
 
 

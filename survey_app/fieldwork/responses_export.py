@@ -15,7 +15,6 @@ from typing import IO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.export import csv_chunks as csv_chunks_of
 from analysis.questionnaire import option_column
 
 from ..models import Answer, QuestionnaireVersion, Response, Wave
@@ -132,6 +131,8 @@ def rows(session: Session, code: str, wave_code: str | None = None) -> Iterator[
 
 def write_csv(session: Session, code: str, out: IO[str], wave_code: str | None = None) -> int:
     """Write the export to `out`; returns the number of responses written."""
+    from analysis.export import csv_chunks as csv_chunks_of  # pandas too (see stats/chain.py)
+
     written = 0
 
     def counted() -> Iterator[list[str]]:

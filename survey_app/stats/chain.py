@@ -4,25 +4,29 @@
 ``flask score-wave`` run. It reads the wave's complete responses and the uploaded files, calls
 `analysis.pipeline.run` (the same body as ``python -m analysis run``) and writes the tables, a
 workbook and a JSON summary into a folder.
+
+`analysis.pipeline` and pandas bring numpy, pandas and scipy (about half a second), so this
+module, like the rest of `survey_app.stats`, imports them inside the functions that use them:
+every `flask` command imports the app, and most of them never compute anything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis import pipeline
-from analysis.index import read_previous, read_table
-from analysis.scheme import Scheme, SchemeError, load_scheme
-from analysis.targets import read_targets
-
 from ..models import Invitation, Wave
 from .data import responses_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analysis import pipeline
+    from analysis.scheme import Scheme
 
 #: The column the chain adds to census groups: the number invited, for the finite population
 #: correction (leaders and delegates are near-censuses of listed office-holders).
@@ -33,6 +37,13 @@ class ChainError(ValueError):
     """Input the chain refuses; the message (English, from `analysis`) says what to fix."""
 
 
+def _options(data: dict[str, Any] | None = None) -> pipeline.Parameters:
+    """The chain's options from a run's JSON; the defaults without one."""
+    from analysis import pipeline
+
+    return pipeline.Parameters.from_json(data) if data is not None else pipeline.Parameters()
+
+
 @dataclass
 class Parameters:
     """What a statistician chose for a run: the input files and the chain's options."""
@@ -41,7 +52,7 @@ class Parameters:
     targets: str | None = None
     appraisal: str | None = None
     previous: str | None = None
-    options: pipeline.Parameters = field(default_factory=pipeline.Parameters)
+    options: pipeline.Parameters = field(default_factory=_options)
 
     def as_json(self) -> dict[str, Any]:
         files = {k: getattr(self, k) for k in ("scheme", "targets", "appraisal", "previous")}
@@ -54,13 +65,15 @@ class Parameters:
             targets=data.get("targets"),
             appraisal=data.get("appraisal"),
             previous=data.get("previous"),
-            options=pipeline.Parameters.from_json(data),
+            options=_options(data),
         )
 
 
 def load(scheme_path: str | Path, questionnaires: str | Path | None) -> Scheme:
     """A scheme checked against its own questionnaire folder when it names one (the examples'),
     else against ``questionnaires`` (the app's QUESTIONNAIRE_DIR)."""
+    from analysis.scheme import SchemeError, load_scheme
+
     try:
         return load_scheme(scheme_path, default=questionnaires)
     except SchemeError as exc:
@@ -75,12 +88,17 @@ def compute(
     params: Parameters,
     out: Path,
     questionnaires: str | Path | None = None,
-    progress: pipeline.Progress = pipeline.no_progress,
+    progress: pipeline.Progress | None = None,
 ) -> dict[str, Any]:
     """Run the chain for ``wave`` and write its tables into ``out``; return the summary.
 
     Bad input raises `ChainError`; anything else is a fault of the program and propagates.
     """
+    from analysis import pipeline
+    from analysis.index import read_previous, read_table
+    from analysis.targets import read_targets
+
+    progress = progress or pipeline.no_progress
     try:
         progress(2, "scheme")
         scheme = load(params.scheme, questionnaires)

@@ -13,18 +13,15 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy.orm import Session
-
-from analysis.export import (
-    with_labels,
-)
 
 from ..fieldwork.responses_export import header, rows
 from ..questionnaire.store import definition, latest_version
+
+if TYPE_CHECKING:  # numpy and pandas are imported where used (see `survey_app.stats.chain`)
+    import pandas as pd
 
 #: Rows handled at once when a file is built in chunks.
 CHUNK = 5000
@@ -42,6 +39,9 @@ def chunks(
     session: Session, code: str, wave_code: str, weights: dict[int, float] | None = None
 ) -> Iterator[pd.DataFrame]:
     """The complete responses as text DataFrames of at most `CHUNK` rows; empty cells missing."""
+    import numpy as np
+    import pandas as pd
+
     columns = header(session, code)
     stream = rows(session, code, wave_code)
     while True:
@@ -56,6 +56,8 @@ def chunks(
 
 def responses_frame(session: Session, code: str, wave_code: str) -> pd.DataFrame:
     """Every complete response of a questionnaire in a wave, cells as text, as `analysis` reads."""
+    import pandas as pd
+
     parts = list(chunks(session, code, wave_code))
     if not parts:
         return pd.DataFrame(columns=header(session, code), dtype=object)
@@ -70,6 +72,8 @@ def labelled_frames(
     frames: Iterable[pd.DataFrame], questionnaire: dict[str, Any], language: str
 ) -> Iterator[pd.DataFrame]:
     """Answer codes replaced by their labels in ``language``, chunk by chunk."""
+    from analysis.export import with_labels
+
     for frame in frames:
         yield with_labels(frame, questionnaire, language)
 

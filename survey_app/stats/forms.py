@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -18,12 +19,16 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from analysis import pipeline
-from analysis.weights import METHODS
+from analysis.choices import METHODS
+
+if TYPE_CHECKING:  # numpy, pandas and scipy come with it: imported where used (stats/chain.py)
+    from analysis import pipeline
 
 
 def parse_pair(text: str | None) -> tuple[float, float] | None:
     """`pipeline.parse_bounds`, its refusals said as the form says them."""
+    from analysis import pipeline
+
     try:
         return pipeline.parse_bounds(text)
     except pipeline.BoundsError as exc:
@@ -140,6 +145,8 @@ class RunForm(FlaskForm):
 
     def options(self) -> pipeline.Parameters:
         """The chain's parameters as the statistician chose them (after validation)."""
+        from analysis import pipeline
+
         return pipeline.Parameters(
             method=self.method.data or None,
             bounds=getattr(self.bounds, "parsed", None),

@@ -7,9 +7,8 @@ charts are drawn on each request, which takes a few tens of milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from flask import g
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -17,6 +16,9 @@ from markupsafe import Markup
 from ..i18n import in_language
 from . import charts
 from .services import Results, finite
+
+if TYPE_CHECKING:  # pandas is imported where used (see `survey_app.stats.chain`)
+    import pandas as pd
 
 
 @dataclass
@@ -50,6 +52,8 @@ def _row(series) -> dict[str, Any]:
 
 
 def build(results: Results) -> View:
+    import pandas as pd
+
     view = View(results)
     scheme = results.scheme
     view.weighting = (results.summary.get("weighting") or {}).copy()
@@ -90,6 +94,8 @@ def build(results: Results) -> View:
 
 
 def _index(view: View, table: pd.DataFrame, field_names) -> None:
+    import pandas as pd
+
     view.has_previous = "previous_rank" in table and table["previous_rank"].notna().any()
     codes = [
         c[len("field_") : -len("_points")]

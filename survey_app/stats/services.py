@@ -8,17 +8,12 @@ import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from analysis import pipeline
-from analysis.index import AppraisalError, check_appraisal, read_previous, read_table
 from analysis.problems import FileInvalid
-from analysis.scheme import Scheme
-from analysis.scoring import COLUMNS as SCORE_COLUMNS
 from analysis.targets import TargetError, read_targets
 
 from .. import storage
@@ -26,6 +21,12 @@ from ..models import AnalysisRun, Wave
 from . import runs
 from .chain import ChainError, Parameters, load
 from .runs import questionnaire_dir
+
+if TYPE_CHECKING:  # numpy, pandas and scipy: imported where used (see `survey_app.stats.chain`)
+    import pandas as pd
+
+    from analysis import pipeline
+    from analysis.scheme import Scheme
 
 #: The stored name of each kind of input file.
 INPUT_FILES = {"targets": "targets.csv", "appraisal": "appraisal", "previous": "previous.csv"}
@@ -85,6 +86,8 @@ def save_input(
 ) -> dict[str, Any]:
     """Check an uploaded file and keep it for the wave's runs (in the caller's transaction);
     return what it holds."""
+    from analysis.index import AppraisalError
+
     suffix = ".xlsx" if kind == "appraisal" and filename.lower().endswith(".xlsx") else ".csv"
     name = "appraisal" + suffix if kind == "appraisal" else INPUT_FILES[kind]
     # the readers in `analysis` take paths: the file is checked in a private temporary folder
@@ -104,6 +107,8 @@ def save_input(
 
 
 def _check_input(kind: str, path: Path, filename: str) -> dict[str, Any]:
+    from analysis.index import check_appraisal, read_previous, read_table
+
     if kind == "targets":
         targets = read_targets(path)
         total = targets.check_totals()
@@ -184,6 +189,8 @@ def _read(session: Session, run: AnalysisRun, name: str) -> pd.DataFrame | None:
     content = storage.get(session, runs.run_outputs(run.id) + f"{name}.csv")
     if content is None:
         return None
+    import pandas as pd
+
     return pd.read_csv(
         io.BytesIO(content),
         keep_default_na=False,
@@ -193,7 +200,11 @@ def _read(session: Session, run: AnalysisRun, name: str) -> pd.DataFrame | None:
 
 
 def _no_scores() -> pd.DataFrame:
-    return pd.DataFrame(columns=SCORE_COLUMNS)
+    import pandas as pd
+
+    from analysis.scoring import COLUMNS
+
+    return pd.DataFrame(columns=COLUMNS)
 
 
 def results(session: Session, run: AnalysisRun) -> Results:
@@ -234,6 +245,8 @@ def weights_by_response(
     content = storage.get(session, runs.run_outputs(run.id) + "weights.csv")
     if content is None:
         return None
+    import pandas as pd
+
     table = pd.read_csv(io.BytesIO(content))
     table = table[table["group"] == group]
     if table.empty:

@@ -19,14 +19,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from analysis.export import (
-    codebook,
-    codebook_html,
-    frame_csv_chunks,
-    write_labelled,
-    write_xlsx,
-)
-
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
@@ -232,6 +224,9 @@ def wave_report(wave: Wave):
 @bp.get("/waves/<wave_code>/responses/<questionnaire>.<fmt>")
 @wave_view("statistician", questionnaire=True)
 def export_responses(wave: Wave, questionnaire: str, fmt: str):
+    # pandas, with `analysis.export`: imported where used (see `survey_app.stats.chain`)
+    from analysis.export import frame_csv_chunks, write_labelled, write_xlsx
+
     if fmt not in RESPONSE_FORMATS:
         abort(404)
     definition = data.questionnaire_definition(db.session, questionnaire)
@@ -291,6 +286,8 @@ def export_responses(wave: Wave, questionnaire: str, fmt: str):
 @bp.get("/waves/<wave_code>/codebook/<questionnaire>.<fmt>")
 @wave_view("statistician", questionnaire=True)
 def export_codebook(wave: Wave, questionnaire: str, fmt: str):
+    from analysis.export import codebook, codebook_html, frame_csv_chunks
+
     if fmt not in ("csv", "html"):
         abort(404)
     definition = data.questionnaire_definition(db.session, questionnaire)

@@ -272,12 +272,12 @@ def test_a_program_failure_is_told_apart_from_bad_input(
     stats_app, client, auth, monkeypatch, caplog
 ):
     # a fault of the program cannot be caused by valid input on purpose: stand one in
-    from survey_app.stats import chain
+    from analysis import pipeline
 
     def broken(*_args, **_kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(chain.pipeline, "run", broken)
+    monkeypatch.setattr(pipeline, "run", broken)
     auth.login("statistician")
     page = finish(client, start_run(client))
     body = page.get_data(as_text=True)
@@ -347,13 +347,13 @@ def test_every_export_is_audited_and_holds_no_personal_data(stats_app, client, a
 
 
 def test_a_download_that_fails_is_not_logged_as_done(stats_app, client, auth, monkeypatch):
-    from survey_app.stats import views
+    from analysis import export
 
     def broken(*_args, **_kwargs):
         raise OSError("disk full")
 
     auth.login("statistician")
-    monkeypatch.setattr(views, "write_xlsx", broken)  # a full disk cannot be made here
+    monkeypatch.setattr(export, "write_xlsx", broken)  # a full disk cannot be made here
     before = len(audit_actions(stats_app))
     with pytest.raises(OSError, match="disk full"):
         client.get("/en/stats/waves/demo/responses/citizen.xlsx")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ..accounts import audit
+from ..accounts import audit, audit_names
 from ..accounts.auth import role_required
 from ..extensions import db
 from ..urls import int_arg
@@ -27,4 +27,5 @@ def audit_log():
         pages=max(1, -(-total // PAGE_SIZE)),
         action=action,
         actions=actions,
+        names=audit_names,
     )

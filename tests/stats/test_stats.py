@@ -623,3 +623,27 @@ def test_runs_made_before_their_files_were_kept_are_imported(stats_app, client, 
     assert (scores["kind"] == "sipas").sum() == 1
     again = stats_app.test_cli_runner().invoke(args=command, env={"PAR_LANG": "en"})
     assert "Runs whose files were stored: 0; input files stored: 0." in again.output
+
+
+def test_every_csv_download_starts_with_the_mark_excel_needs(stats_app, client, auth):
+    """Without the UTF-8 byte-order mark, Excel opens a CSV in the local code page and the
+    Vietnamese of answers and labels comes out garbled."""
+    auth.login("statistician")
+    location = start_run(client, scheme="sipas_example.yaml", unit="district")
+    finish(client, location)
+    run_id = int(location.rstrip("/").rsplit("/", 1)[1])
+    downloads = [
+        "/en/stats/waves/demo/responses/citizen.csv",
+        "/vi/stats/waves/demo/responses/citizen.csv?labels=vi",
+        "/en/stats/waves/demo/codebook/citizen.csv",
+        f"/en/stats/runs/{run_id}/files/index.csv",
+        f"/en/stats/runs/{run_id}/files/scores.csv",
+    ]
+    for path in downloads:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        body = response.get_data()
+        assert body.startswith(b"\xef\xbb\xbf"), path
+        assert not body[3:].startswith(b"\xef\xbb\xbf"), path  # once
+    labelled = client.get(downloads[1]).get_data().decode("utf-8-sig")
+    assert "Nữ" in labelled or "Nam" in labelled

@@ -48,30 +48,33 @@ def _survive_database_faults(app: Flask) -> None:
     """
     dispatch = app.full_dispatch_request
 
+    def attempt(outcome: str):
+        """The response, or None after a passing fault (logged with `outcome`, session ended)."""
+        try:
+            return dispatch()
+        except Exception as error:
+            fault = passing_fault(error)
+            if fault is None:
+                raise
+            db.discard_session(fault)
+            _log_fault(app, fault, error, outcome)
+            return None
+
     def full_dispatch_request():
-        restore = _request_state() if request.method in RETRIED_METHODS else None
-        try:
-            return dispatch()
-        except Exception as error:
-            fault = passing_fault(error)
-            if fault is None:
-                raise
-            db.discard_session(fault)
-            if restore is None:
-                _log_fault(app, fault, error, "not saved; the client is asked to send it again")
+        if request.method not in RETRIED_METHODS:
+            response = attempt("not saved; the client is asked to send it again")
+            if response is None:
                 return app.finalize_request(_not_saved_page(), from_error_handler=True)
-            _log_fault(app, fault, error, "retried on a fresh connection")
-        restore()
-        try:
-            return dispatch()
-        except Exception as error:
-            fault = passing_fault(error)
-            if fault is None:
-                raise
-            db.discard_session(fault)
-            _log_fault(app, fault, error, "failed again; answered 503")
+            return response
+        restore = _request_state()
+        response = attempt("retried on a fresh connection")
+        if response is None:
+            restore()
+            response = attempt("failed again; answered 503")
+        if response is None:
             page = render_template("respond/message.html", kind="server_error")
             return app.finalize_request(_unavailable(page), from_error_handler=True)
+        return response
 
     app.full_dispatch_request = full_dispatch_request
 

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -217,3 +218,26 @@ class HttpRespondent:
         return self.post(
             "/en/s/quick/p/1", {"csrf_token": self.last_token, "overall": "5", "action": "next"}
         )
+
+
+def submit_all_at_once(respondents: list[HttpRespondent]) -> list[str]:
+    """Every respondent's last page sent at the same moment (a barrier), each from its own
+    thread; the address each ended on. Any failure fails the caller's test."""
+    barrier = threading.Barrier(len(respondents))
+    outcomes: list[str] = []
+    failures: list[BaseException] = []
+
+    def finish_now(respondent: HttpRespondent) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes.append(respondent.submit())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=finish_now, args=(r,)) for r in respondents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    return outcomes

@@ -22,7 +22,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -40,6 +39,7 @@ from server_support import (
     app_environment,
     output_of,
     serving_app,
+    submit_all_at_once,
 )
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
@@ -275,23 +275,7 @@ def test_thirty_finish_at_once_into_five_places_across_two_hosts(deployment, tmp
         respondent.answer_profile()
     for number, respondent in enumerate(respondents):
         respondent.base = hosts[(number + 1) % 2]
-    barrier = threading.Barrier(len(respondents))
-    outcomes: list[str] = []
-    failures: list[BaseException] = []
-
-    def finish_now(respondent: HttpRespondent) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes.append(respondent.submit())
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            failures.append(exc)
-
-    threads = [threading.Thread(target=finish_now, args=(r,)) for r in respondents]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert failures == []
+    outcomes = submit_all_at_once(respondents)
     assert outcomes == ["/en/s/quick/done"] * 30
     with app.app_context():
         statuses = dict(

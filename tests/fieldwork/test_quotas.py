@@ -4,13 +4,18 @@ concurrent submits against a live server (gunicorn, several processes) on both d
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from app_support import ROOT
 from html_client import csrf_token, path_of
-from server_support import QUOTA_CSV, QUOTA_FORM, HttpRespondent, serving_app
+from server_support import (
+    QUOTA_CSV,
+    QUOTA_FORM,
+    HttpRespondent,
+    serving_app,
+    submit_all_at_once,
+)
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
@@ -177,23 +182,7 @@ def test_thirty_finish_at_once_into_five_places(quick_app, runner, tmp_path, gun
     respondents = [HttpRespondent(gunicorn) for _ in range(30)]
     for respondent in respondents:
         respondent.answer_profile()  # all 30 are in the cell, none complete yet
-    barrier = threading.Barrier(len(respondents))
-    outcomes: list[str] = []
-    failures: list[BaseException] = []
-
-    def finish_now(respondent: HttpRespondent) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes.append(respondent.submit())
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            failures.append(exc)
-
-    threads = [threading.Thread(target=finish_now, args=(r,)) for r in respondents]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert failures == []
+    outcomes = submit_all_at_once(respondents)
     assert outcomes == ["/en/s/quick/done"] * 30
     with quick_app.app_context():
         db.session.expire_all()

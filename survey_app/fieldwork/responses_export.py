@@ -149,3 +149,16 @@ def write_csv(session: Session, code: str, out: IO[str], wave_code: str | None =
 def header(session: Session, code: str) -> list[str]:
     """The export's columns: `META_COLUMNS`, then every item's, newest version's order first."""
     return META_COLUMNS + columns_and_items(session, code)[0]
+
+
+def waves_with_responses(session: Session, code: str) -> dict[str, int]:
+    """{wave code: complete responses to the questionnaire}, the waves that have any, oldest
+    first: an export must not mix waves without being told to."""
+    query = (
+        select(Wave.code, func.count(Response.id))
+        .join(Wave, Wave.id == Response.wave_id)
+        .where(Response.questionnaire_code == code, Response.status == "complete")
+        .group_by(Wave.id, Wave.code)
+        .order_by(Wave.id)
+    )
+    return dict(session.execute(query).all())

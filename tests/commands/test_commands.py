@@ -197,3 +197,32 @@ def test_export_of_unknown_questionnaire_fails_cleanly(runner, tmp_path):
     )
     assert result.exit_code == 2
     assert not out.exists()
+
+
+def test_export_asks_which_wave_when_several_have_responses(app, runner, tmp_path):
+    runner.invoke(args=["seed-demo", "--responses", "30"])
+    with app.app_context(), db.transaction() as tx:
+        demo = tx.scalar(select(Wave.code).join(Response, Response.wave_id == Wave.id).limit(1))
+        real = Wave(code="par2026", title={"vi": "PAR 2026", "en": "PAR 2026"}, status="open")
+        tx.add(real)
+        tx.flush()
+        moved = tx.scalars(select(Response.id).where(Response.status == "complete")).all()[:12]
+        for response in tx.scalars(select(Response).where(Response.id.in_(moved))):
+            response.wave_id = real.id
+    out = tmp_path / "citizen.csv"
+    command = ["export-responses", "--questionnaire", "citizen", "--out", str(out)]
+
+    mixed = runner.invoke(args=command, env={"PAR_LANG": "en"})
+    assert mixed.exit_code == 2
+    assert f"{demo} (18), par2026 (12)" in mixed.output and "--wave" in mixed.output
+    assert not out.exists()
+
+    def exported(*extra: str) -> Counter:
+        result = runner.invoke(args=[*command, *extra])
+        assert result.exit_code == 0, result.output
+        return Counter(r["wave"] for r in csv.DictReader(io.StringIO(out.read_text("utf-8"))))
+
+    assert exported("--wave", "par2026") == {"par2026": 12}
+    assert exported("--all-waves") == {demo: 18, "par2026": 12}
+    unknown = runner.invoke(args=[*command, "--wave", "par2019"], env={"PAR_LANG": "vi"})
+    assert unknown.exit_code == 2 and "par2019" in unknown.output

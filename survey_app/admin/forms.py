@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -72,10 +73,22 @@ class PasswordForm(FlaskForm):
 WAVE_YEARS = range(2000, 2101)
 
 
-def parse_local_datetime(text: str | None) -> dt.datetime | None:
-    if not text:
+#: How a date may be typed, beside the ISO form a browser's date picker sends: Vietnamese write
+#: the day first (31/12/2026 17:00); English pages keep to ISO, where 06/01 would be ambiguous.
+DAY_FIRST_LANGUAGES = {"vi"}
+
+
+def _date_patterns(with_time: bool) -> tuple[str, ...]:
+    patterns = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d") if with_time else ("%Y-%m-%d",)
+    if getattr(g, "lang", None) in DAY_FIRST_LANGUAGES:
+        patterns += ("%d/%m/%Y %H:%M", "%d/%m/%Y") if with_time else ("%d/%m/%Y",)
+    return patterns
+
+
+def _parse_date(text: str | None, with_time: bool) -> dt.datetime | None:
+    if not text or not text.strip():
         return None
-    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+    for pattern in _date_patterns(with_time):
         try:
             parsed = dt.datetime.strptime(text.strip(), pattern)
         except ValueError:
@@ -89,25 +102,21 @@ def parse_local_datetime(text: str | None) -> dt.datetime | None:
                 )
             )
         return parsed
-    raise ValidationError(_l("Write the date as YYYY-MM-DD HH:MM, for example 2025-06-01 08:00."))
+    day_first = getattr(g, "lang", None) in DAY_FIRST_LANGUAGES
+    if with_time:
+        example = "31/12/2026 17:00" if day_first else "2026-12-31 17:00"
+        raise ValidationError(_l("Write the date and time as %(example)s.", example=example))
+    example = "31/12/2026" if day_first else "2026-12-31"
+    raise ValidationError(_l("Write the date as %(example)s.", example=example))
+
+
+def parse_local_datetime(text: str | None) -> dt.datetime | None:
+    return _parse_date(text, with_time=True)
 
 
 def parse_day(text: str | None) -> dt.date | None:
-    if not text or not text.strip():
-        return None
-    try:
-        parsed = dt.datetime.strptime(text.strip(), "%Y-%m-%d").date()
-    except ValueError:
-        raise ValidationError(_l("Write the date as YYYY-MM-DD, for example 2026-03-31.")) from None
-    if parsed.year not in WAVE_YEARS:
-        raise ValidationError(
-            _l(
-                "Give a date between %(first)s and %(last)s.",
-                first=WAVE_YEARS[0],
-                last=WAVE_YEARS[-1],
-            )
-        )
-    return parsed
+    parsed = _parse_date(text, with_time=False)
+    return parsed.date() if parsed else None
 
 
 class CodesField(Field):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..accounts import audit
@@ -32,17 +32,33 @@ def to_utc(local: dt.datetime | None) -> dt.datetime | None:
 def to_local_text(utc: dt.datetime | None) -> str:
     if utc is None:
         return ""
-    return utc.replace(tzinfo=dt.UTC).astimezone(_zone()).strftime("%Y-%m-%d %H:%M")
+    return utc.replace(tzinfo=dt.UTC).astimezone(_zone()).strftime("%Y-%m-%dT%H:%M")
+
+
+def _questionnaire_titles() -> dict[str, str]:
+    """{code: title in the reader's language}, the latest version of each questionnaire."""
+    versions = latest_versions(db.session)
+    return {code: in_language(definition(v).title, g.lang) for code, v in sorted(versions.items())}
 
 
 def _questionnaire_choices() -> list[tuple[str, str]]:
-    from flask import g
+    return [(code, f"{title} ({code})") for code, title in _questionnaire_titles().items()]
 
-    versions = latest_versions(db.session)
-    return [
-        (code, f"{code}: {in_language(definition(v).title, g.lang)}")
-        for code, v in sorted(versions.items())
-    ]
+
+def _warn_of_shared_questionnaires() -> None:
+    for code, waves in waves_service.shared_open_questionnaires(db.session).items():
+        flash(
+            _(
+                "%(questionnaire)s is in %(count)s open waves (%(waves)s): its open link takes "
+                "respondents to the newest, %(newest)s, only. Close the other waves or take the "
+                "questionnaire out of them.",
+                questionnaire=_questionnaire_titles().get(code, code),
+                count=len(waves),
+                waves=", ".join(w.code for w in waves),
+                newest=waves[0].code,
+            ),
+            "warning",
+        )
 
 
 @bp.get("/waves")
@@ -51,7 +67,8 @@ def waves():
     waves = waves_service.all_waves(db.session)
     complete = waves_service.complete_by_wave(db.session)
     rows = [(wave, sum(complete[wave.id].values())) for wave in waves]
-    return render_template("admin/waves.html", rows=rows)
+    _warn_of_shared_questionnaires()
+    return render_template("admin/waves.html", rows=rows, titles=_questionnaire_titles())
 
 
 @bp.route("/waves/new", methods=["GET", "POST"])

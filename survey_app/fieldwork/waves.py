@@ -66,6 +66,18 @@ def wave_for(session: Session, questionnaire_code: str, wave_code: str | None) -
     return session.scalars(query.order_by(Wave.created_at.desc(), Wave.id.desc())).first()
 
 
+def shared_open_questionnaires(session: Session) -> dict[str, list[Wave]]:
+    """{questionnaire code: the open waves carrying it}, for the codes that more than one wave
+    still open carries: the open link takes respondents to the newest of them only, so the older
+    wave would quietly stop filling."""
+    now = utcnow()
+    carried: dict[str, list[Wave]] = {}
+    for wave, code in wave_questionnaires(session):
+        if wave.status == "open" and (wave.closes_at is None or wave.closes_at > now):
+            carried.setdefault(code, []).append(wave)
+    return {code: waves for code, waves in sorted(carried.items()) if len(waves) > 1}
+
+
 def wave_questionnaires(session: Session) -> list[tuple[Wave, str]]:
     """Every (wave, questionnaire) pair, the newest wave first."""
     return [

@@ -150,7 +150,7 @@ def test_identities_are_erased_after_the_waves_day(app, client, auth, runner, li
         "questionnaires": ["citizen", "leader", "delegate"],
     }
     bad = client.post(edit, data={**fields, "identities_kept_until": "31/03/2026"})
-    assert bad.status_code == 400 and "Write the date as YYYY-MM-DD" in bad.text
+    assert bad.status_code == 400 and "Write the date as 2026-12-31." in bad.text
     early = client.post(edit, data={**fields, "identities_kept_until": "2026-01-15"})
     assert early.status_code == 400 and "at least until the wave closes" in early.text
     saved = client.post(edit, data={**fields, "identities_kept_until": "2026-03-31"})

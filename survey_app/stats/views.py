@@ -320,5 +320,13 @@ def export_codebook(wave: Wave, questionnaire: str, fmt: str):
     return Response(
         page,
         mimetype="text/html",
-        headers=_attachment(f"{questionnaire}-codebook-{g.lang}.html"),
+        headers={
+            # opens in the browser tab (and "save as" keeps the name); a stand-alone document
+            # with its own <style> and no script, so it gets a policy of its own
+            "Content-Disposition": f'inline; filename="{questionnaire}-codebook-{g.lang}.html"',
+            "Content-Security-Policy": (
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                "base-uri 'none'; form-action 'none'"
+            ),
+        },
     )

@@ -87,3 +87,34 @@ def test_report_opens_in_both_languages_with_its_charts(browser, live, tmp_path)
     ]
     assert unexpected == []
     assert live.exceptions == []
+
+
+def test_html_codebook_opens_in_the_browser(browser, live):
+    context = browser.new_context(locale="vi-VN", accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    downloads: list[object] = []
+    page.on("download", lambda d: downloads.append(d))
+    try:
+        page.goto(live.url + "/vi/admin/login")
+        page.get_by_label("Thư điện tử").fill("statistician@example.vn")
+        page.get_by_label("Mật khẩu").fill(PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.goto(live.url + "/vi/stats/waves/demo")
+        link = page.locator("a[href$='/codebook/citizen.html']")
+        with page.expect_navigation():
+            link.click()
+        assert downloads == []  # shown, not saved to disk
+        assert page.url.endswith("/vi/stats/waves/demo/codebook/citizen.html")
+        assert page.get_attribute("html", "lang") == "vi"
+        assert page.locator("h1").inner_text().startswith("Sổ mã biến")
+        assert page.locator("table").count() >= 3
+        # its own styles apply under its policy: the tables' borders collapse
+        collapse = page.locator("table").first.evaluate("t => getComputedStyle(t).borderCollapse")
+        assert collapse == "collapse"
+    finally:
+        context.close()
+    assert errors == []
+    assert live.exceptions == []

@@ -141,6 +141,8 @@ class Walk:
     last_post: tuple[str, dict[str, list[str]]]
     pages: int
     done_html: str
+    #: (page number, of total) as each page's progress line said it
+    progress: list[tuple[int, int]] = field(default_factory=list)
 
 
 def walk(client, start_path: str, seed: int = 1, text: str = "Ý kiến <b>thử</b>") -> Walk:
@@ -159,10 +161,13 @@ def walk(client, start_path: str, seed: int = 1, text: str = "Ý kiến <b>thử
     answers: dict[str, list[str]] = {}
     pages = 0
     last_post = ("", {})
+    progress = []
     while "/p/" in location:
         page = client.get(location)
         assert page.status_code == 200, (location, page.status_code)
         html = page.get_data(as_text=True)
+        bar = re.search(r'<progress max="(\d+)" value="(\d+)"', html)
+        progress.append((int(bar[2]), int(bar[1])))
         form = next(f for f in parse_forms(html) if ("action", "next") in f.buttons)
         data = fill(form, rng, text)
         data["action"] = ["next"]
@@ -179,4 +184,4 @@ def walk(client, start_path: str, seed: int = 1, text: str = "Ý kiến <b>thử
         assert pages < 100, "the questionnaire never ends"
     done = client.get(location)
     assert done.status_code == 200
-    return Walk(answers, last_post, pages, done.get_data(as_text=True))
+    return Walk(answers, last_post, pages, done.get_data(as_text=True), progress)

@@ -61,7 +61,3 @@ def previous_page(questionnaire: Questionnaire, values: dict, before: int) -> in
         if page_is_relevant(page, values):
             return page.index
     return None
-
-
-def relevant_page_count(questionnaire: Questionnaire, values: dict) -> int:
-    return sum(page_is_relevant(page, values) for page in questionnaire.pages)

@@ -195,7 +195,8 @@ def _start(handle: Handle, wave: Wave, version: QuestionnaireVersion):
         return redirect(handle.url("page", index=_first_index(questionnaire)))
     return render_template(
         "respond/start.html",
-        page_count=flow.relevant_page_count(questionnaire, {}),
+        page_count=len(questionnaire.pages),
+        pages_may_be_skipped=any(p.relevant is not None for p in questionnaire.pages),
         questionnaire=questionnaire,
         form=form,
         current=current,
@@ -549,8 +550,10 @@ def _render_page(handle, version_key, questionnaire, page, form, shown, values):
         items_html=[render.item_html(version_key, i, shown, error_map, g.lang) for i in visible],
         errors=errors,
         csrf_error=bool(form is not None and form.csrf_failed),
-        number=sum(relevant[: page.index + 1]),
-        total=sum(relevant),
+        # positions in the whole questionnaire: a count of the relevant pages would change as
+        # answers switch pages on and off ("page 3 of 12", then "page 4 of 9")
+        number=page.index + 1,
+        total=len(questionnaire.pages),
         is_last=not any(relevant[page.index + 1 :]),
         has_back=any(relevant[: page.index]),
         action=action,

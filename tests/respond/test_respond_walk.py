@@ -242,3 +242,22 @@ def test_closed_and_future_waves_say_so(app, client):
     assert "2099" in body
     home = client.get("/en/").get_data(as_text=True)
     assert "/en/s/citizen" not in home
+
+
+def test_page_count_stays_the_same_through_a_walk(app, client):
+    from survey_app.questionnaire.store import definition, latest_version
+
+    with app.app_context():
+        questionnaire = definition(latest_version(db.session, "citizen"))
+    total = len(questionnaire.pages)
+    start = client.get("/en/s/citizen").get_data(as_text=True)
+    assert f"at most {total} pages" in start
+    skipped_some = False
+    for seed in range(1, 7):
+        fresh = app.test_client()
+        progress = walk(fresh, "/en/s/citizen", seed=seed).progress
+        assert {of for _number, of in progress} == {total}, progress
+        numbers = [number for number, _of in progress]
+        assert numbers == sorted(set(numbers)) and numbers[0] == 1, numbers
+        skipped_some |= len(numbers) < total
+    assert skipped_some  # some walks left a page out, and the count still held

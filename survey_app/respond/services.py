@@ -292,7 +292,7 @@ def finishes(
     direction: str,
 ) -> bool:
     """Whether saving this page ends the questionnaire (no relevant page after it)."""
-    if direction == "back":
+    if direction in ("back", "stay"):
         return False
     merged, _rows, _cleared = _merged(page, answers, submitted)
     return next_page(questionnaire, expression_values(questionnaire, merged), page.index) is None
@@ -309,7 +309,8 @@ def save_page(
     language: str,
     now: dt.datetime,
 ) -> SaveOutcome:
-    """Store one page's answers and move on, in the caller's transaction.
+    """Store one page's answers and move on (`direction` next or back), or stay on the page
+    (`stay`: the respondent switched language), in the caller's transaction.
 
     The caller holds the response's row lock (`hold(..., lock=True)`) and read `answers` after
     taking it, so a double click or a replayed POST waits for the first and then finds the
@@ -329,6 +330,14 @@ def save_page(
             session,
             [{"response_id": response_id, "item_code": c, "value": v} for c, v in written],
         )
+    if direction == "stay":
+        # the language changes, the page stays: what was typed is kept, nothing is decided yet
+        session.execute(
+            update(Response)
+            .where(Response.id == response_id)
+            .values(updated_at=now, language=language)
+        )
+        return SaveOutcome("page", page.index)
     values = expression_values(questionnaire, answers)
     if direction == "back":
         target = previous_page(questionnaire, values, page.index)

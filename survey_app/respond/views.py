@@ -23,13 +23,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_timezone
+from flask_babel import get_timezone, refresh
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db, limit_from, limiter
 from ..fieldwork import invitations, tokens
+from ..i18n import LANGUAGES
 from ..models import Invitation, QuestionnaireVersion, Wave, utcnow
 from ..questionnaire import flow
 from ..questionnaire.definition import Questionnaire
@@ -400,12 +401,21 @@ def _page(handle: Handle, index: int, claimed: bool = False):
 def _validated(handle, version_key, questionnaire, page, values):
     """The page's form, the direction, and the page to show again if it is not valid."""
     form = PageForm(page, values=values)
-    direction = "back" if request.form.get("action") == "back" else "next"
-    valid = form.validate(require=direction != "back")
-    if not valid and direction == "back" and not form.csrf_failed:
+    action = request.form.get("action", "")
+    switched = action.removeprefix("language:")
+    if switched in LANGUAGES and action != switched:
+        direction = "stay"
+    else:
+        direction = "back" if action == "back" else "next"
+    valid = form.validate(require=direction == "next")
+    if not valid and direction != "next" and not form.csrf_failed:
         form.drop_invalid()
         valid = True
     if valid:
+        if direction == "stay":
+            # stored, and the page shown again, in the language chosen
+            g.lang = switched
+            refresh()
         return form, direction, None
     shown = form.answers()
     page_html = _render_page(handle, version_key, questionnaire, page, form, shown, values)
@@ -440,6 +450,8 @@ def _first_page(handle: Handle, index: int, started: dt.datetime):
     if direction == "back":
         return redirect(handle.url("page", index=first))
     submitted = form.answers()
+    if direction == "stay" and not submitted:
+        return redirect(handle.url("page", index=first))
     resume_code = services.new_resume_code()
     key = tokens.response_key_for_resume_code(resume_code)
     invited = handle.invited
@@ -451,10 +463,10 @@ def _first_page(handle: Handle, index: int, started: dt.datetime):
         services.start_response(tx, wave, version, key, language, started_at)
         held, _stored = services.hold(tx, key, lock=True)
         return services.save_page(
-            tx, held, questionnaire, page, {}, submitted, "next", language, _stored_time(invited)
+            tx, held, questionnaire, page, {}, submitted, direction, language, _stored_time(invited)
         )
 
-    claim = invited and services.finishes(questionnaire, page, {}, submitted, "next")
+    claim = invited and services.finishes(questionnaire, page, {}, submitted, direction)
     if claim:
         return _claim_then(handle, lambda: _first_saved(handle, work, resume_code, True))
     return _first_saved(handle, work, resume_code, False)

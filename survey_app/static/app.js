@@ -18,6 +18,24 @@
         });
       });
     }
+    // Switching language on a page of answers sends what was typed (kept, not checked), so the
+    // page comes back in the other language as it was; without this file the link just opens
+    // the page in the other language with the answers saved before.
+    var answers = document.querySelector("form.page-form");
+    if (answers) {
+      document.querySelectorAll(".languages a[hreflang]").forEach(function (link) {
+        link.addEventListener("click", function (event) {
+          if (answers.dataset.submitting === "1") { event.preventDefault(); return; }
+          event.preventDefault();
+          answers.dataset.submitting = "1";
+          var carry = document.createElement("input");
+          carry.type = "hidden"; carry.name = "action";
+          carry.value = "language:" + link.getAttribute("hreflang");
+          answers.appendChild(carry);
+          answers.submit();
+        });
+      });
+    }
     // One click, one submission: a second click while the first is on its way does nothing.
     document.querySelectorAll("form").forEach(function (form) {
       form.addEventListener("submit", function (event) {

@@ -261,3 +261,44 @@ def test_page_count_stays_the_same_through_a_walk(app, client):
         assert numbers == sorted(set(numbers)) and numbers[0] == 1, numbers
         skipped_some |= len(numbers) < total
     assert skipped_some  # some walks left a page out, and the count still held
+
+
+def test_switching_language_keeps_what_was_typed_before_saving(app, client):
+    """The page's form sent with action=language:en (what app.js does on the language link):
+    typed answers are kept without the required check and the page comes back in English."""
+    start = client.get("/vi/s/citizen")
+    moved = client.post("/vi/s/citizen", data={"csrf_token": csrf_token(start.text)})
+    first = path_of(moved.headers["Location"])
+    html = client.get(first).get_data(as_text=True)
+    form = next(f for f in parse_forms(html) if ("action", "next") in f.buttons)
+    import random
+
+    from html_client import fill
+
+    typed = fill(form, random.Random(4), "văn bản")
+    # half filled in: the rest would fail the required check of "next"
+    names = [n for n in typed if n != "csrf_token"]
+    partial = {n: typed[n] for n in ["csrf_token", *names[: max(1, len(names) // 2)]]}
+    switched = client.post(first, data={**partial, "action": "language:en"})
+    assert switched.status_code == 302
+    english_path = path_of(switched.headers["Location"])
+    assert english_path == first.replace("/vi/", "/en/")
+    body = client.get(english_path).get_data(as_text=True)
+    assert 'lang="en"' in body and "problem" not in body
+    for name, values in partial.items():
+        if name == "csrf_token":
+            continue
+        chosen = re.escape(values[0])
+        assert re.search(rf'name="{name}" value="{chosen}"[^>]*checked', body) or re.search(
+            rf'value="{chosen}" selected|value="{chosen}"', body
+        ), name
+    with app.app_context():
+        response = db.session.scalars(select(Response)).one()
+        assert (response.status, response.page_index, response.language) == (
+            "in_progress",
+            0,
+            "en",
+        )
+    # an unknown language is no switch: the page is checked as "next" would
+    refused = client.post(english_path, data={**partial, "action": "language:fr"})
+    assert refused.status_code == 400 and "problem" in refused.text

@@ -120,15 +120,25 @@ def _cut_utf16(text: str, limit: int) -> str:
 
 def column_cells(series: pd.Series) -> np.ndarray:
     """The XML of each cell of a column, worked out once for each distinct value."""
+    one_by_one = False
+    if series.dtype == object:
+        # factorize takes True for 1 and False for 0 (they are equal in Python): a text column
+        # with a boolean in it is written a value at a time
+        one_by_one = any(type(v) in _BOOLEANS for v in series.to_numpy())
     try:
+        if one_by_one:
+            raise TypeError
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    except TypeError:  # unhashable values (a list): one at a time
+    except TypeError:  # unhashable values (a list) or booleans among other values
         return np.array([EMPTY if _missing(v) else value_cell(v) for v in series], dtype=object)
     table = np.empty(len(uniques) + 1, dtype=object)
     for number, value in enumerate(np.asarray(uniques, dtype=object)):
         table[number] = EMPTY if _missing(value) else value_cell(value)
     table[-1] = EMPTY  # code -1: missing
     return table[codes]
+
+
+_BOOLEANS = (bool, np.bool_)
 
 
 def _missing(value: Any) -> bool:

@@ -264,7 +264,8 @@ def test_the_workbook_holds_what_xlsxwriter_wrote(tmp_path):
     (tests/analysis/xlsxwriter_writer.py), read back by openpyxl in both its modes: the same
     sheets, frozen header, values and types. Among them text that looks like Excel's escapes,
     spaces at the edges, an emoji, infinities and NaN as errors, dates before Excel's phantom
-    29 February 1900, times of day, numpy scalars in text columns, and 6,000 rows in chunks of
+    29 February 1900, times of day, numpy scalars in text columns, True beside 1 (which a
+    lookup by value takes for the same), and 6,000 rows in chunks of
     uneven size."""
     import datetime as dt
 
@@ -289,6 +290,16 @@ def test_the_workbook_holds_what_xlsxwriter_wrote(tmp_path):
             ],
         }
     )  # fmt: skip
+    odd["equal"] = [
+        1,
+        True,
+        1.0,
+        False,
+        0,
+        np.int64(1),
+        np.bool_(False),
+        "1",
+    ] * 2  # equal in Python
     rng = np.random.default_rng(5)
     bulk = pd.DataFrame(
         {
@@ -300,7 +311,7 @@ def test_the_workbook_holds_what_xlsxwriter_wrote(tmp_path):
             "mixed": rng.choice(np.array(["-3", "4", None, "+x"], dtype=object), 6_000),
         }
     )
-    columns = ["text", "n", "x", "when", "mixed", "absent"]
+    columns = ["text", "n", "x", "when", "mixed", "equal", "absent"]
     frames = [odd, bulk.iloc[:5_000], bulk.iloc[5_000:5_001], bulk.iloc[5_001:]]
     ours, before = tmp_path / "ours.xlsx", tmp_path / "before.xlsx"
     write_xlsx(ours, {"data": (columns, frames)})

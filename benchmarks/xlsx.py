@@ -1,10 +1,11 @@
-"""The .xlsx responses download: seconds per 10,000 rows, beside openpyxl and CSV in the same run.
+"""The .xlsx responses download: seconds per 10,000 rows, beside XlsxWriter and CSV in the same run.
 
 Reads --rows complete citizen responses as the web's download does (`stats.data.chunks`, text
 DataFrames of 5,000 rows), then, best of --repeat each, writes them: ours, `analysis.export.
-write_xlsx` (XlsxWriter, constant memory); openpyxl's write-only mode with the same cell
-conversion (what `write_xlsx` used before); and the same rows as CSV (`frame_csv_chunks`), for
-scale. Then checks that both workbooks hold the same cells.
+write_xlsx` (`analysis.xlsx`, the format written directly); XlsxWriter's constant-memory mode
+with the same cell conversion (what `write_xlsx` used before); and the same rows as CSV
+(`frame_csv_chunks`), for scale. Then checks, read back by openpyxl, that both workbooks hold
+the same cells, value and type.
 
     python benchmarks/xlsx.py [--rows 10000] [--repeat 3]
 
@@ -24,26 +25,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "analysis"))  # the writer of before
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/par_bench_export"
 )
-
-
-def openpyxl_write_only(path: Path, columns: list[str], frames) -> None:
-    """The writer `write_xlsx` was before: openpyxl's write-only workbook."""
-    from openpyxl import Workbook
-
-    from analysis.export import _excel_cell
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("citizen")
-    sheet.freeze_panes = "A2"
-    sheet.append(columns)
-    for frame in frames:
-        for record in frame.reindex(columns=columns).itertuples(index=False, name=None):
-            sheet.append([_excel_cell(v) for v in record])
-    book.save(path)
 
 
 def cells(path: Path) -> list[list]:
@@ -73,6 +59,7 @@ def main() -> None:
     if complete_citizens(DATABASE_URL) < args.rows:
         seed(DATABASE_URL, max(args.rows, 20_000))
     from dashboard import make_app
+    from xlsxwriter_writer import write_with_xlsxwriter
 
     from analysis.export import frame_csv_chunks, write_xlsx
     from survey_app.commands.demo_data import DEMO_WAVE
@@ -92,20 +79,22 @@ def main() -> None:
     rows = sum(len(f) for f in frames)
     per = 10_000 / rows
     with tempfile.TemporaryDirectory() as tmp:
-        ours, theirs = Path(tmp) / "ours.xlsx", Path(tmp) / "openpyxl.xlsx"
+        ours, theirs = Path(tmp) / "ours.xlsx", Path(tmp) / "xlsxwriter.xlsx"
         t_ours = best(lambda: write_xlsx(ours, {"citizen": (columns, frames)}), args.repeat)
-        t_openpyxl = best(lambda: openpyxl_write_only(theirs, columns, frames), args.repeat)
+        t_before = best(
+            lambda: write_with_xlsxwriter(theirs, "citizen", columns, frames), args.repeat
+        )
         t_csv = best(lambda: sum(len(c) for c in frame_csv_chunks(frames, columns)), args.repeat)
         same = cells(ours) == cells(theirs)
-        size = ours.stat().st_size
+        size, size_before = ours.stat().st_size, theirs.stat().st_size
     print(
         f"{rows:,} rows x {len(columns)} columns; read from the database in {read:.2f} s; "
         f"best of {args.repeat}; seconds per 10,000 rows:"
     )
-    print(f"write_xlsx (XlsxWriter)      {t_ours * per:7.2f}   ({size / 1e6:.1f} MB)")
-    print(f"openpyxl write-only (before) {t_openpyxl * per:7.2f}")
+    print(f"write_xlsx                   {t_ours * per:7.2f}   ({size / 1e6:.1f} MB)")
+    print(f"XlsxWriter (before)          {t_before * per:7.2f}   ({size_before / 1e6:.1f} MB)")
     print(f"CSV of the same rows         {t_csv * per:7.2f}")
-    print(f"ratio XlsxWriter / openpyxl: {t_ours / t_openpyxl:.2f}; same cells: {same}")
+    print(f"ratio write_xlsx / before: {t_ours / t_before:.2f}; same cells: {same}")
     if not same:
         raise SystemExit(1)
 

@@ -248,6 +248,95 @@ def test_the_streamed_workbook_holds_each_cell_as_before(tmp_path):
     assert isinstance(rows[1][0], str) and isinstance(rows[1][4], int | float)
 
 
+def _read_back(path, read_only: bool) -> list[list]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=read_only)
+    sheet = book.worksheets[0]
+    rows = [[(type(v), v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    frozen = None if read_only else sheet.freeze_panes
+    book.close()
+    return [book.sheetnames, frozen, rows]
+
+
+def test_the_workbook_holds_what_xlsxwriter_wrote(tmp_path):
+    """Awkward values, written by `write_xlsx` and by XlsxWriter as `write_xlsx` used it before
+    (tests/analysis/xlsxwriter_writer.py), read back by openpyxl in both its modes: the same
+    sheets, frozen header, values and types. Among them text that looks like Excel's escapes,
+    spaces at the edges, an emoji, infinities and NaN as errors, dates before Excel's phantom
+    29 February 1900, times of day, numpy scalars in text columns, True beside 1 (which a
+    lookup by value takes for the same), and 6,000 rows in chunks of
+    uneven size."""
+    import datetime as dt
+
+    from xlsxwriter_writer import write_with_xlsxwriter
+
+    odd = pd.DataFrame(
+        {
+            "text": [
+                "_x0041_ literal", " lead", "trail ", "😀 emoji", "x y", "a\nb", "\ufffe",
+                "-inf", "+nan", "+1_000", "@x", "", "3", "dont_know", "<b>bold</b>", "a&b",
+            ],
+            "n": np.array([10**15, 2**53 + 1, -7, 0] * 4, dtype=np.int64),
+            "x": [0.1, -0.0, 1e-300, float("inf"), float("-inf"), 1 / 3, 2.5, np.nan] * 2,
+            "when": pd.to_datetime(
+                ["1900-01-15", "1900-02-28", "1900-03-01", "2026-06-01 12:00:00.5"] * 4,
+                format="ISO8601",
+            ),
+            "mixed": [
+                np.int64(5), np.float64(2.5), np.bool_(True), dt.date(2026, 1, 2),
+                dt.time(13, 30), dt.datetime(2026, 1, 2, 3, 4, 5), pd.NaT, pd.NA,
+                "-12", None, 7, 1.25, False, "x", "=cmd", "+84 912",
+            ],
+        }
+    )  # fmt: skip
+    odd["equal"] = [
+        1,
+        True,
+        1.0,
+        False,
+        0,
+        np.int64(1),
+        np.bool_(False),
+        "1",
+    ] * 2  # equal in Python
+    rng = np.random.default_rng(5)
+    bulk = pd.DataFrame(
+        {
+            "text": rng.choice(["1", "2", "dont_know", "Nguyễn", None], 6_000),
+            "n": rng.integers(-1000, 1000, 6_000),
+            "x": rng.normal(size=6_000),
+            "when": pd.Timestamp("2026-01-01")
+            + pd.to_timedelta(rng.integers(0, 10**9, 6_000), "s"),
+            "mixed": rng.choice(np.array(["-3", "4", None, "+x"], dtype=object), 6_000),
+        }
+    )
+    columns = ["text", "n", "x", "when", "mixed", "equal", "absent"]
+    frames = [odd, bulk.iloc[:5_000], bulk.iloc[5_000:5_001], bulk.iloc[5_001:]]
+    ours, before = tmp_path / "ours.xlsx", tmp_path / "before.xlsx"
+    write_xlsx(ours, {"data": (columns, frames)})
+    write_with_xlsxwriter(before, "data", columns, frames)
+    for read_only in (False, True):
+        assert _read_back(ours, read_only) == _read_back(before, read_only)
+    rows = _read_back(ours, False)[2]
+    assert len(rows) == 1 + 16 + 6_000 and rows[4][0] == (str, "😀 emoji")
+    assert rows[1][4] == (int, 5) and rows[4][4] == (dt.datetime, dt.datetime(2026, 1, 2))
+
+
+def test_what_xlsxwriter_got_wrong(tmp_path):
+    """XlsxWriter wrote text between ``<r>`` and ``</r>`` into the sheet as it stood (its rich
+    text), so an answer could break the file, and left out the rest of a row after a text
+    longer than a cell holds. Such text is text like any other now, and a long one is cut at
+    Excel's 32,767 characters with the rest of its row kept."""
+    from openpyxl import load_workbook
+
+    answer = "<r><t>x</t></r>"
+    table = pd.DataFrame({"a": [answer], "long": ["x" * 40_000], "after": [3]})
+    write_xlsx(tmp_path / "t.xlsx", {"t": (list(table.columns), [table])})
+    rows = list(load_workbook(tmp_path / "t.xlsx").worksheets[0].iter_rows(values_only=True))
+    assert rows == [("a", "long", "after"), (answer, "x" * 32_767, 3)]
+
+
 def test_a_problem_says_where_it_is():
     assert str(Problem("a.yaml", 12, "pages[0].items", "unknown key")) == (
         "a.yaml:12: pages[0].items: unknown key"

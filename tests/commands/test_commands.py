@@ -6,7 +6,9 @@ import csv
 import io
 from collections import Counter
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from survey_app.extensions import db
 from survey_app.models import Answer, Invitation, QuestionnaireVersion, Response, Wave
@@ -172,6 +174,56 @@ def test_seed_demo_batches_give_every_response_its_own_answers(app, monkeypatch)
     with app.app_context(), db.transaction() as tx:
         demo_data.seed_demo(tx, 40, seed=3)
     assert _seeded(app) == small
+
+
+def _answer_keys(app) -> list[tuple[str, str, bool]]:
+    """The answer table's foreign keys as the database holds them (PostgreSQL), else []."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return []
+        return db.session.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
+                " WHERE conrelid = 'answer'::regclass AND contype = 'f'"
+            )
+        ).all()
+
+
+def test_seed_demo_keeps_every_answer_tied_to_its_response(app, monkeypatch):
+    """On PostgreSQL the answers' key is checked once at the end rather than per row: it is
+    there afterwards as before, validated, and still refuses an answer without its response;
+    an answer without its response written during the seeding makes the whole seeding fail,
+    with nothing stored (on SQLite the key is checked per row and refuses it at once)."""
+    from survey_app.commands import demo_data
+
+    before = _answer_keys(app)
+    with app.app_context(), db.transaction() as tx:
+        demo_data.seed_demo(tx, 30, seed=4)
+    assert _answer_keys(app) == before
+    assert all(valid for _, _, valid in before)
+    with app.app_context():
+        stored = db.session.scalar(select(func.count(Answer.id)))
+        assert stored > 30
+        with pytest.raises(IntegrityError), db.transaction() as tx:
+            tx.execute(
+                text("INSERT INTO answer (response_id, item_code, value) VALUES (-1, 'x', '1')")
+            )
+
+    real_insert = demo_data._insert
+
+    def insert_with_an_orphan(session, responses, answers):
+        real_insert(session, responses, answers)
+        session.execute(
+            text("INSERT INTO answer (response_id, item_code, value) VALUES (-7, 'sex', 'male')")
+        )
+
+    monkeypatch.setattr(demo_data, "_insert", insert_with_an_orphan)
+    with app.app_context():
+        with pytest.raises(IntegrityError), db.transaction() as tx:
+            demo_data.seed_demo(tx, 30, seed=5)
+        assert db.session.scalar(select(func.count(Answer.id))) == stored
+        assert db.session.scalar(select(func.count(Response.id))) == 30 + 7 + 3
+    assert _answer_keys(app) == before
 
 
 def test_export_leaves_dont_know_empty_and_has_no_secrets(app, runner, tmp_path):

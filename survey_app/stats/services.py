@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from analysis.problems import FileInvalid
+from analysis.messages import reasons
 from analysis.targets import TargetError, read_targets
 
 from .. import storage
+from ..i18n import say
 from ..models import AnalysisRun, Wave
 from . import runs
 from .chain import ChainError, Parameters, load
@@ -51,7 +52,7 @@ def schemes() -> list[str]:
 
 def scheme_path(name: str) -> Path:
     if name not in schemes():
-        raise InputInvalid(f"unknown scheme {name}")
+        raise InputInvalid(_("There is no scoring scheme %(name)s.", name=name))
     return scheme_dir() / name
 
 
@@ -97,8 +98,9 @@ def save_input(
         try:
             facts = _check_input(kind, trial, filename)
         except (TargetError, AppraisalError, ChainError) as exc:
-            found = exc.problems if isinstance(exc, FileInvalid) else [exc]
-            reason = "; ".join(str(problem) for problem in found)
+            found = exc.reasons if isinstance(exc, ChainError) else reasons(exc)
+            # said in the reader's language, the private folder's path replaced by their name
+            reason = "; ".join(say(problem) for problem in found)
             raise InputInvalid(reason.replace(str(trial), filename)) from None
     if kind == "appraisal":
         storage.remove(session, runs.wave_inputs(wave) + "appraisal.")
@@ -107,7 +109,7 @@ def save_input(
 
 
 def _check_input(kind: str, path: Path, filename: str) -> dict[str, Any]:
-    from analysis.index import check_appraisal, read_previous, read_table
+    from analysis.index import APPRAISAL_FILE, check_appraisal, read_previous, read_table
 
     if kind == "targets":
         targets = read_targets(path)
@@ -115,7 +117,7 @@ def _check_input(kind: str, path: Path, filename: str) -> dict[str, Any]:
         return {"variables": list(targets.variables), "total": total}
     if kind == "appraisal":
         scheme = load_named_scheme(schemes()[0])
-        table = check_appraisal(scheme, read_table(path, "appraisal file"), what=filename)
+        table = check_appraisal(scheme, read_table(path, APPRAISAL_FILE), what=filename)
         return {"units": sorted(table["unit_code"].unique().tolist())}
     previous = read_previous(path)
     return {"units": sorted(previous["unit_code"].tolist())}

@@ -6,7 +6,7 @@ import functools
 import io
 import math
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ from analysis.targets import TargetError, read_targets
 from .. import storage
 from ..i18n import say
 from ..models import AnalysisRun, Wave
-from . import runs
+from . import names, runs
 from .chain import ChainError, Parameters, load
 from .runs import questionnaire_dir
 
@@ -172,6 +172,9 @@ class Results:
     index: pd.DataFrame | None
     weak: pd.DataFrame | None
     scheme: Scheme | None
+    #: the questionnaires of the scheme's groups (their titles, questions and options name
+    #: what the files code), by code
+    questionnaires: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sipas_elements(self) -> pd.DataFrame:
@@ -228,7 +231,46 @@ def results(session: Session, run: AnalysisRun) -> Results:
         index=_read(session, run, "index"),
         weak=_read(session, run, "weak"),
         scheme=scheme,
+        questionnaires=names.questionnaires(
+            session,
+            [g.questionnaire for g in scheme.groups.values()]
+            if scheme
+            else [wq.questionnaire_code for wq in run.wave.questionnaires],
+        ),
     )
+
+
+def run_names(session: Session, run: AnalysisRun, lang: str) -> dict[str, Any]:
+    """What a run's headings name, in `lang`: its scheme and its groups (their questionnaires'
+    titles); the codes where the scheme is gone."""
+    from analysis.languages import in_language
+
+    code = (run.result or {}).get("scheme") or Path(run.parameters.get("scheme", "")).stem
+    try:
+        scheme = load_named_scheme(Path(run.parameters.get("scheme", "")).name)
+    except (InputInvalid, ChainError):
+        return {"scheme": code, "groups": {}, "unit": _unit_name(session, run)}
+    titles = names.titles(session, [g.questionnaire for g in scheme.groups.values()])
+    groups = {
+        group.code: names.title(titles, group.questionnaire, lang)
+        for group in scheme.groups.values()
+    }
+    return {
+        "scheme": in_language(scheme.name, lang, code),
+        "groups": groups,
+        "unit": _unit_name(session, run),
+    }
+
+
+def _unit_name(session: Session, run: AnalysisRun) -> str | None:
+    """The rated unit's name in the run's index (the appraisal file names it), if it has one."""
+    unit_code = (run.result or {}).get("unit_code")
+    index = _read(session, run, "index") if unit_code else None
+    if index is None or "unit_name" not in index:
+        return None
+    names_found = index.loc[index["unit_code"].astype(str) == str(unit_code), "unit_name"]
+    found = names_found.dropna()
+    return str(found.iloc[0]) if len(found) else None
 
 
 def run_file(session: Session, run: AnalysisRun, name: str) -> bytes | None:

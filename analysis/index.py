@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.file_limits import FileTooLarge, check_csv_header, check_workbook
-from analysis.messages import _
+from analysis.messages import _, reasons
 from analysis.problems import FileInvalid, Problem
 from analysis.scheme import DECIMALS, Field, Scheme
 
@@ -100,7 +100,7 @@ def read_table(path: str | Path, what: str) -> pd.DataFrame:
             with path.open("rb") as handle:
                 check_csv_header(handle.read(1 << 20).decode("utf-8", errors="replace"))
     except FileTooLarge as exc:
-        raise AppraisalError(_cannot_read(what, path, str(exc))) from None
+        raise AppraisalError(_cannot_read(what, path, reasons(exc)[0])) from None
     except OSError:
         pass  # said below, with the reader's own words
     try:

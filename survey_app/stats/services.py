@@ -50,6 +50,24 @@ def schemes() -> list[str]:
     return names
 
 
+def scheme_names(lang: str) -> dict[str, str]:
+    """Each scheme file's name in `lang` (its `name:`), read without checking the scheme: the run
+    form lists them all, and a scheme is checked when a run uses it."""
+    import yaml
+
+    from analysis.languages import in_language
+
+    found = {}
+    for name in schemes():
+        try:
+            data = yaml.safe_load((scheme_dir() / name).read_text(encoding="utf-8"))
+            label = data.get("name") if isinstance(data, dict) else None
+        except (OSError, yaml.YAMLError):
+            label = None
+        found[name] = in_language(label, lang, name) if isinstance(label, dict) else name
+    return found
+
+
 def scheme_path(name: str) -> Path:
     if name not in schemes():
         raise InputInvalid(_("There is no scoring scheme %(name)s.", name=name))

@@ -91,7 +91,10 @@ def home():
 
 def _run_form() -> RunForm:
     form = RunForm()
-    form.scheme.choices = [SelectChoice(name, name) for name in services.schemes()]
+    form.scheme.choices = [
+        SelectChoice(name, f"{title} ({name})")
+        for name, title in services.scheme_names(g.lang).items()
+    ]
     # each method by what it does; its code stays beside it, as the hint and the files name it
     form.method.choices = [form.method.choices[0]] + [
         SelectChoice(method, f"{names.method_name(method)} ({method})") for method in METHODS

@@ -40,6 +40,7 @@ from analysis.cells import code_column
 from analysis.choices import LONELY_PSU
 from analysis.intervals import INTERVALS, IntervalError, check_df, check_level
 from analysis.intervals import interval as _interval
+from analysis.messages import _
 from analysis.weights import CalibrationModel
 
 COLUMNS = ["item", "by", "domain", "n", "estimate", "se", "ci_low", "ci_high", "deff"]
@@ -152,9 +153,12 @@ class Design:
         if lonely.any() and lonely_psu == "fail":
             names = _stratum_names(strata, stratum, np.flatnonzero(lonely))
             raise EstimationError(
-                f"stratum {names} has only one PSU, so its variance cannot be estimated "
-                "(survey's default lonely.psu = 'fail'): merge it with a neighbouring stratum "
-                "or choose lonely_psu 'remove', 'certainty', 'adjust' or 'average'"
+                _(
+                    "stratum %(strata)s has only one PSU, so its variance cannot be estimated "
+                    "(survey's default lonely.psu = 'fail'): merge it with a neighbouring "
+                    "stratum or choose lonely_psu 'remove', 'certainty', 'adjust' or 'average'",
+                    strata=names,
+                )
             )
         scale_h = np.divide(
             factor * per_stratum,
@@ -332,7 +336,13 @@ def _codes(name: str, values, n: int) -> np.ndarray:
     if len(coded.codes) != n:
         raise EstimationError(f"{name} has {len(coded.codes)} values for {n} respondents")
     if coded.has_missing:
-        raise EstimationError(f"{name} is empty for {int((coded.codes < 0).sum())} respondents")
+        raise EstimationError(
+            _(
+                "%(name)s is empty for %(count)s respondents",
+                name=name,
+                count=int((coded.codes < 0).sum()),
+            )
+        )
     return coded.codes
 
 

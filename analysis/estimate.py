@@ -138,7 +138,7 @@ class Design:
         else:
             clusters = _codes("cluster", cluster, n)
             pair = stratum.astype(np.int64) * (int(clusters.max()) + 1) + clusters
-            _, psu = np.unique(pair, return_inverse=True)
+            _pairs, psu = np.unique(pair, return_inverse=True)
             psu = psu.astype(np.intp).ravel()
         n_psu = int(psu.max()) + 1 if n else 0
         psu_stratum = np.zeros(n_psu, dtype=np.intp)
@@ -385,7 +385,7 @@ def _fpc_factor(fpc, stratum, per_stratum, strata) -> np.ndarray:
     if (values < 0).any():
         row = int(np.flatnonzero(values < 0)[0])
         raise EstimationError(f"fpc of stratum {name(row)} is negative ({values[row]:g})")
-    _, first_row = np.unique(stratum, return_index=True)
+    _strata, first_row = np.unique(stratum, return_index=True)
     first = np.full(len(per_stratum), np.nan)
     first[stratum[first_row]] = values[first_row]
     varies = values != first[stratum]

@@ -19,7 +19,10 @@ from analysis.problems import Problem
 
 
 def number_text(value: float) -> str:
-    """A number in an English sentence: 1300000, 0.3, 1.5e-12 (no trailing zeros)."""
+    """A number in an English sentence: 1300000, 0.3, 1.5e-12 (no trailing zeros); a whole
+    count grouped: 20,000,000."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
     return f"{value:.10g}"
 
 
@@ -30,7 +33,10 @@ class Message(str):
     params: dict[str, Any]
 
     def __new__(cls, template: str, /, **params: Any) -> Message:
-        shown = {k: number_text(v) if isinstance(v, float) else str(v) for k, v in params.items()}
+        shown = {
+            k: str(v) if isinstance(v, bool) or not isinstance(v, int | float) else number_text(v)
+            for k, v in params.items()
+        }
         self = super().__new__(cls, template % shown if params else template)
         self.template, self.params = template, params
         return self

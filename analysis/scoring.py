@@ -386,7 +386,7 @@ def _people(table: pd.DataFrame, respondent: str | None, codes, group: str) -> n
             f"{first['person']!r} rates the unit {first['unit']!r} twice; a respondent rates a "
             "unit once"
         )
-    _, person = np.unique(ids.to_numpy(dtype=object).astype(str), return_inverse=True)
+    _ids, person = np.unique(ids.to_numpy(dtype=object).astype(str), return_inverse=True)
     return person.astype(np.intp).ravel()
 
 
@@ -630,7 +630,7 @@ class _Scorer:
             return self._nothing()
         # the scheme's weights, rescaled over the groups that have a score for the unit
         has = np.array([np.isfinite(p.value) for _group, p in per_group], dtype=np.float64)
-        weights = np.array([w for w, _ in per_group])[:, None] * has
+        weights = np.array([w for w, _point in per_group])[:, None] * has
         total = weights.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             coef = np.where(total > 0, weights / total, 0.0)

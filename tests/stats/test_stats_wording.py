@@ -155,7 +155,7 @@ def upload(client, lang: str, kind: str, name: str, content: str):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_english_phrases_are_found_where_they_are(stats_app, client, auth):
+def test_english_phrases_are_found_where_they_are(client, auth):
     """The check itself: an English page is full of them, and an English sentence put into a
     Vietnamese page is caught."""
     auth.login("statistician")
@@ -168,7 +168,7 @@ def test_english_phrases_are_found_where_they_are(stats_app, client, auth):
     assert english_on(planted) == ["the targets name the variable"]
 
 
-def test_no_english_on_the_vietnamese_pages_of_a_run(stats_app, client, auth):
+def test_no_english_on_the_vietnamese_pages_of_a_run(client, auth):
     auth.login("statistician")
     run_id, _page = full_run(client)
     pages = [
@@ -184,7 +184,7 @@ def test_no_english_on_the_vietnamese_pages_of_a_run(stats_app, client, auth):
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_upload_errors_speak_the_pages_language(stats_app, client, auth, lang):
+def test_upload_errors_speak_the_pages_language(client, auth, lang):
     auth.login("statistician")
     bad_totals = targets_csv().replace("sex,female,650000", "sex,female,660000")
     lines = appraisal_csv().splitlines()
@@ -213,7 +213,7 @@ def test_upload_errors_speak_the_pages_language(stats_app, client, auth, lang):
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_a_failed_run_says_why_in_the_language_of_its_reader(stats_app, client, auth, lang):
+def test_a_failed_run_says_why_in_the_language_of_its_reader(client, auth, lang):
     auth.login("statistician")
     wrong = "variable,level,target\nsex,male,50\nsex,female,50\nreligion,x,100\n"
     assert upload(client, "en", "targets", "t.csv", wrong).status_code == 302
@@ -228,7 +228,7 @@ def test_a_failed_run_says_why_in_the_language_of_its_reader(stats_app, client, 
         assert "the targets name the variable" in body
 
 
-def test_names_instead_of_codes(stats_app, client, auth):
+def test_names_instead_of_codes(client, auth):
     auth.login("statistician")
     run_id, _page = full_run(client)
     scheme = yaml.safe_load((ROOT / "questionnaires/scoring/par2022.yaml").read_text("utf-8"))
@@ -241,7 +241,8 @@ def test_names_instead_of_codes(stats_app, client, auth):
         age = questionnaire_label("citizen", "age_group", None, lang)
         assert (sex, questionnaire_label("citizen", "sex", "male", lang)) in cells
         assert (age, questionnaire_label("citizen", "age_group", "age18_30", lang)) in cells
-        assert not any(code in {"sex", "age_group", "male", "age18_30"} for c in cells for code in c)
+        codes = {"sex", "age_group", "male", "age18_30"}
+        assert not any(code in codes for pair in cells for code in pair)
         # the group by its questionnaire's title, the method by what it does
         assert citizens["title"][lang] in visible_text(run_page)
         assert ">rake<" not in run_page
@@ -261,7 +262,7 @@ def test_names_instead_of_codes(stats_app, client, auth):
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_numbers_follow_the_locale_with_one_style_per_column(stats_app, client, auth, lang):
+def test_numbers_follow_the_locale_with_one_style_per_column(client, auth, lang):
     auth.login("statistician")
     run_id, _page = full_run(client)
     for path in (f"/{lang}/stats/runs/{run_id}", f"/{lang}/stats/waves/demo/report"):
@@ -284,7 +285,7 @@ def test_numbers_follow_the_locale_with_one_style_per_column(stats_app, client, 
         assert NUMBER[lang].match(sipas[1][1][1])[1] is not None
 
 
-def test_index_values_are_shown_as_published(stats_app, client, auth):
+def test_index_values_are_shown_as_published(client, auth):
     """Points and percentages with the scheme's decimals, rounded half away from zero as the
     index decides ranks and bands (analysis.index.published): the table shows index.csv's
     published_percent, and the points rounded by the same rule."""

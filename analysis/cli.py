@@ -24,6 +24,7 @@ from analysis import pipeline
 from analysis.estimate import LONELY_PSU, Design, estimate
 from analysis.export import write_csv
 from analysis.index import (
+    APPRAISAL_FILE,
     POINTS,
     build_index,
     check_appraisal,
@@ -302,7 +303,7 @@ def _chain(args, with_index: bool) -> pipeline.ChainResult:
     targets = read_targets(args.targets) if getattr(args, "targets", None) else None
     appraisal = previous = None
     if with_index and args.appraisal:
-        appraisal = read_table(args.appraisal, "appraisal file")
+        appraisal = read_table(args.appraisal, APPRAISAL_FILE)
     if with_index and args.previous:
         previous = read_previous(args.previous)
     return pipeline.run(
@@ -358,7 +359,7 @@ def cmd_index(args) -> int:
             raise UsageError(f"the scheme {scheme.code} has no {part} criteria: leave out {option}")
     appraisal = survey = None
     if args.appraisal:
-        table = read_table(args.appraisal, "appraisal file")
+        table = read_table(args.appraisal, APPRAISAL_FILE)
         appraisal = check_appraisal(scheme, table, points=args.points)
     if args.survey:
         survey = survey_points(scheme, read_table(args.survey, "survey scores"))

@@ -40,6 +40,7 @@ from analysis.cells import code_column
 from analysis.choices import LONELY_PSU
 from analysis.intervals import INTERVALS, IntervalError, check_df, check_level
 from analysis.intervals import interval as _interval
+from analysis.messages import _
 from analysis.weights import CalibrationModel
 
 COLUMNS = ["item", "by", "domain", "n", "estimate", "se", "ci_low", "ci_high", "deff"]
@@ -137,7 +138,7 @@ class Design:
         else:
             clusters = _codes("cluster", cluster, n)
             pair = stratum.astype(np.int64) * (int(clusters.max()) + 1) + clusters
-            _, psu = np.unique(pair, return_inverse=True)
+            _pairs, psu = np.unique(pair, return_inverse=True)
             psu = psu.astype(np.intp).ravel()
         n_psu = int(psu.max()) + 1 if n else 0
         psu_stratum = np.zeros(n_psu, dtype=np.intp)
@@ -152,9 +153,12 @@ class Design:
         if lonely.any() and lonely_psu == "fail":
             names = _stratum_names(strata, stratum, np.flatnonzero(lonely))
             raise EstimationError(
-                f"stratum {names} has only one PSU, so its variance cannot be estimated "
-                "(survey's default lonely.psu = 'fail'): merge it with a neighbouring stratum "
-                "or choose lonely_psu 'remove', 'certainty', 'adjust' or 'average'"
+                _(
+                    "stratum %(strata)s has only one PSU, so its variance cannot be estimated "
+                    "(survey's default lonely.psu = 'fail'): merge it with a neighbouring "
+                    "stratum or choose lonely_psu 'remove', 'certainty', 'adjust' or 'average'",
+                    strata=names,
+                )
             )
         scale_h = np.divide(
             factor * per_stratum,
@@ -332,7 +336,13 @@ def _codes(name: str, values, n: int) -> np.ndarray:
     if len(coded.codes) != n:
         raise EstimationError(f"{name} has {len(coded.codes)} values for {n} respondents")
     if coded.has_missing:
-        raise EstimationError(f"{name} is empty for {int((coded.codes < 0).sum())} respondents")
+        raise EstimationError(
+            _(
+                "%(name)s is empty for %(count)s respondents",
+                name=name,
+                count=int((coded.codes < 0).sum()),
+            )
+        )
     return coded.codes
 
 
@@ -375,7 +385,7 @@ def _fpc_factor(fpc, stratum, per_stratum, strata) -> np.ndarray:
     if (values < 0).any():
         row = int(np.flatnonzero(values < 0)[0])
         raise EstimationError(f"fpc of stratum {name(row)} is negative ({values[row]:g})")
-    _, first_row = np.unique(stratum, return_index=True)
+    _strata, first_row = np.unique(stratum, return_index=True)
     first = np.full(len(per_stratum), np.nan)
     first[stratum[first_row]] = values[first_row]
     varies = values != first[stratum]

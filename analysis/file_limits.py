@@ -9,6 +9,8 @@ import io
 import re
 import zipfile
 
+from analysis.messages import _
+
 #: What the largest real input holds (a national list of ~2,000 invitees, ~1,600 appraisal
 #: rows a province) many times over.
 MAX_ROWS = 100_000
@@ -46,7 +48,12 @@ def check_workbook(
     with archive:
         members = archive.infolist()
         if sum(member.file_size for member in members) > max_bytes:
-            raise FileTooLarge(f"the workbook unpacks to more than {max_bytes // (1024 * 1024)} MB")
+            raise FileTooLarge(
+                _(
+                    "the workbook unpacks to more than %(megabytes)s MB",
+                    megabytes=max_bytes // (1024 * 1024),
+                )
+            )
         for member in members:
             if not member.filename.startswith("xl/worksheets/"):
                 continue
@@ -58,8 +65,14 @@ def check_workbook(
             columns, rows = _column_number(found[1]), int(found[2])
             if rows > max_rows or columns > max_columns:
                 raise FileTooLarge(
-                    f"a sheet of the workbook has {rows:,} rows and {columns:,} columns; "
-                    f"at most {max_rows:,} rows and {max_columns:,} columns are read"
+                    _(
+                        "a sheet of the workbook has %(rows)s rows and %(columns)s columns; "
+                        "at most %(max_rows)s rows and %(max_columns)s columns are read",
+                        rows=rows,
+                        columns=columns,
+                        max_rows=max_rows,
+                        max_columns=max_columns,
+                    )
                 )
 
 
@@ -70,5 +83,9 @@ def check_csv_header(text: str, max_columns: int = MAX_COLUMNS) -> None:
     columns = max(first.count(sep) for sep in ",;\t") + 1
     if columns > max_columns:
         raise FileTooLarge(
-            f"the first line has {columns:,} columns; at most {max_columns:,} are read"
+            _(
+                "the first line has %(columns)s columns; at most %(max_columns)s are read",
+                columns=columns,
+                max_columns=max_columns,
+            )
         )

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.file_limits import FileTooLarge, check_csv_header, check_workbook
+from analysis.messages import _, reasons
 from analysis.problems import FileInvalid, Problem
 from analysis.scheme import DECIMALS, Field, Scheme
 
@@ -39,6 +40,8 @@ APPRAISAL_COLUMNS = [
     "appraised_points",
 ]
 POINTS = ("appraised", "self")
+#: What an appraisal file is called in messages about it.
+APPRAISAL_FILE = _("appraisal file")
 WEAK_COLUMNS = [
     "unit_code",
     "unit_name",
@@ -97,7 +100,7 @@ def read_table(path: str | Path, what: str) -> pd.DataFrame:
             with path.open("rb") as handle:
                 check_csv_header(handle.read(1 << 20).decode("utf-8", errors="replace"))
     except FileTooLarge as exc:
-        raise AppraisalError(f"cannot read the {what} {path}: {exc}") from None
+        raise AppraisalError(_cannot_read(what, path, reasons(exc)[0])) from None
     except OSError:
         pass  # said below, with the reader's own words
     try:
@@ -106,31 +109,58 @@ def read_table(path: str | Path, what: str) -> pd.DataFrame:
         else:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except FileNotFoundError:
-        raise AppraisalError(f"cannot read the {what} {path}: no such file") from None
+        raise AppraisalError(_cannot_read(what, path, _("no such file"))) from None
     except Exception as exc:  # noqa: BLE001 - whatever the readers refuse, the file is unreadable
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise AppraisalError(f"cannot read the {what} {path}: {reason}") from None
+        raise AppraisalError(_cannot_read(what, path, reason)) from None
     table.columns = [str(c).strip() for c in table.columns]
     return table
+
+
+def _cannot_read(what, path, reason):
+    return _(
+        "cannot read the %(what)s %(path)s: %(reason)s", what=what, path=str(path), reason=reason
+    )
 
 
 def _number(table: pd.DataFrame, column: str, row: int, required: bool = True):
     text = table[column].iloc[row]
     if pd.isna(text) or not str(text).strip():
         if required:
-            raise _CellError(f"{column} is empty")
+            raise _CellError(_("%(column)s is empty", column=column))
         return np.nan
     try:
         value = float(str(text).replace(",", "."))
     except ValueError:
-        raise _CellError(f"{column} {text!r} is not a number") from None
+        raise _CellError(_not_a_number(column, text)) from None
     if not np.isfinite(value):
-        raise _CellError(f"{column} {text!r} is not a number")
+        raise _CellError(_not_a_number(column, text))
     return value
 
 
+def _not_a_number(column, text):
+    return _("%(column)s %(text)s is not a number", column=column, text=repr(text))
+
+
+def _columns_missing(what, missing: list[str], needed: str):
+    columns = ", ".join(missing)
+    if len(missing) == 1:
+        return _(
+            "the %(what)s lacks the column %(columns)s (it needs %(needed)s)",
+            what=what,
+            columns=columns,
+            needed=needed,
+        )
+    return _(
+        "the %(what)s lacks the columns %(columns)s (it needs %(needed)s)",
+        what=what,
+        columns=columns,
+        needed=needed,
+    )
+
+
 def check_appraisal(
-    scheme: Scheme, table: pd.DataFrame, what: str = "appraisal file", points: str = "appraised"
+    scheme: Scheme, table: pd.DataFrame, what: str = APPRAISAL_FILE, points: str = "appraised"
 ) -> pd.DataFrame:
     """Validate appraisal rows against the scheme; return them with numeric ``points``.
 
@@ -138,15 +168,12 @@ def check_appraisal(
     points (a preview before the council meets).
     """
     if points not in POINTS:
-        raise AppraisalError(f"points must be one of {', '.join(POINTS)}")
+        raise AppraisalError(_("points must be one of %(choices)s", choices=", ".join(POINTS)))
     missing = [c for c in APPRAISAL_COLUMNS if c not in table.columns]
     if missing:
-        raise AppraisalError(
-            f"the {what} lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-            f"(it needs {','.join(APPRAISAL_COLUMNS)})"
-        )
+        raise AppraisalError(_columns_missing(what, missing, ",".join(APPRAISAL_COLUMNS)))
     if table.empty:
-        raise AppraisalError(f"the {what} has no rows")
+        raise AppraisalError(_("the %(what)s has no rows", what=what))
     criteria = scheme.criteria
     blocks = {b.code for b in scheme.blocks}
     units: dict[str, tuple[str, str, int]] = {}
@@ -164,32 +191,51 @@ def check_appraisal(
             )
             for column in ("unit_code", "block", "criterion"):
                 if not (cell.get(column) if column != "criterion" else criterion_code):
-                    raise _CellError(f"{column} is empty")
+                    raise _CellError(_("%(column)s is empty", column=column))
             if cell["block"] not in blocks:
                 raise _CellError(
-                    f"the block {cell['block']!r} is not one of the scheme's "
-                    f"blocks ({', '.join(sorted(blocks))})"
+                    _(
+                        "the block %(block)s is not one of the scheme's blocks (%(blocks)s)",
+                        block=repr(cell["block"]),
+                        blocks=", ".join(sorted(blocks)),
+                    )
                 )
             criterion = criteria.get(criterion_code)
             if criterion is None:
                 raise _CellError(
-                    f"the criterion {criterion_code!r} is not in the scheme {scheme.code}"
+                    _(
+                        "the criterion %(criterion)s is not in the scheme %(scheme)s",
+                        criterion=repr(criterion_code),
+                        scheme=scheme.code,
+                    )
                 )
             if criterion.source != "appraisal":
                 raise _CellError(
-                    f"the criterion {criterion_code} is scored by the survey, "
-                    "not by appraisal; remove the row"
+                    _(
+                        "the criterion %(criterion)s is scored by the survey, not by appraisal; "
+                        "remove the row",
+                        criterion=criterion_code,
+                    )
                 )
             if field_code != criterion.field:
                 raise _CellError(
-                    f"the criterion {criterion_code} belongs to field "
-                    f"{criterion.field}, not {field_code!r}"
+                    _(
+                        "the criterion %(criterion)s belongs to field %(field)s, not %(given)s",
+                        criterion=criterion_code,
+                        field=criterion.field,
+                        given=repr(field_code),
+                    )
                 )
             max_points = _number(table, "max_points", i)
             if abs(max_points - criterion.max_points) > 1e-9:
                 raise _CellError(
-                    f"max_points is {max_points:g} but the scheme gives the "
-                    f"criterion {criterion_code} {criterion.max_points:g} points"
+                    _(
+                        "max_points is %(given)s but the scheme gives the criterion "
+                        "%(criterion)s %(points)s points",
+                        given=max_points,
+                        criterion=criterion_code,
+                        points=float(criterion.max_points),
+                    )
                 )
             values = {}
             for column in ("self_points", "appraised_points"):
@@ -197,21 +243,40 @@ def check_appraisal(
                 value = _number(table, column, i, required)
                 if np.isfinite(value) and (value < 0 or value > criterion.max_points + 1e-9):
                     raise _CellError(
-                        f"{column} {value:g} is outside 0 to the maximum "
-                        f"{criterion.max_points:g} of criterion {criterion_code}"
+                        _(
+                            "%(column)s %(value)s is outside 0 to the maximum %(points)s of "
+                            "criterion %(criterion)s",
+                            column=column,
+                            value=float(value),
+                            points=float(criterion.max_points),
+                            criterion=criterion_code,
+                        )
                     )
                 values[column] = value
             first = units.setdefault(code, (cell["unit_name"], cell["block"], row))
             if (first[0], first[1]) != (cell["unit_name"], cell["block"]):
                 raise _CellError(
-                    f"the unit {code} is named {cell['unit_name']!r} in the block "
-                    f"{cell['block']} here but {first[0]!r} in {first[1]} on row {first[2]}"
+                    _(
+                        "the unit %(unit)s is named %(name)s in the block %(block)s here but "
+                        "%(first_name)s in %(first_block)s on row %(row)s",
+                        unit=code,
+                        name=repr(cell["unit_name"]),
+                        block=cell["block"],
+                        first_name=repr(first[0]),
+                        first_block=first[1],
+                        row=first[2],
+                    )
                 )
             earlier = seen.setdefault((code, criterion_code), row)
             if earlier != row:
                 raise _CellError(
-                    f"the unit {code} has the criterion {criterion_code} twice "
-                    f"(also on row {earlier})"
+                    _(
+                        "the unit %(unit)s has the criterion %(criterion)s twice "
+                        "(also on row %(row)s)",
+                        unit=code,
+                        criterion=criterion_code,
+                        row=earlier,
+                    )
                 )
             out.append(
                 {
@@ -225,7 +290,7 @@ def check_appraisal(
                 }
             )
         except _CellError as exc:
-            problems.append(Problem(what, row, None, str(exc)))
+            problems.append(Problem(what, row, None, exc.args[0]))
     if problems:
         raise AppraisalError(problems)
     needed = [c for c in criteria.values() if c.source == "appraisal"]
@@ -237,9 +302,19 @@ def check_appraisal(
                     what,
                     None,
                     None,
-                    f"no row for the unit {code} and the criteri"
-                    f"{'a' if len(lacking) > 1 else 'on'} {', '.join(lacking[:10])}"
-                    f"{' ...' if len(lacking) > 10 else ''}: every appraisal criterion needs one",
+                    _(
+                        "no row for the unit %(unit)s and the criteria %(criteria)s: every "
+                        "appraisal criterion needs one",
+                        unit=code,
+                        criteria=", ".join(lacking[:10]) + (" ..." if len(lacking) > 10 else ""),
+                    )
+                    if len(lacking) > 1
+                    else _(
+                        "no row for the unit %(unit)s and the criterion %(criterion)s: every "
+                        "appraisal criterion needs one",
+                        unit=code,
+                        criterion=lacking[0],
+                    ),
                 )
             )
     if problems:
@@ -252,15 +327,26 @@ def _text(value) -> str:
 
 
 def survey_points(
-    scheme: Scheme, scores: pd.DataFrame, what: str = "survey scores"
+    scheme: Scheme, scores: pd.DataFrame, what: str = _("survey scores")
 ) -> SurveyPoints:
     """Combined points per unit and survey criterion from a scores table (`analysis.scoring`)."""
     needed = {"unit", "kind", "code", "group", "estimate"}
     missing = sorted(needed - set(scores.columns))
     if missing:
         raise AppraisalError(
-            f"the {what} lack the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}: "
-            "give the output of python -m analysis score"
+            _(
+                "the %(what)s lack the columns %(columns)s: give the output of "
+                "python -m analysis score",
+                what=what,
+                columns=", ".join(missing),
+            )
+            if len(missing) > 1
+            else _(
+                "the %(what)s lack the column %(columns)s: give the output of "
+                "python -m analysis score",
+                what=what,
+                columns=missing[0],
+            )
         )
     group = scores["group"].fillna("").astype(str).str.strip()
     rows = scores[(scores["kind"] == "criterion") & (group == "")].copy()
@@ -277,14 +363,24 @@ def survey_points(
     for code in rows["code"].unique():
         if code not in criteria or criteria[code].source != "survey":
             raise AppraisalError(
-                f"the {what} score the criterion {code!r}, which is not a survey criterion of "
-                f"the scheme {scheme.code}: were they made with another scheme?"
+                _(
+                    "the %(what)s score the criterion %(criterion)s, which is not a survey "
+                    "criterion of the scheme %(scheme)s: were they made with another scheme?",
+                    what=what,
+                    criterion=repr(code),
+                    scheme=scheme.code,
+                )
             )
     duplicated = rows.duplicated(["unit", "code"])
     if duplicated.any():
         first = rows[duplicated].iloc[0]
         raise AppraisalError(
-            f"the {what} give the criterion {first['code']} of the unit {first['unit']} twice"
+            _(
+                "the %(what)s give the criterion %(criterion)s of the unit %(unit)s twice",
+                what=what,
+                criterion=first["code"],
+                unit=first["unit"],
+            )
         )
     totals = scores[(scores["kind"] == "total") & (scores["code"].astype(str) == "all")]
     total_se = (
@@ -321,20 +417,37 @@ def _check_blocks(scheme: Scheme, units: pd.DataFrame) -> None:
     for unit, block in units[["unit_code", "block"]].itertuples(index=False):
         if block not in known:
             raise AppraisalError(
-                f"the survey scores put the unit {unit} in the block {block!r}, which the scheme "
-                f"{scheme.code} does not have ({', '.join(sorted(known))}): give the scores "
-                "the block column python -m analysis score writes"
+                _(
+                    "the survey scores put the unit %(unit)s in the block %(block)s, which the "
+                    "scheme %(scheme)s does not have (%(blocks)s): give the scores the block "
+                    "column python -m analysis score writes",
+                    unit=unit,
+                    block=repr(block),
+                    scheme=scheme.code,
+                    blocks=", ".join(sorted(known)),
+                )
             )
 
 
 def read_previous(path: str | Path) -> pd.DataFrame:
     """Last year's index file: ``unit_code``, ``rank`` and ``percent`` are used."""
-    table = read_table(path, "previous index")
+    table = read_table(path, _("previous index"))
     missing = [c for c in ("unit_code", "rank", "percent") if c not in table.columns]
     if missing:
         raise AppraisalError(
-            f"the previous index {path} lacks the column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)}: give an index file written by python -m analysis index"
+            _(
+                "the previous index %(path)s lacks the columns %(columns)s: give an index file "
+                "written by python -m analysis index",
+                path=str(path),
+                columns=", ".join(missing),
+            )
+            if len(missing) > 1
+            else _(
+                "the previous index %(path)s lacks the column %(columns)s: give an index file "
+                "written by python -m analysis index",
+                path=str(path),
+                columns=missing[0],
+            )
         )
     out = pd.DataFrame(
         {
@@ -345,7 +458,9 @@ def read_previous(path: str | Path) -> pd.DataFrame:
     )
     if out["unit_code"].duplicated().any():
         unit = out.loc[out["unit_code"].duplicated(), "unit_code"].iloc[0]
-        raise AppraisalError(f"the previous index {path} has the unit {unit} twice")
+        raise AppraisalError(
+            _("the previous index %(path)s has the unit %(unit)s twice", path=str(path), unit=unit)
+        )
     return out
 
 
@@ -402,11 +517,17 @@ def build_index(
     """
     if scheme.has_appraisal and appraisal is None:
         raise AppraisalError(
-            f"the scheme {scheme.code} has appraisal criteria: give the appraisal points"
+            _(
+                "the scheme %(scheme)s has appraisal criteria: give the appraisal points",
+                scheme=scheme.code,
+            )
         )
     if scheme.has_survey and survey is None:
         raise AppraisalError(
-            f"the scheme {scheme.code} has survey criteria: give the survey scores"
+            _(
+                "the scheme %(scheme)s has survey criteria: give the survey scores",
+                scheme=scheme.code,
+            )
         )
     if not scheme.has_appraisal:
         appraisal = None
@@ -426,14 +547,20 @@ def build_index(
     if survey is not None and appraisal is not None:
         if not scored_units & set(units["unit_code"]):
             raise AppraisalError(
-                f"the survey scores have none of the appraisal file's units (they score "
-                f"{', '.join(sorted(scored_units)[:5])}): score the responses with --unit, or "
-                f"with --unit-code {units['unit_code'].iloc[0]}"
+                _(
+                    "the survey scores have none of the appraisal file's units (they score "
+                    "%(scored)s): score the responses with --unit, or with --unit-code %(unit)s",
+                    scored=", ".join(sorted(scored_units)[:5]),
+                    unit=units["unit_code"].iloc[0],
+                )
             )
         extra = sorted(scored_units - set(units["unit_code"]))
         if extra:
             raise AppraisalError(
-                f"the survey scores have units with no appraisal rows: {', '.join(extra[:5])}"
+                _(
+                    "the survey scores have units with no appraisal rows: %(units)s",
+                    units=", ".join(extra[:5]),
+                )
             )
     points_rows = []
     indexed = survey.criteria.set_index(["unit", "code"]) if survey is not None else None
@@ -442,8 +569,12 @@ def build_index(
             key = (unit.unit_code, criterion.code)
             if unit.unit_code in scored_units and key not in indexed.index:
                 raise AppraisalError(
-                    f"the survey scores have no points for the criterion {criterion.code} of the "
-                    f"unit {unit.unit_code}: give the whole output of python -m analysis score"
+                    _(
+                        "the survey scores have no points for the criterion %(criterion)s of the "
+                        "unit %(unit)s: give the whole output of python -m analysis score",
+                        criterion=criterion.code,
+                        unit=unit.unit_code,
+                    )
                 )
             found = indexed.loc[key] if key in indexed.index else None
             value = np.nan if found is None else float(found["estimate"])
@@ -571,7 +702,7 @@ def _unit_table(scheme, units, everything, total_se: dict[str, float]) -> pd.Dat
     table["rank"] = pd.array([None] * len(table), dtype="Int64")
     table["units_in_block"] = 0
     field_ranks = {f.code: pd.array([None] * len(table), dtype="Int64") for f in scheme.fields}
-    for _, members in table.groupby("block").groups.items():
+    for _block, members in table.groupby("block").groups.items():
         where = table.index.get_indexer(members)
         ranks = competition_rank(table.loc[members, "percent"], decimals)
         table.loc[members, "rank"] = ranks

@@ -34,6 +34,7 @@ from analysis.estimate import LONELY_PSU, Design, EstimationError, estimate
 from analysis.export import ExportError, write_csv, write_workbook
 from analysis.index import AppraisalError, build_index, check_appraisal, survey_points
 from analysis.intervals import INTERVALS, IntervalError, check_df, check_level
+from analysis.messages import _, reasons
 from analysis.scheme import Scheme, SchemeError
 from analysis.scoring import DEFAULT_UNIT, ScoringError, score
 from analysis.targets import TargetError, Targets
@@ -234,17 +235,23 @@ def run(
     params.check(targets is not None)
     if appraisal is not None and not scheme.has_appraisal:
         raise PipelineError(
-            f"the scheme {scheme.code} has no appraisal criteria: leave out the appraisal file"
+            _(
+                "the scheme %(scheme)s has no appraisal criteria: leave out the appraisal file",
+                scheme=scheme.code,
+            )
         )
     if not scheme.has_survey and appraisal is None:
         raise PipelineError(
-            f"the scheme {scheme.code} has only appraisal criteria: give the appraisal points"
+            _(
+                "the scheme %(scheme)s has only appraisal criteria: give the appraisal points",
+                scheme=scheme.code,
+            )
         )
     if previous is not None and scheme.has_appraisal and appraisal is None:
-        raise PipelineError("last year's index needs the appraisal points to compare with")
+        raise PipelineError(_("last year's index needs the appraisal points to compare with"))
     groups = {g: t for g, t in responses.items() if len(t)}
     if scheme.has_survey and not groups:
-        raise PipelineError("there are no complete responses to score")
+        raise PipelineError(_("there are no complete responses to score"))
     summary: dict[str, Any] = {
         "scheme": scheme.code,
         "example": scheme.example,
@@ -347,19 +354,31 @@ def weigh(
     ``params.bounds`` and ``params.trim`` trims the result (`analysis.weights`). Used by the chain
     and by ``python -m analysis weight|estimate``.
     """
-    what = f"the {group} responses" if group else "the data"
+    what = _("the %(group)s responses", group=group) if group else _("the data")
     for margin in targets:
         for column in margin.columns:
             if column not in data.columns:
-                raise PipelineError(f"the targets name the variable {column!r}, not in {what}")
+                raise PipelineError(
+                    _(
+                        "the targets name the variable %(variable)s, not in %(what)s",
+                        variable=repr(column),
+                        what=what,
+                    )
+                )
     base = None
     if params.base_weight:
         base = check_base_weight(
-            number_column(data, params.base_weight, what, "base weight"), len(data)
+            number_column(data, params.base_weight, what, _("base weight")), len(data)
         )
     elif params.strata:
         if params.strata not in data.columns:
-            raise PipelineError(f"{what} have no stratum column {params.strata!r}")
+            raise PipelineError(
+                _(
+                    "%(what)s have no stratum column %(column)s",
+                    what=what,
+                    column=repr(params.strata),
+                )
+            )
         margin = targets.get(params.strata)
         if margin is not None:
             base = design_weights(data[params.strata], margin)
@@ -367,9 +386,13 @@ def weigh(
     result = weight(data, targets, params.method, base, bounds, params.tol, params.max_iter)
     if not result.converged:
         raise PipelineError(
-            f"{params.method} did not converge in {result.iterations} iterations: worst margin "
-            f"{worst_margin(result)}; loosen the bounds, raise the iteration limit or merge "
-            "sparse levels"
+            _(
+                "%(method)s did not converge in %(iterations)s iterations: worst margin "
+                "%(margin)s; loosen the bounds, raise the iteration limit or merge sparse levels",
+                method=params.method,
+                iterations=result.iterations,
+                margin=worst_margin(result),
+            )
         )
     if params.trim:
         result = trim_result(result, *params.trim)
@@ -380,13 +403,27 @@ def number_column(data: pd.DataFrame, column: str, what: str, role: str) -> np.n
     """A column that must hold a number on every row, as floats; the error names the first row
     that does not, as the file numbers it (the header being row 1)."""
     if column not in data.columns:
-        raise PipelineError(f"{what} have no {role} column {column!r}")
+        raise PipelineError(
+            _(
+                "%(what)s have no %(role)s column %(column)s",
+                what=what,
+                role=role,
+                column=repr(column),
+            )
+        )
     values = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=np.float64)
     if np.isnan(values).any():
         row = int(np.flatnonzero(np.isnan(values))[0])
         raise PipelineError(
-            f"the {role} column {column!r} of {what} must be a number on every row (row "
-            f"{row + 2} is {data[column].iloc[row]!r})"
+            _(
+                "the %(role)s column %(column)s of %(what)s must be a number on every row "
+                "(row %(row)s is %(value)s)",
+                role=role,
+                column=repr(column),
+                what=what,
+                row=row + 2,
+                value=repr(data[column].iloc[row]),
+            )
         )
     return values
 
@@ -398,14 +435,27 @@ def _weights(group: str, data: pd.DataFrame, params: Parameters, targets: Target
         return result.weights, result.calibration, result.report()
     if params.weight not in data.columns:
         raise PipelineError(
-            f"the {group} responses are a weighted sample but have no weight column "
-            f"{params.weight!r}: give population targets and a method to weight them"
+            _(
+                "the %(group)s responses are a weighted sample but have no weight column "
+                "%(column)s: give population targets and a method to weight them",
+                group=group,
+                column=repr(params.weight),
+            )
         )
-    what = f"the {group} responses"
+    what = _("the %(group)s responses", group=group)
     try:
-        weights = check_base_weight(number_column(data, params.weight, what, "weight"), len(data))
+        weights = check_base_weight(
+            number_column(data, params.weight, what, _("weight")), len(data)
+        )
     except WeightingError as exc:
-        raise PipelineError(f"the {group} weight column {params.weight!r}: {exc}") from None
+        raise PipelineError(
+            _(
+                "the %(group)s weight column %(column)s: %(reason)s",
+                group=group,
+                column=repr(params.weight),
+                reason=reasons(exc)[0],
+            )
+        ) from None
     note = f"the weights of the column {params.weight} as given"
     return weights, None, {"method": None, **weight_summary(weights), "note": note}
 

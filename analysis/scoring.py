@@ -32,6 +32,7 @@ from scipy import sparse
 
 from analysis.estimate import Design, EstimationError
 from analysis.intervals import INTERVALS, check_df, check_level, interval
+from analysis.messages import _, reasons
 from analysis.scheme import POOLED, Criterion, ItemRef, Scheme
 from analysis.weights import CalibrationModel, WeightingError, check_base_weight
 
@@ -272,12 +273,25 @@ def _unit_codes(table: pd.DataFrame, unit, unit_code: str, group: str) -> np.nda
     if unit is None:
         return np.full(len(table), unit_code, dtype=object)
     if unit not in table.columns:
-        raise ScoringError(f"the {group} responses have no unit column {unit!r}")
+        raise ScoringError(
+            _(
+                "the %(group)s responses have no unit column %(column)s",
+                group=group,
+                column=repr(unit),
+            )
+        )
     codes = table[unit].astype("string").str.strip()
     empty = codes.isna() | (codes == "")
     if empty.any():
         row = int(np.flatnonzero(empty.to_numpy())[0])
-        raise ScoringError(f"row {row + 2} of the {group} responses names no {unit}")
+        raise ScoringError(
+            _(
+                "row %(row)s of the %(group)s responses names no %(unit)s",
+                row=row + 2,
+                group=group,
+                unit=unit,
+            )
+        )
     return codes.to_numpy(dtype=object)
 
 
@@ -300,10 +314,24 @@ def _sample(scheme, group, table, units, unit, unit_code, options: _DesignColumn
         try:
             weights = check_base_weight(values, n)
         except WeightingError as exc:
-            raise ScoringError(f"the {group} weight column {options.weight!r}: {exc}") from None
+            raise ScoringError(
+                _(
+                    "the %(group)s weight column %(column)s: %(reason)s",
+                    group=group,
+                    column=repr(options.weight),
+                    reason=reasons(exc)[0],
+                )
+            ) from None
         for name, column in (("strata", options.strata), ("cluster", options.cluster)):
             if column is not None and column not in table.columns:
-                raise ScoringError(f"the {group} responses have no {name} column {column!r}")
+                raise ScoringError(
+                    _(
+                        "the %(group)s responses have no %(role)s column %(column)s",
+                        group=group,
+                        role=name,
+                        column=repr(column),
+                    )
+                )
         s = table[options.strata] if options.strata else None
         c = table[options.cluster] if options.cluster else None
         if person is not None:
@@ -330,7 +358,9 @@ def _sample(scheme, group, table, units, unit, unit_code, options: _DesignColumn
     try:
         design = Design.build(weights, s, c, calibration, options.lonely_psu, fpc=fpc)
     except EstimationError as exc:
-        raise ScoringError(f"the {group} design: {exc}") from None
+        raise ScoringError(
+            _("the %(group)s design: %(reason)s", group=group, reason=reasons(exc)[0])
+        ) from None
     index = {u: i for i, u in enumerate(units)}
     unit_index = np.array([index[u] for u in codes], dtype=np.intp)
     return _Sample(group, table, design, unit_index, spec.minimum_answers, person)
@@ -356,7 +386,7 @@ def _people(table: pd.DataFrame, respondent: str | None, codes, group: str) -> n
             f"{first['person']!r} rates the unit {first['unit']!r} twice; a respondent rates a "
             "unit once"
         )
-    _, person = np.unique(ids.to_numpy(dtype=object).astype(str), return_inverse=True)
+    _ids, person = np.unique(ids.to_numpy(dtype=object).astype(str), return_inverse=True)
     return person.astype(np.intp).ravel()
 
 
@@ -447,7 +477,7 @@ class _Scorer:
                 in_field.append((kind, points))
             if not in_field:
                 continue
-            total = self._combine([(ones, e) for _, e in in_field])
+            total = self._combine([(ones, e) for _item, e in in_field])
             if f.floor is not None:
                 # a scale such as 1-10: the floor plus the share of the criteria's maximum reached
                 scale = (f.max_points - f.floor) / f.criteria_max
@@ -599,12 +629,12 @@ class _Scorer:
         if not per_group:
             return self._nothing()
         # the scheme's weights, rescaled over the groups that have a score for the unit
-        has = np.array([np.isfinite(p.value) for _, p in per_group], dtype=np.float64)
-        weights = np.array([w for w, _ in per_group])[:, None] * has
+        has = np.array([np.isfinite(p.value) for _group, p in per_group], dtype=np.float64)
+        weights = np.array([w for w, _point in per_group])[:, None] * has
         total = weights.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             coef = np.where(total > 0, weights / total, 0.0)
-        return self._combine(list(zip(coef, [p for _, p in per_group], strict=True)))
+        return self._combine(list(zip(coef, [p for _group, p in per_group], strict=True)))
 
     # --- SIPAS -----------------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.messages import _
+
 CROSS = ":"
 
 #: Margins whose totals differ by more than this (relative) are refused.
@@ -73,8 +75,14 @@ class Margin:
         parts = tuple(level_key(p) for p in level.split(CROSS))
         if len(parts) != len(self.columns):
             raise TargetError(
-                f"target level {level!r} of {self.variable} needs {len(self.columns)} parts "
-                f"joined by {CROSS!r}"
+                _(
+                    "target level %(level)s of %(variable)s needs %(parts)s parts joined by "
+                    "%(cross)s",
+                    level=repr(level),
+                    variable=self.variable,
+                    parts=len(self.columns),
+                    cross=repr(CROSS),
+                )
             )
         return parts
 
@@ -104,13 +112,19 @@ class Targets:
     def check_totals(self) -> float:
         """Return the common total; raise `TargetError` if the margins disagree."""
         if not self.margins:
-            raise TargetError("the targets are empty: give at least one variable")
+            raise TargetError(_("the targets are empty: give at least one variable"))
         first = self.margins[0]
         for margin in self.margins[1:]:
             if abs(margin.total - first.total) > TOTAL_TOLERANCE * abs(first.total):
                 raise TargetError(
-                    f"targets do not add to the same total: {first.variable} sums to "
-                    f"{first.total:.10g} but {margin.variable} sums to {margin.total:.10g}"
+                    _(
+                        "targets do not add to the same total: %(first)s sums to %(first_total)s "
+                        "but %(other)s sums to %(other_total)s",
+                        first=first.variable,
+                        first_total=first.total,
+                        other=margin.variable,
+                        other_total=margin.total,
+                    )
                 )
         return first.total
 
@@ -121,24 +135,41 @@ def targets_from_rows(rows: Iterable[tuple[str, object, object]]) -> Targets:
     for number, (variable, level, target) in enumerate(rows, start=1):
         variable = str(variable).strip()
         if not variable:
-            raise TargetError(f"target row {number} has no variable")
+            raise TargetError(_("target row %(row)s has no variable", row=number))
         key = CROSS.join(level_key(p) for p in str(level).split(CROSS))
         if key == "":
-            raise TargetError(f"target row {number} ({variable}) has no level")
+            raise TargetError(
+                _("target row %(row)s (%(variable)s) has no level", row=number, variable=variable)
+            )
         try:
             value = float(target)
         except (TypeError, ValueError):
             raise TargetError(
-                f"target row {number} ({variable}={level}) has target {target!r}, not a number"
+                _(
+                    "target row %(row)s (%(variable)s=%(level)s) has target %(target)s, "
+                    "not a number",
+                    row=number,
+                    variable=variable,
+                    level=level,
+                    target=repr(target),
+                )
             ) from None
         if not math.isfinite(value) or value < 0:
             raise TargetError(
-                f"target row {number} ({variable}={level}) must be a finite number >= 0, "
-                f"not {target}"
+                _(
+                    "target row %(row)s (%(variable)s=%(level)s) must be a finite number >= 0, "
+                    "not %(target)s",
+                    row=number,
+                    variable=variable,
+                    level=level,
+                    target=str(target),
+                )
             )
         by_level = levels.setdefault(variable, {})
         if key in by_level:
-            raise TargetError(f"target {variable}={level} is given twice")
+            raise TargetError(
+                _("target %(variable)s=%(level)s is given twice", variable=variable, level=level)
+            )
         by_level[key] = value
     margins = tuple(
         Margin(variable, tuple(by_level), tuple(by_level.values()))
@@ -168,19 +199,31 @@ def read_targets(path: str | Path) -> Targets:
             header = [h.strip() for h in reader.fieldnames or []]
             if not {"variable", "level", "target"} <= set(header):
                 raise TargetError(
-                    f"{path}: the header must be variable,level,target (found {','.join(header)})"
+                    _(
+                        "%(path)s: the header must be variable,level,target (found %(header)s)",
+                        path=str(path),
+                        header=",".join(header),
+                    )
                 )
             twice = sorted({h for h in header if header.count(h) > 1 and h})
             if twice:
                 # DictReader would keep the last of two "target" columns without a word
-                raise TargetError(f"{path}: the column {', '.join(twice)} appears twice")
+                raise TargetError(
+                    _(
+                        "%(path)s: the column %(columns)s appears twice",
+                        path=str(path),
+                        columns=", ".join(twice),
+                    )
+                )
             reader.fieldnames = header
             rows = [(r["variable"], r["level"], r["target"]) for r in reader]
     except OSError as exc:
-        raise TargetError(f"cannot read targets {path}: {exc.strerror}") from None
+        raise TargetError(
+            _("cannot read targets %(path)s: %(reason)s", path=str(path), reason=exc.strerror)
+        ) from None
     except UnicodeDecodeError:
-        raise TargetError(f"{path} is not UTF-8 text") from None
+        raise TargetError(_("%(path)s is not UTF-8 text", path=str(path))) from None
     for row in rows:
         if any(v is None for v in row):
-            raise TargetError(f"{path}: a row has fewer than three fields")
+            raise TargetError(_("%(path)s: a row has fewer than three fields", path=str(path)))
     return targets_from_rows(rows)

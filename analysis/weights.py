@@ -27,6 +27,7 @@ import pandas as pd
 from analysis.calfun import CalFun
 from analysis.cells import CellTable, CodedColumn, build_cells, code_column
 from analysis.choices import METHODS
+from analysis.messages import _, reasons, to_json
 from analysis.targets import CROSS, Margin, TargetError, Targets, level_key
 
 DEFAULT_TOL = 1e-10
@@ -129,7 +130,9 @@ class WeightResult:
                 }
                 for r in fit.itertuples()
             ],
-            "notes": list(self.notes),
+            "notes": [str(note) for note in self.notes],
+            # the same, as messages the web app says in its reader's language
+            "note_messages": [to_json(note) for note in self.notes],
         }
 
 
@@ -161,7 +164,7 @@ def _column(data, name: str):
     try:
         return data[name]
     except (KeyError, IndexError):
-        raise WeightingError(f"column {name!r} is not in the data") from None
+        raise WeightingError(_("column %(column)s is not in the data", column=repr(name))) from None
 
 
 def check_base_weight(values, n: int) -> np.ndarray | None:
@@ -170,13 +173,20 @@ def check_base_weight(values, n: int) -> np.ndarray | None:
         return None
     w = np.asarray(values, dtype=np.float64)
     if w.shape != (n,):
-        raise WeightingError(f"base weights have {w.size} values for {n} respondents")
+        raise WeightingError(
+            _("base weights have %(values)s values for %(n)s respondents", values=w.size, n=n)
+        )
     bad = ~(w > 0) | ~np.isfinite(w)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise WeightingError(
-            f"base weights must be positive numbers: {int(bad.sum())} are not "
-            f"(first at row {row + 1}: {w[row]})"
+            _(
+                "base weights must be positive numbers: %(count)s are not "
+                "(first at row %(row)s: %(value)s)",
+                count=int(bad.sum()),
+                row=row + 1,
+                value=str(w[row]),
+            )
         )
     return w
 
@@ -193,8 +203,12 @@ def _coded_axes(data, targets: Targets) -> list[CodedColumn]:
         if coded.has_missing:
             missing = int((coded.codes < 0).sum())
             raise WeightingError(
-                f"column {name!r} has {missing} empty cells: every respondent needs a level of "
-                "each weighting variable"
+                _(
+                    "column %(column)s has %(count)s empty cells: every respondent needs a level "
+                    "of each weighting variable",
+                    column=repr(name),
+                    count=missing,
+                )
             )
         axes.append(coded)
     return axes
@@ -218,14 +232,22 @@ def match_margins(table: CellTable, targets: Targets) -> list[MarginIndex]:
             if not present:
                 if total > 0:
                     raise WeightingError(
-                        f"target level {level!r} of {margin.variable} has no respondents in the "
-                        "data: merge it with a neighbouring level or drop it"
+                        _(
+                            "target level %(level)s of %(variable)s has no respondents in the "
+                            "data: merge it with a neighbouring level or drop it",
+                            level=repr(level),
+                            variable=margin.variable,
+                        )
                     )
                 continue
             if total <= 0:
                 raise WeightingError(
-                    f"target of {margin.variable}={level} is 0 but the data have respondents "
-                    "at that level"
+                    _(
+                        "target of %(variable)s=%(level)s is 0 but the data have respondents "
+                        "at that level",
+                        variable=margin.variable,
+                        level=level,
+                    )
                 )
             lookup[flat] = len(levels)
             levels.append(level)
@@ -236,8 +258,11 @@ def match_margins(table: CellTable, targets: Targets) -> list[MarginIndex]:
             cell = int(np.flatnonzero(cell_level < 0)[0])
             parts = [table.axes[a].levels[table.axis_codes[cell, a]] for a in axes]
             raise WeightingError(
-                f"level {CROSS.join(map(str, parts))!r} of {margin.variable} is in the data but "
-                "has no target"
+                _(
+                    "level %(level)s of %(variable)s is in the data but has no target",
+                    level=repr(CROSS.join(map(str, parts))),
+                    variable=margin.variable,
+                )
             )
         matched.append(
             MarginIndex(
@@ -264,17 +289,17 @@ def _prepare(data, targets: Targets, base_weight) -> _Problem:
     try:
         total = targets.check_totals()
     except TargetError as exc:
-        raise WeightingError(str(exc)) from None
+        raise WeightingError(reasons(exc)[0]) from None
     axes = _coded_axes(data, targets)
     n = len(axes[0].codes)
     if n == 0:
-        raise WeightingError("the data have no rows")
+        raise WeightingError(_("the data have no rows"))
     base = check_base_weight(base_weight, n)
     table = build_cells(axes, base)
     try:
         margins = match_margins(table, targets)
     except TargetError as exc:
-        raise WeightingError(str(exc)) from None
+        raise WeightingError(reasons(exc)[0]) from None
     return _Problem(table, margins, base, total)
 
 
@@ -309,7 +334,7 @@ def design_weights(strata, population: Mapping[object, float] | Margin) -> np.nd
     """
     coded = code_column("stratum", pd.Series(strata) if not hasattr(strata, "dtype") else strata)
     if coded.has_missing:
-        raise WeightingError("the stratum is empty for some respondents")
+        raise WeightingError(_("the stratum is empty for some respondents"))
     if isinstance(population, Margin):
         population = dict(zip(population.levels, population.totals, strict=True))
     sizes = {level_key(k): float(v) for k, v in population.items()}
@@ -319,14 +344,26 @@ def design_weights(strata, population: Mapping[object, float] | Margin) -> np.nd
         if counts[code] == 0:
             continue
         if level not in sizes:
-            raise WeightingError(f"stratum {level!r} is in the data but has no population count")
+            raise WeightingError(
+                _(
+                    "stratum %(level)s is in the data but has no population count",
+                    level=repr(level),
+                )
+            )
         if not sizes[level] > 0:
-            raise WeightingError(f"population count of stratum {level!r} must be positive")
+            raise WeightingError(
+                _("population count of stratum %(level)s must be positive", level=repr(level))
+            )
         per_code[code] = sizes[level] / counts[code]
     seen = {lv for code, lv in enumerate(coded.levels) if counts[code]}
     for level, size in sizes.items():
         if size > 0 and level not in seen:
-            raise WeightingError(f"stratum {level!r} has a population count but no respondents")
+            raise WeightingError(
+                _(
+                    "stratum %(level)s has a population count but no respondents",
+                    level=repr(level),
+                )
+            )
     return per_code[coded.codes]
 
 
@@ -359,8 +396,10 @@ def poststratify(data, targets: Targets, base_weight=None) -> WeightResult:
     """Post-stratify to the totals of one (crossed) variable, as ``survey::postStratify``."""
     if len(targets) != 1:
         raise WeightingError(
-            "poststratify takes exactly one variable; cross several as a:b "
-            f"(got {', '.join(targets.variables)})"
+            _(
+                "poststratify takes exactly one variable; cross several as a:b (got %(variables)s)",
+                variables=", ".join(targets.variables),
+            )
         )
     problem = _prepare(data, targets, base_weight)
     margin = problem.margins[0]
@@ -399,7 +438,7 @@ def rake(data, targets: Targets, base_weight=None, tol=DEFAULT_TOL, max_iter=Non
         if worst <= tol:
             converged = True
             break
-    notes = [] if converged else [f"worst margin {where}: relative error {worst:.3g}"]
+    notes = [] if converged else [_worst_note(where, worst)]
     result = _result(problem, "rake", cell_weight / base, converged, sweep, None, notes)
     result.calibration.design_matrix = model_matrix(problem)[0]
     return result
@@ -544,13 +583,16 @@ def calibrate(
         )
         if scale is not None:
             notes.append(
-                f"base weights were scaled by {scale:.6g} before calibrating (as survey's grake)"
+                _(
+                    "base weights were scaled by %(scale)s before calibrating (as survey's grake)",
+                    scale=float(f"{scale:.6g}"),
+                )
             )
         worst, where = _misfit(problem, w * g_cell)
     if not converged:
-        notes.append(f"worst margin {where}: relative error {worst:.3g}")
+        notes.append(_worst_note(where, worst))
     if (g_cell <= 0).any():
-        notes.append(f"{int((g_cell <= 0).sum())} cells have non-positive weights")
+        notes.append(_("%(count)s cells have non-positive weights", count=int((g_cell <= 0).sum())))
     return _result(problem, method, g_cell, converged, iterations, x, notes)
 
 
@@ -560,7 +602,20 @@ def worst_margin(result: WeightResult) -> str:
     if not len(fit):
         return ""
     row = fit.iloc[int(fit["rel_error"].abs().to_numpy().argmax())]
-    return f"{row.variable}={row.level} (relative error {abs(row.rel_error):.3g})"
+    return _(
+        "%(variable)s=%(level)s (relative error %(error)s)",
+        variable=row.variable,
+        level=row.level,
+        error=float(f"{abs(row.rel_error):.3g}"),
+    )
+
+
+def _worst_note(where: str, worst: float):
+    return _(
+        "worst margin %(margin)s: relative error %(error)s",
+        margin=where,
+        error=float(f"{worst:.3g}"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -578,16 +633,25 @@ def trim_weights(
     w = np.asarray(weights, dtype=np.float64).copy()
     if strict and not len(w) * lower <= w.sum() <= len(w) * upper:
         raise WeightingError(
-            f"no weights within [{lower:g}, {upper:g}] keep the total {w.sum():g}: widen them"
+            _(
+                "no weights within [%(lower)s, %(upper)s] keep the total %(total)s: widen them",
+                lower=float(lower),
+                upper=float(upper),
+                total=float(f"{w.sum():g}"),
+            )
         )
     trimmed = np.zeros(len(w), dtype=bool)
-    for _ in range(1000):
+    for _step in range(1000):
         outside = (w < lower) | (w > upper)
         if not outside.any():
             break
         if outside.all():
             raise WeightingError(
-                f"every weight is outside the trimming bounds {lower:g}, {upper:g}: widen them"
+                _(
+                    "every weight is outside the trimming bounds %(lower)s, %(upper)s: widen them",
+                    lower=float(lower),
+                    upper=float(upper),
+                )
             )
         clipped = np.clip(w, lower, upper)
         trimmings = float((w - clipped).sum())
@@ -611,7 +675,15 @@ def trim_result(result: WeightResult, lower: float, upper: float, strict=False) 
         result.calibration,
         cell_weight=result.cell_weight,
         trimmed=count,
-        notes=[*result.notes, f"{count} weights trimmed to [{lower:g}, {upper:g}]"],
+        notes=[
+            *result.notes,
+            _(
+                "%(count)s weights trimmed to [%(lower)s, %(upper)s]",
+                count=count,
+                lower=float(lower),
+                upper=float(upper),
+            ),
+        ],
     )
 
 
@@ -631,4 +703,10 @@ def weight(
         return rake(data, targets, base_weight, tol=tol, max_iter=max_iter)
     if method in ("linear", "raking", "logit"):
         return calibrate(data, targets, method, base_weight, bounds, tol, max_iter)
-    raise WeightingError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
+    raise WeightingError(
+        _(
+            "unknown method %(method)s: use one of %(methods)s",
+            method=repr(method),
+            methods=", ".join(METHODS),
+        )
+    )

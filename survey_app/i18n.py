@@ -16,9 +16,12 @@ from flask_babel import (
     format_decimal,
     format_percent,
     get_locale,
+    gettext,
 )
 
 from analysis.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, in_language
+from analysis.messages import Message, from_json
+from analysis.problems import Problem
 
 from .extensions import babel
 
@@ -30,6 +33,7 @@ __all__ = [
     "in_language",
     "init_app",
     "language_name",
+    "say",
 ]
 
 
@@ -48,6 +52,28 @@ def select_locale() -> str:
 def language_name(lang: str) -> str:
     """A language named in the current locale: "Vietnamese" on an English page."""
     return Locale.parse(lang).get_display_name(get_locale() or DEFAULT_LANGUAGE)
+
+
+def say(message) -> str:
+    """A message of `analysis` (`analysis.messages`: a message, a located problem, or their
+    stored JSON) in the current locale; plain text as it is."""
+    message = from_json(message)
+    if isinstance(message, Problem):
+        text = say(message.message)
+        where = ":".join(str(p) for p in (message.file, message.line) if p not in (None, ""))
+        return ": ".join(part for part in (where, message.key, text) if part)
+    if isinstance(message, Message):
+        params = {key: _param(value) for key, value in message.params.items()}
+        return gettext(message.template, **params) if params else gettext(message.template)
+    return str(message)
+
+
+def _param(value) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return format_decimal(value, "#,##0.##########")
+    return say(value)
 
 
 def cli_locale() -> str:
@@ -83,7 +109,7 @@ def bind_language(blueprint) -> None:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, say=say)
     app.jinja_env.filters.update(
         number=format_decimal,
         percent=format_percent,

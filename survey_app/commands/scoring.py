@@ -13,7 +13,7 @@ from analysis.choices import DF, INTERVALS, LONELY_PSU, METHODS
 
 from ..extensions import db
 from ..fieldwork.waves import wave_by_code
-from ..i18n import in_cli_locale
+from ..i18n import in_cli_locale, say
 from ..stats.chain import ChainError, Parameters, compute
 from ..stats.services import DEFAULT_SCHEME
 from .support import fail
@@ -161,7 +161,7 @@ def score_wave(
         try:
             summary = compute(db.session, wave, params, out_dir, questionnaires)
         except ChainError as exc:
-            fail(_("error: %(reason)s", reason=str(exc)))
+            fail(_("error: %(reason)s", reason="; ".join(say(r) for r in exc.reasons)))
         with db.transaction() as session:
             audit.record(
                 session,

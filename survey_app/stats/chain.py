@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.messages import _, reasons
+
 from ..models import Invitation, Wave
 from .data import responses_frame
 
@@ -34,7 +36,14 @@ INVITED = "invited"
 
 
 class ChainError(ValueError):
-    """Input the chain refuses; the message (English, from `analysis`) says what to fix."""
+    """Input the chain refuses. The message (English) says what to fix; `reasons` are the same
+    as `analysis.messages` (messages and located problems), which a page says in its reader's
+    language and a failed run keeps. (`_` here makes such a message, not a translation: the
+    chain runs in a worker, with no reader yet.)"""
+
+    def __init__(self, found: list) -> None:
+        self.reasons = list(found)
+        super().__init__("; ".join(str(reason) for reason in self.reasons))
 
 
 def _options(data: dict[str, Any] | None = None) -> pipeline.Parameters:
@@ -77,9 +86,7 @@ def load(scheme_path: str | Path, questionnaires: str | Path | None) -> Scheme:
     try:
         return load_scheme(scheme_path, default=questionnaires)
     except SchemeError as exc:
-        more = len(exc.problems) - 1
-        tail = f" (and {more} more problems)" if more else ""
-        raise ChainError(f"{exc.problems[0]}{tail}") from None
+        raise ChainError(exc.problems) from None
 
 
 def compute(
@@ -95,7 +102,7 @@ def compute(
     Bad input raises `ChainError`; anything else is a fault of the program and propagates.
     """
     from analysis import pipeline
-    from analysis.index import read_previous, read_table
+    from analysis.index import APPRAISAL_FILE, read_previous, read_table
     from analysis.targets import read_targets
 
     progress = progress or pipeline.no_progress
@@ -116,12 +123,12 @@ def compute(
             responses,
             options,
             targets=read_targets(params.targets) if params.targets else None,
-            appraisal=read_table(params.appraisal, "appraisal file") if params.appraisal else None,
+            appraisal=read_table(params.appraisal, APPRAISAL_FILE) if params.appraisal else None,
             previous=read_previous(params.previous) if params.previous else None,
             progress=progress,
         )
     except pipeline.INPUT_ERRORS as exc:
-        raise ChainError(str(exc)) from None
+        raise ChainError(reasons(exc)) from None
     result.write(out)
     progress(100, "done")
     return result.summary
@@ -136,7 +143,9 @@ def _responses(session, wave, scheme, progress) -> dict[str, pd.DataFrame]:
         if group.questionnaire in carried:
             responses[group.code] = responses_frame(session, group.questionnaire, wave.code)
     if scheme.has_survey and not any(len(t) for t in responses.values()):
-        raise ChainError(f"the wave {wave.code} has no complete responses to score")
+        raise ChainError(
+            [_("the wave %(wave)s has no complete responses to score", wave=wave.code)]
+        )
     return responses
 
 

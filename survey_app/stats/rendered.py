@@ -36,6 +36,8 @@ SOURCES = (
     HERE / "report.py",
     HERE / "charts.py",
     HERE / "services.py",
+    HERE / "names.py",
+    HERE.parent / "i18n.py",
     HERE / "rendered.py",
 )
 

@@ -22,6 +22,8 @@ from flask import Flask, current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from analysis.messages import to_json
+
 from .. import storage
 from ..extensions import db
 from ..models import AnalysisRun, Wave, utcnow
@@ -206,8 +208,9 @@ def _compute(app: Flask, run_id: int, attempt: int, work: Path) -> None:
             run_id,
             attempt,
             status="failed",
-            message=str(exc),
-            result={"failure": "input"},
+            message=str(exc),  # English, for the log and the database's reader
+            # what the page says, in the language of whoever opens it
+            result={"failure": "input", "reasons": [to_json(r) for r in exc.reasons]},
             finished_at=utcnow(),
         )
     except Exception:  # noqa: BLE001 - a failed run must say so, whatever happened

@@ -6,19 +6,20 @@ import functools
 import io
 import math
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from analysis.problems import FileInvalid
+from analysis.messages import reasons
 from analysis.targets import TargetError, read_targets
 
 from .. import storage
+from ..i18n import say
 from ..models import AnalysisRun, Wave
-from . import runs
+from . import names, runs
 from .chain import ChainError, Parameters, load
 from .runs import questionnaire_dir
 
@@ -49,9 +50,27 @@ def schemes() -> list[str]:
     return names
 
 
+def scheme_names(lang: str) -> dict[str, str]:
+    """Each scheme file's name in `lang` (its `name:`), read without checking the scheme: the run
+    form lists them all, and a scheme is checked when a run uses it."""
+    import yaml
+
+    from analysis.languages import in_language
+
+    found = {}
+    for name in schemes():
+        try:
+            data = yaml.safe_load((scheme_dir() / name).read_text(encoding="utf-8"))
+            label = data.get("name") if isinstance(data, dict) else None
+        except (OSError, yaml.YAMLError):
+            label = None
+        found[name] = in_language(label, lang, name) if isinstance(label, dict) else name
+    return found
+
+
 def scheme_path(name: str) -> Path:
     if name not in schemes():
-        raise InputInvalid(f"unknown scheme {name}")
+        raise InputInvalid(_("There is no scoring scheme %(name)s.", name=name))
     return scheme_dir() / name
 
 
@@ -97,8 +116,9 @@ def save_input(
         try:
             facts = _check_input(kind, trial, filename)
         except (TargetError, AppraisalError, ChainError) as exc:
-            found = exc.problems if isinstance(exc, FileInvalid) else [exc]
-            reason = "; ".join(str(problem) for problem in found)
+            found = exc.reasons if isinstance(exc, ChainError) else reasons(exc)
+            # said in the reader's language, the private folder's path replaced by their name
+            reason = "; ".join(say(problem) for problem in found)
             raise InputInvalid(reason.replace(str(trial), filename)) from None
     if kind == "appraisal":
         storage.remove(session, runs.wave_inputs(wave) + "appraisal.")
@@ -107,7 +127,7 @@ def save_input(
 
 
 def _check_input(kind: str, path: Path, filename: str) -> dict[str, Any]:
-    from analysis.index import check_appraisal, read_previous, read_table
+    from analysis.index import APPRAISAL_FILE, check_appraisal, read_previous, read_table
 
     if kind == "targets":
         targets = read_targets(path)
@@ -115,7 +135,7 @@ def _check_input(kind: str, path: Path, filename: str) -> dict[str, Any]:
         return {"variables": list(targets.variables), "total": total}
     if kind == "appraisal":
         scheme = load_named_scheme(schemes()[0])
-        table = check_appraisal(scheme, read_table(path, "appraisal file"), what=filename)
+        table = check_appraisal(scheme, read_table(path, APPRAISAL_FILE), what=filename)
         return {"units": sorted(table["unit_code"].unique().tolist())}
     previous = read_previous(path)
     return {"units": sorted(previous["unit_code"].tolist())}
@@ -170,6 +190,9 @@ class Results:
     index: pd.DataFrame | None
     weak: pd.DataFrame | None
     scheme: Scheme | None
+    #: the questionnaires of the scheme's groups (their titles, questions and options name
+    #: what the files code), by code
+    questionnaires: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sipas_elements(self) -> pd.DataFrame:
@@ -226,7 +249,46 @@ def results(session: Session, run: AnalysisRun) -> Results:
         index=_read(session, run, "index"),
         weak=_read(session, run, "weak"),
         scheme=scheme,
+        questionnaires=names.questionnaires(
+            session,
+            [g.questionnaire for g in scheme.groups.values()]
+            if scheme
+            else [wq.questionnaire_code for wq in run.wave.questionnaires],
+        ),
     )
+
+
+def run_names(session: Session, run: AnalysisRun, lang: str) -> dict[str, Any]:
+    """What a run's headings name, in `lang`: its scheme and its groups (their questionnaires'
+    titles); the codes where the scheme is gone."""
+    from analysis.languages import in_language
+
+    code = (run.result or {}).get("scheme") or Path(run.parameters.get("scheme", "")).stem
+    try:
+        scheme = load_named_scheme(Path(run.parameters.get("scheme", "")).name)
+    except (InputInvalid, ChainError):
+        return {"scheme": code, "groups": {}, "unit": _unit_name(session, run)}
+    titles = names.titles(session, [g.questionnaire for g in scheme.groups.values()])
+    groups = {
+        group.code: names.title(titles, group.questionnaire, lang)
+        for group in scheme.groups.values()
+    }
+    return {
+        "scheme": in_language(scheme.name, lang, code),
+        "groups": groups,
+        "unit": _unit_name(session, run),
+    }
+
+
+def _unit_name(session: Session, run: AnalysisRun) -> str | None:
+    """The rated unit's name in the run's index (the appraisal file names it), if it has one."""
+    unit_code = (run.result or {}).get("unit_code")
+    index = _read(session, run, "index") if unit_code else None
+    if index is None or "unit_name" not in index:
+        return None
+    names_found = index.loc[index["unit_code"].astype(str) == str(unit_code), "unit_name"]
+    found = names_found.dropna()
+    return str(found.iloc[0]) if len(found) else None
 
 
 def run_file(session: Session, run: AnalysisRun, name: str) -> bytes | None:

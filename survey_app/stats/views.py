@@ -20,6 +20,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from analysis.choices import METHODS
+
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
@@ -28,7 +30,7 @@ from ..handlers import wave_view
 from ..i18n import LANGUAGES
 from ..models import AnalysisRun, Wave
 from ..urls import int_arg
-from . import data, queue, rendered, runs, services
+from . import data, names, queue, rendered, runs, services
 from .blueprint import bp
 from .forms import RunForm, UploadForm
 
@@ -83,12 +85,20 @@ def home():
     waves = all_waves(db.session)
     complete = complete_by_wave(db.session)
     rows = [(wave, complete[wave.id]) for wave in waves]
-    return render_template("stats/home.html", rows=rows)
+    codes = {code for _wave, counts in rows for code in counts}
+    return render_template("stats/home.html", rows=rows, titles=names.titles(db.session, codes))
 
 
 def _run_form() -> RunForm:
     form = RunForm()
-    form.scheme.choices = [SelectChoice(name, name) for name in services.schemes()]
+    form.scheme.choices = [
+        SelectChoice(name, f"{title} ({name})")
+        for name, title in services.scheme_names(g.lang).items()
+    ]
+    # each method by what it does; its code stays beside it, as the hint and the files name it
+    form.method.choices = [form.method.choices[0]] + [
+        SelectChoice(method, f"{names.method_name(method)} ({method})") for method in METHODS
+    ]
     return form
 
 
@@ -112,6 +122,8 @@ def _wave_page(wave, upload=None, run_form=None, upload_error=None, status=200):
             runs=run_list,
             latest=runs.latest_done(db.session, wave),
             formats=RESPONSE_FORMATS,
+            titles=names.titles(db.session, [wq.questionnaire_code for wq in wave.questionnaires]),
+            method_name=names.method_name,
         ),
         status,
     )
@@ -190,7 +202,12 @@ def run_view(run_id: int):
     if not runs.has_results(db.session, run):  # made before its files were kept (0007)
         return render_template("stats/run_files_missing.html", run=run), 404
     results_html = rendered.results_html(db.session, run, "run")
-    return render_template("stats/run.html", run=run, results_html=results_html)
+    return render_template(
+        "stats/run.html",
+        run=run,
+        results_html=results_html,
+        named=services.run_names(db.session, run, g.lang),
+    )
 
 
 @bp.get("/runs/<int:run_id>/files/<name>")
@@ -220,7 +237,13 @@ def wave_report(wave: Wave):
     if not runs.has_results(db.session, run):
         return render_template("stats/run_files_missing.html", run=run), 404
     results_html = rendered.results_html(db.session, run, "report")
-    return render_template("stats/report.html", wave=wave, run=run, results_html=results_html)
+    return render_template(
+        "stats/report.html",
+        wave=wave,
+        run=run,
+        results_html=results_html,
+        named=services.run_names(db.session, run, g.lang),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ class Page:
     index: int
     intro: Label | None = None
     relevant: Expression | None = None
+    #: The optional section the page belongs to (`sections:` of the file), or None.
+    section: str | None = None
 
     @property
     def questions(self) -> list[Item]:

@@ -388,9 +388,8 @@ def test_a_section_switched_on_is_answered_over_http_and_exported(app, client, f
     with app.app_context():
         assert "x1" not in header(db.session, "mini")
     write_sectioned(folder, True)
-    with app.app_context():
-        with db.transaction() as session:
-            assert [r.action for r in sync_questionnaires(session, folder)] == ["new version"]
+    with app.app_context(), db.transaction() as session:
+        assert [r.action for r in sync_questionnaires(session, folder)] == ["new version"]
     client.get("/en/")  # a fresh respondent: the finished one's session is left behind
     with client.session_transaction() as flask_session:
         flask_session.clear()

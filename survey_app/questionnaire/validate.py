@@ -497,6 +497,7 @@ def build_questionnaire(
         intro=check.label(data["intro"], ("intro",)),
         thanks=check.label(data["thanks"], ("thanks",)) if "thanks" in data else None,
         pages=pages,
+        sections=sections,
         raw=snapshot(data, builder),
     )
     return questionnaire, check.problems

@@ -198,9 +198,10 @@ def test_check_command_names_file_and_line_and_fails(runner, folder):
     result = runner.invoke(args=["check-questionnaires", str(folder)], env={"PAR_LANG": "en"})
     assert result.exit_code == 1
     assert "mini.yaml:15: pages[0].items[1].type: unknown item type" in result.output
-    ok = runner.invoke(args=["check-questionnaires", str(SOURCE)])
+    ok = runner.invoke(args=["check-questionnaires", str(SOURCE)], env={"PAR_LANG": "en"})
     assert ok.exit_code == 0, ok.output
     assert "citizen" in ok.output
+    assert "citizen: the optional section policy is switched off (enabled: false)" in ok.output
 
 
 def test_the_app_refuses_an_invalid_folder_and_stores_nothing(app, folder):

@@ -383,6 +383,9 @@ def cmd_check_scheme(args) -> int:
         checked = "items not checked: no questionnaire folder (give --questionnaires DIR)"
     else:
         checked = f"items checked against the questionnaires of {scheme.checked_against}"
+    for group in scheme.groups.values():
+        if group.questionnaires is not None:
+            checked += f"; the {group.code} group's against those of {group.questionnaires}"
     parts = ", ".join(f"{p} {scheme.totals.get(p, 0):g}" for p in scheme.parts)
     example = "; an example, not official numbers" if scheme.example else ""
     print(

@@ -106,10 +106,22 @@ def option_column(item_code: str, value: object) -> str:
     return f"{item_code}{OPTION_SEPARATOR}{value}"
 
 
+def asked_pages(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pages that are asked: all but those of an optional section switched off
+    (``sections: {policy: {enabled: false}}``, questionnaires/README.md)."""
+    sections = definition.get("sections") or {}
+    return [
+        page
+        for page in definition.get("pages") or []
+        if page.get("section") is None or (sections.get(page["section"]) or {}).get("enabled")
+    ]
+
+
 def variables(definition: dict[str, Any]) -> list[Variable]:
-    """Every export column of a resolved questionnaire, in page order (notes have none)."""
+    """Every export column of a resolved questionnaire, in page order (notes have none); the pages
+    of a switched-off section have none."""
     out: list[Variable] = []
-    for page in definition.get("pages") or []:
+    for page in asked_pages(definition):
         for item in page.get("items") or []:
             kind = item.get("type")
             label = item.get("label") or {}

@@ -153,6 +153,9 @@ class Group:
     #: citizens are a weighted sample; leaders and delegates are unweighted censuses
     weighted: bool
     minimum_answers: int
+    #: the folder of this group's questionnaire (``questionnaires:`` of the group), resolved; it
+    #: wins over every other folder (an earlier version, e.g. ``../earlier``)
+    questionnaires: str | None = None
 
 
 @dataclass
@@ -355,9 +358,9 @@ def parse_scheme(
     folder = questionnaires if questionnaires is not None else scheme.own_questionnaires
     if folder is None:
         folder = default
-    if folder is not None:
-        check.against_questionnaires(scheme, Path(folder))
-        scheme.checked_against = str(folder)
+    if folder is not None or any(g.questionnaires for g in scheme.groups.values()):
+        check.against_questionnaires(scheme, Path(folder) if folder is not None else None)
+        scheme.checked_against = str(folder) if folder is not None else None
     if check.problems:
         raise SchemeError(sorted(check.problems, key=lambda p: p.line))
     scheme.path = file
@@ -510,17 +513,7 @@ class _Checker:
             example = False
         own = None
         if "questionnaires" in data:
-            folder = data["questionnaires"]
-            if not isinstance(folder, str) or not folder.strip():
-                self.problem(
-                    ("questionnaires",),
-                    "must be a folder, written relative to this file (e.g. ../examples)",
-                )
-            else:
-                base = Path(self.file).parent
-                own = os.path.normpath(base / folder.strip())
-                if not Path(own).is_dir():
-                    self.problem(("questionnaires",), f"the folder {own} does not exist")
+            own = self.folder(data["questionnaires"], ("questionnaires",))
         return Scheme(
             code,
             name,
@@ -547,7 +540,10 @@ class _Checker:
             path = ("groups", str(code))
             self.identifier(code, path)
             spec = self.mapping(
-                spec, path, {"questionnaire", "weighted", "minimum_answers"}, {"questionnaire"}
+                spec,
+                path,
+                {"questionnaire", "questionnaires", "weighted", "minimum_answers"},
+                {"questionnaire"},
             )
             questionnaire = self.identifier(spec.get("questionnaire"), (*path, "questionnaire"))
             weighted = spec.get("weighted", False)
@@ -558,8 +554,21 @@ class _Checker:
             if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
                 self.problem((*path, "minimum_answers"), "must be a whole number, at least 1")
                 minimum = 1
-            out[str(code)] = Group(str(code), questionnaire, weighted, minimum)
+            folder = None
+            if "questionnaires" in spec:
+                folder = self.folder(spec["questionnaires"], (*path, "questionnaires"))
+            out[str(code)] = Group(str(code), questionnaire, weighted, minimum, folder)
         return out
+
+    def folder(self, value, path) -> str | None:
+        """A ``questionnaires:`` folder, relative to the scheme file, resolved; it must exist."""
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, "must be a folder, written relative to this file (e.g. ../examples)")
+            return None
+        folder = os.path.normpath(Path(self.file).parent / value.strip())
+        if not Path(folder).is_dir():
+            self.problem(path, f"the folder {folder} does not exist")
+        return folder
 
     def rules(self, value) -> dict[str, ItemRule]:
         if not isinstance(value, dict):
@@ -984,11 +993,16 @@ class _Checker:
 
     # --- against the questionnaires ------------------------------------------------------
 
-    def against_questionnaires(self, scheme: Scheme, folder: Path) -> None:
+    def against_questionnaires(self, scheme: Scheme, folder: Path | None) -> None:
+        """Every item against its group's questionnaire: in the group's own folder, else in
+        ``folder`` (a group with neither is not checked)."""
         found: dict[str, dict] = {}
         for code, group in scheme.groups.items():
+            own = group.questionnaires or folder
+            if own is None:
+                continue
             try:
-                definition = read_questionnaire(folder, group.questionnaire)
+                definition = read_questionnaire(own, group.questionnaire)
             except QuestionnaireError as exc:
                 self.problem(("groups", code, "questionnaire"), str(exc))
                 continue

@@ -46,3 +46,18 @@ def check_questionnaires(directory: Path | None) -> None:
                     ),
                 )
             )
+            for section, enabled in questionnaire.sections.items():
+                if enabled:
+                    said = _(
+                        "%(code)s: the optional section %(section)s is switched on.",
+                        code=questionnaire.code,
+                        section=section,
+                    )
+                else:
+                    said = _(
+                        "%(code)s: the optional section %(section)s is switched off "
+                        "(enabled: false); its pages are not asked.",
+                        code=questionnaire.code,
+                        section=section,
+                    )
+                click.echo(said)

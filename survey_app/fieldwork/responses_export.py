@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.questionnaire import option_column
+from analysis.questionnaire import asked_pages, option_column, resolve
 
 from ..models import Answer, QuestionnaireVersion, Response, Wave
 from ..questionnaire.definition import Item
@@ -32,12 +32,17 @@ def item_columns(item: Item) -> list[str]:
     return [item.code]
 
 
-def columns_and_items(session: Session, code: str) -> tuple[list[str], dict[str, Item]]:
-    versions = session.scalars(
+def _versions(session: Session, code: str) -> list[QuestionnaireVersion]:
+    """Every stored version of a questionnaire, the newest first."""
+    return session.scalars(
         select(QuestionnaireVersion)
         .where(QuestionnaireVersion.code == code)
         .order_by(QuestionnaireVersion.version.desc())
     ).all()
+
+
+def columns_and_items(session: Session, code: str) -> tuple[list[str], dict[str, Item]]:
+    versions = _versions(session, code)
     columns: list[str] = []
     items: dict[str, Item] = {}
     for version in versions:
@@ -144,6 +149,41 @@ def write_csv(session: Session, code: str, out: IO[str], wave_code: str | None =
     for chunk in csv_chunks_of(header(session, code), counted()):
         out.write(chunk)
     return written
+
+
+def every_version_definition(session: Session, code: str) -> dict[str, Any] | None:
+    """The definition the export's labels and codebook come from, as plain data: the newest
+    version's asked pages, then each earlier version's pages reduced to the items no newer version
+    has, so a column answered only on an earlier version (the 2017-shaped SIPAS items) keeps the
+    labels it was answered with. The same items, in the same order, as `columns_and_items`."""
+    merged: dict[str, Any] | None = None
+    seen: set[str] = set()
+    for version in _versions(session, code):
+        resolved = resolve(definition(version).raw)
+        pages = []
+        for page in asked_pages(resolved):
+            items = [kept for item in page.get("items") or [] if (kept := _unseen(item, seen))]
+            if items:
+                pages.append({**page, "items": items})
+        if merged is None:
+            merged = {k: v for k, v in resolved.items() if k not in ("sections", "pages")}
+            merged["pages"] = []
+        merged["pages"].extend(pages)
+    return merged
+
+
+def _unseen(item: dict[str, Any], seen: set[str]) -> dict[str, Any] | None:
+    """``item`` reduced to the questions whose codes are not in ``seen`` (which it extends)."""
+    if item.get("type") == "note":
+        return None
+    if item.get("type") == "grid":
+        rows = [row for row in item.get("rows") or [] if row["code"] not in seen]
+        seen.update(row["code"] for row in rows)
+        return {**item, "rows": rows} if rows else None
+    if item["code"] in seen:
+        return None
+    seen.add(item["code"])
+    return item
 
 
 def header(session: Session, code: str) -> list[str]:

@@ -76,6 +76,8 @@ class Page:
     index: int
     intro: Label | None = None
     relevant: Expression | None = None
+    #: The optional section the page belongs to (`sections:` of the file), or None.
+    section: str | None = None
 
     @property
     def questions(self) -> list[Item]:
@@ -98,6 +100,9 @@ class Questionnaire:
     intro: Label
     pages: list[Page]
     thanks: Label | None = None
+    #: The optional sections, switched on (True) or off (False); an off section's pages are not
+    #: in `pages`.
+    sections: dict[str, bool] = field(default_factory=dict)
     #: The raw definition (shared scales and lists resolved), stored as the snapshot.
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 

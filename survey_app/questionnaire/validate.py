@@ -237,6 +237,9 @@ class _QuestionnaireBuilder:
         self.codes: dict[str, PathT] = {}
         #: item code -> page index, for the rule that relevance looks only backwards.
         self.page_of: dict[str, int] = {}
+        #: page index -> its optional section (None: always asked), for the rule that only a
+        #: section's own questions may name its items.
+        self.section_of_page: dict[int, str | None] = {}
         self.expressions: list[tuple[Expression, PathT, int, str, Item | None]] = []
 
     def claim_code(
@@ -397,6 +400,23 @@ class _QuestionnaireBuilder:
                     )
                 elif kind == "constraint" and self.page_of[name] > page_index:
                     self.check.problem(path, _l("%(name)s is on a later page", name=name))
+                else:
+                    self.check_section(path, name, page_index)
+
+    def check_section(self, path: PathT, name: str, page_index: int) -> None:
+        """An item of an optional section may be named only inside it: switched off, the section
+        is not asked, and a question outside it would depend on answers nobody gives."""
+        section = self.section_of_page.get(self.page_of[name])
+        if section is not None and section != self.section_of_page.get(page_index):
+            self.check.problem(
+                path,
+                _l(
+                    "%(name)s is in the optional section %(section)s: only that section's "
+                    "questions may refer to it",
+                    name=name,
+                    section=section,
+                ),
+            )
 
 
 QUESTIONNAIRE_KEYS = {
@@ -408,9 +428,10 @@ QUESTIONNAIRE_KEYS = {
     "thanks",
     "scales",
     "lists",
+    "sections",
     "pages",
 }
-PAGE_KEYS = {"code", "title", "intro", "relevant", "items"}
+PAGE_KEYS = {"code", "title", "intro", "relevant", "section", "items"}
 
 
 def build_questionnaire(
@@ -458,7 +479,8 @@ def build_questionnaire(
     builder = _QuestionnaireBuilder(
         check, {**shared[0], **local_scales}, {**shared[1], **local_lists}
     )
-    pages = build_pages(check, builder, data.get("pages"))
+    sections = check_sections(check, data.get("sections", {}))
+    pages = build_pages(check, builder, data.get("pages"), sections)
     builder.check_references()
     if not check.problems:
         for page in pages:
@@ -466,6 +488,7 @@ def build_questionnaire(
                 check.problem(("pages", page.index), _l("a page needs at least one question"))
     if check.problems:
         return None, check.problems
+    pages = asked_pages(pages, sections)
     questionnaire = Questionnaire(
         code=code or "",
         group=data["group"],
@@ -474,12 +497,44 @@ def build_questionnaire(
         intro=check.label(data["intro"], ("intro",)),
         thanks=check.label(data["thanks"], ("thanks",)) if "thanks" in data else None,
         pages=pages,
+        sections=sections,
         raw=snapshot(data, builder),
     )
     return questionnaire, check.problems
 
 
-def build_pages(check: _Checker, builder: _QuestionnaireBuilder, raw_pages: Any) -> list[Page]:
+def check_sections(check: _Checker, value: Any) -> dict[str, bool]:
+    """The optional sections, each switched on or off: ``{policy: {enabled: false}}``."""
+    if not isinstance(value, dict):
+        check.problem(("sections",), _l("must be a mapping of section codes to sections"))
+        return {}
+    sections: dict[str, bool] = {}
+    for name, spec in value.items():
+        path = ("sections", name)
+        if check.identifier(name, path) is None:
+            continue
+        spec = check.mapping(spec, path, {"enabled"}, {"enabled"})
+        if spec:
+            sections[name] = check.boolean(spec.get("enabled"), (*path, "enabled"))
+    return sections
+
+
+def asked_pages(pages: list[Page], sections: dict[str, bool]) -> list[Page]:
+    """The pages of a validated questionnaire without those of switched-off sections, numbered
+    again in order (a stored version rebuilds the same numbering from its snapshot)."""
+    kept = [page for page in pages if page.section is None or sections.get(page.section)]
+    for number, page in enumerate(kept):
+        page.index = number
+        for item in page.items:
+            item.page_index = number
+            for row in item.rows:
+                row.page_index = number
+    return kept
+
+
+def build_pages(
+    check: _Checker, builder: _QuestionnaireBuilder, raw_pages: Any, sections: dict[str, bool]
+) -> list[Page]:
     if not isinstance(raw_pages, list) or not raw_pages:
         check.problem(("pages",), _l("must be a non-empty list of pages"))
         return []
@@ -501,6 +556,19 @@ def build_pages(check: _Checker, builder: _QuestionnaireBuilder, raw_pages: Any)
             index=index,
             intro=check.label(raw_page["intro"], (*path, "intro")) if "intro" in raw_page else None,
         )
+        if "section" in raw_page:
+            page.section = check.identifier(raw_page["section"], (*path, "section"))
+            if page.section is not None and page.section not in sections:
+                known = ", ".join(sorted(sections)) or "-"
+                check.problem(
+                    (*path, "section"),
+                    _l(
+                        "unknown section %(name)s (sections: %(known)s)",
+                        name=page.section,
+                        known=known,
+                    ),
+                )
+        builder.section_of_page[index] = page.section
         if "relevant" in raw_page:
             page.relevant = check.expression(raw_page["relevant"], (*path, "relevant"))
             if page.relevant:
@@ -516,6 +584,14 @@ def build_pages(check: _Checker, builder: _QuestionnaireBuilder, raw_pages: Any)
             if item is not None:
                 page.items.append(item)
         pages.append(page)
+    used = {page.section for page in pages}
+    for name in sections:
+        if name not in used:
+            check.problem(
+                ("sections", name), _l("no page belongs to the section %(name)s", name=name)
+            )
+    if pages and all(page.section is not None and not sections.get(page.section) for page in pages):
+        check.problem(("sections",), _l("every page is in a switched-off section"))
     return pages
 
 

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from ..fieldwork.responses_export import header, rows
-from ..questionnaire.store import definition, latest_version
+from ..fieldwork.responses_export import every_version_definition, header, rows
 
 if TYPE_CHECKING:  # numpy and pandas are imported where used (see `survey_app.stats.chain`)
     import pandas as pd
@@ -30,9 +29,9 @@ WEIGHT = "weight"
 
 
 def questionnaire_definition(session: Session, code: str) -> dict[str, Any] | None:
-    """The newest version's definition as plain data (shared scales resolved)."""
-    version = latest_version(session, code)
-    return definition(version).raw if version is not None else None
+    """The labels of every column of the export, as plain data (shared scales resolved): the
+    newest version's, and an earlier version's for the items only it has."""
+    return every_version_definition(session, code)
 
 
 def chunks(

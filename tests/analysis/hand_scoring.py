@@ -1,7 +1,9 @@
 """A small scheme and data set whose scores are worked out by hand from DOMAIN.md's rules.
 
 The arithmetic is written out beside each expected value; nothing here calls the code under test.
-The scheme uses the real questionnaires (leader.yaml, delegate.yaml, citizen.yaml).
+The scheme uses the real questionnaires (leader.yaml, delegate.yaml, and the citizens' in its
+2017 shape, earlier/citizen.yaml, named by the citizen group's own folder: its yes/no item gives a
+rule of its own to one item).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONNAIRES = ROOT / "questionnaires"
+EARLIER = QUESTIONNAIRES / "earlier"
 
 SCHEME = """\
 code: hand
@@ -21,7 +24,7 @@ name: {vi: Bộ điểm thử, en: Test scheme}
 groups:
   leader: {questionnaire: leader, minimum_answers: 3}
   delegate: {questionnaire: delegate, minimum_answers: 3}
-  citizen: {questionnaire: citizen, weighted: true, minimum_answers: 4}
+  citizen: {questionnaire: citizen, questionnaires: EARLIER, weighted: true, minimum_answers: 4}
 totals: {appraisal: 3, survey: 4, sipas: 4, total: 11}
 rules:
   quality: {type: mean, values: [1, 2, 3, 4]}
@@ -71,7 +74,7 @@ fields:
     criteria:
       - {code: "2.1", source: survey, max_points: 4, sipas: overall, name: {vi: SIPAS, en: SIPAS}}
       - {code: "2.2", source: appraisal, max_points: 1, name: {vi: Thẩm định, en: Appraised}}
-"""
+""".replace("EARLIER", str(EARLIER))
 
 # Empty cells are "don't know" (exported empty).
 LEADER = pd.DataFrame(

@@ -18,12 +18,13 @@ from test_cli import run
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMES = ROOT / "questionnaires" / "scoring"
 
+#: SIPAS since 2022 (citizen.yaml): every item on the 1-5 satisfaction scale
 SIPAS_ELEMENTS = {
-    "access": ["acc_1", "acc_2", "acc_3", "acc_4", "acc_sat"],
-    "procedures": ["proc_1", "proc_2", "proc_3", "proc_4", "proc_sat"],
-    "staff": ["staff_1", "staff_2", "staff_3", "staff_4", "staff_5", "staff_sat"],
-    "result": ["result_1", "result_2", "result_3", "result_on_time", "result_sat"],
-    "feedback": ["fb_1", "fb_2", "fb_3", "fb_4", "fb_sat"],
+    "access": ["acc_signs", "acc_seats", "acc_equipment"],
+    "procedures": ["proc_posted", "proc_documents", "proc_fees", "proc_time"],
+    "staff": ["staff_polite", "staff_explain", "staff_rules"],
+    "result": ["result_on_schedule", "result_accurate", "result_fair"],
+    "feedback": ["fb_easy", "fb_handled", "fb_informed"],
 }
 
 
@@ -61,10 +62,7 @@ def sipas_answers(seed: int = 3) -> pd.DataFrame:
         data = {"district": [district] * n, "weight": rng.uniform(5, 40, n)}
         for items in SIPAS_ELEMENTS.values():
             for item in items:
-                if item == "result_on_time":
-                    x = np.where(rng.random(n) < 0.7 + 0.1 * i, 1.0, 2.0)
-                else:
-                    x = np.clip(np.round(rng.normal(mood, 1.0, n)), 1, 5)
+                x = np.clip(np.round(rng.normal(mood, 1.0, n)), 1, 5)
                 x[rng.random(n) < 0.08] = np.nan  # don't know
                 data[item] = x
         rows.append(pd.DataFrame(data))
@@ -98,8 +96,7 @@ def test_sipas_alone_ranks_and_bands_districts_without_appraisal(tmp_path):
         for element, items in SIPAS_ELEMENTS.items():
             shares = []
             for item in items:
-                positive = [1] if item == "result_on_time" else [4, 5]
-                z = rows[item].where(rows[item].isna(), rows[item].isin(positive).astype(float))
+                z = rows[item].where(rows[item].isna(), rows[item].isin([4, 5]).astype(float))
                 shares.append(wmean(z, rows["weight"]))
             elements[element] = 100 * np.mean(shares)
         expected[district] = (np.mean(list(elements.values())), elements)

@@ -155,19 +155,47 @@ def test_check_scheme_checks_the_questionnaires_score_checks(tmp_path):
     (folder / "scoring").mkdir(parents=True)
     for name in ("citizen.yaml", "shared.yaml"):
         (folder / name).write_text((QUESTIONNAIRES / name).read_text())
-    text = (SCHEMES / "sipas_example.yaml").read_text().replace("acc_sat]", "acc_satt]")
+    text = (SCHEMES / "sipas_example.yaml").read_text().replace("acc_equipment]", "acc_equipmnt]")
     (folder / "scoring" / "s.yaml").write_text(text)
     done = run(tmp_path, "check-scheme", "questionnaires/scoring/s.yaml")
     assert done.returncode == 2
     assert (
         "s.yaml:" in done.stderr
-        and "the item acc_satt is not in the questionnaire citizen" in done.stderr
+        and "the item acc_equipmnt is not in the questionnaire citizen" in done.stderr
     )
-    (folder / "scoring" / "s.yaml").write_text(text.replace("acc_satt]", "acc_sat]"))
+    (folder / "scoring" / "s.yaml").write_text(text.replace("acc_equipmnt]", "acc_equipment]"))
     done = run(tmp_path, "check-scheme", "questionnaires/scoring/s.yaml")
     assert done.returncode == 0, done.stderr
     assert "items checked against the questionnaires of" in done.stdout
     assert "an example, not official numbers" in done.stdout
+
+
+def test_a_group_names_the_folder_of_its_questionnaires_earlier_version(tmp_path):
+    """par2022_sipas2017.yaml scores the 2017-shaped citizens (questionnaires/earlier) and the
+    current leaders and delegates: each group's items against its own folder."""
+    done = run(tmp_path, "check-scheme", str(SCHEMES / "par2022_sipas2017.yaml"))
+    assert done.returncode == 0, done.stderr
+    assert "the citizen group's against those of" in done.stdout
+    assert done.stdout.rstrip().split("those of ")[-1].rstrip(")").endswith("earlier")
+    text = (SCHEMES / "par2022_sipas2017.yaml").read_text()
+    # an item of the 2022 shape is not in the earlier version
+    (tmp_path / "old.yaml").write_text(
+        text.replace("../earlier", str(QUESTIONNAIRES / "earlier")).replace(
+            "items: [acc_1,", "items: [acc_signs, acc_1,"
+        )
+    )
+    done = run(tmp_path, "check-scheme", "old.yaml", "--questionnaires", str(QUESTIONNAIRES))
+    assert done.returncode == 2
+    assert "the item acc_signs is not in the questionnaire citizen" in done.stderr
+    # and the group's folder must exist
+    (tmp_path / "gone.yaml").write_text(text.replace("../earlier", "../nowhere"))
+    done = run(tmp_path, "check-scheme", "gone.yaml", "--questionnaires", str(QUESTIONNAIRES))
+    assert done.returncode == 2
+    assert "groups.citizen.questionnaires: the folder" in done.stderr
+    assert "does not exist" in done.stderr
+    # the 2022-shaped par2022.yaml names none of the earlier items
+    current = (SCHEMES / "par2022.yaml").read_text()
+    assert "acc_1" not in current and "acc_signs" in current
 
 
 def test_a_numeric_rule_reads_its_missing_codes_as_dont_know():

@@ -286,3 +286,45 @@ def test_the_quota_import_form_names_each_problem_and_takes_files_up_to_1_mb(
     assert "The file is larger than 5 MB." in too_big.get_data(as_text=True)
     with quick_app.app_context():
         assert db.session.scalars(select(Quota)).one().name == "main"
+
+
+def test_the_citizen_whose_cell_is_full_is_told_after_the_first_page(app, runner, tmp_path):
+    """The real citizen questionnaire asks its quota cell (district, sex, age group) first."""
+    path = tmp_path / "citizen-quota.csv"
+    path.write_text(
+        "district,sex,age_group,target\ncan_loc,female,age31_45,0\ncan_loc,male,age31_45,5\n",
+        encoding="utf-8",
+    )
+    with app.app_context():
+        wave = db.session.scalars(select(Wave)).first().code
+    imported = runner.invoke(
+        args=["quotas", "import", str(path), "--wave", wave, "--questionnaire", "citizen"],
+        env={"PAR_LANG": "en"},
+    )
+    assert imported.exit_code == 0, imported.output
+
+    def first_page(client, sex: str) -> str:
+        start = client.get("/en/s/citizen")
+        client.post(
+            "/en/s/citizen",
+            data={"csrf_token": csrf_token(start.get_data(as_text=True)), "new": "1"},
+        )
+        page = client.get("/en/s/citizen/p/0")
+        moved = client.post(
+            "/en/s/citizen/p/0",
+            data={
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+                "district": "can_loc",
+                "sex": sex,
+                "age_group": "age31_45",
+                "action": "next",
+            },
+        )
+        assert moved.status_code == 302, moved.get_data(as_text=True)[:500]
+        return path_of(moved.headers["Location"])
+
+    assert first_page(app.test_client(), "female") == "/en/s/citizen/done"
+    assert first_page(app.test_client(), "male") == "/en/s/citizen/p/1"
+    with app.app_context():
+        statuses = sorted(db.session.scalars(select(Response.status)))
+    assert statuses == ["in_progress", "screened_out"]

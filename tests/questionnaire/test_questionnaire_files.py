@@ -65,6 +65,8 @@ def test_the_real_questionnaires_are_valid_and_complete():
     citizen = by_code["citizen"]
     assert citizen.access == "open"
     assert {"district", "sex", "age_group"} <= {q.code for q in citizen.profile_items}
+    # the quota cells' variables come first: a respondent whose cell is full hears it after one page
+    assert [q.code for q in citizen.pages[0].questions] == ["district", "sex", "age_group"]
     districts = citizen.by_code["district"]
     assert len(districts.options) == 13
     for code in ("leader", "delegate"):
@@ -196,9 +198,10 @@ def test_check_command_names_file_and_line_and_fails(runner, folder):
     result = runner.invoke(args=["check-questionnaires", str(folder)], env={"PAR_LANG": "en"})
     assert result.exit_code == 1
     assert "mini.yaml:15: pages[0].items[1].type: unknown item type" in result.output
-    ok = runner.invoke(args=["check-questionnaires", str(SOURCE)])
+    ok = runner.invoke(args=["check-questionnaires", str(SOURCE)], env={"PAR_LANG": "en"})
     assert ok.exit_code == 0, ok.output
     assert "citizen" in ok.output
+    assert "citizen: the optional section policy is switched off (enabled: false)" in ok.output
 
 
 def test_the_app_refuses_an_invalid_folder_and_stores_nothing(app, folder):
@@ -249,3 +252,154 @@ def test_editing_an_answered_questionnaire_makes_a_new_version(app, client, fold
         assert "Câu một" in str(old.definition)
         with db.transaction() as session:
             assert [r.action for r in sync_questionnaires(session, folder)] == ["unchanged"]
+
+
+def test_the_citizen_questionnaire_has_the_2022_sipas_items_and_the_2017_one_is_kept():
+    """Since 2022 every item of the five elements is rated on the satisfaction scale, on the
+    published lists (DOMAIN.md): 3, 4, 3, 3 and 3 items; payments and harassment on three levels."""
+    questionnaires, problems = load_directory(SOURCE)
+    assert problems == []
+    citizen = next(q for q in questionnaires if q.code == "citizen")
+    satisfaction = [o.key for o in citizen.by_code["acc_signs"].options]
+    assert satisfaction == ["1", "2", "3", "4", "5", "9"]
+    elements = {"access": 3, "procedures": 4, "staff": 3, "result": 3, "feedback_handling": 3}
+    for page in citizen.pages:
+        if page.code in elements:
+            rated = [q for q in page.questions if [o.key for o in q.options] == satisfaction]
+            assert len(rated) == elements.pop(page.code), page.code
+    assert elements == {}
+    for code in ("unofficial_payment", "harassment"):
+        levels = [o for o in citizen.by_code[code].options if not o.missing]
+        assert [o.label["en"] for o in levels] == [
+            "Many civil servants",
+            "Some civil servants",
+            "No civil servant",
+        ]
+    # the policy section is switched off in the shipped file: neither asked nor exported
+    assert not [q for q in citizen.questions if q.code.startswith("pol_")]
+    earlier, problems = load_directory(SOURCE / "earlier")
+    assert problems == [] and [q.code for q in earlier] == ["citizen"]
+    old = earlier[0]
+    assert {"acc_1", "acc_sat", "result_on_time", "exp_payment"} <= set(old.by_code)
+    # an item code of the earlier version is never reused for another question
+    assert not set(old.by_code) & {"acc_signs", "unofficial_payment", "harassment"}
+    shared = set(old.by_code) & set(citizen.by_code)
+    for code in shared:
+        assert old.by_code[code].label == citizen.by_code[code].label, code
+
+
+SECTIONED = MINIMAL.replace(
+    "pages:\n",
+    "sections:\n  extra: {enabled: false}\npages:\n",
+).replace(
+    "  - code: p2\n",
+    """  - code: extra_page
+    section: extra
+    title: {vi: Trang thêm, en: Extra page}
+    items:
+      - code: x1
+        type: single
+        scale: yes_no
+        required: true
+        label: {vi: Câu thêm, en: Extra question}
+      - code: x2
+        type: text
+        label: {vi: Câu thêm hai, en: Extra question two}
+  - code: p2
+""",
+)
+
+
+def write_sectioned(folder: Path, enabled: bool, text: str = SECTIONED) -> None:
+    text = text.replace("extra: {enabled: false}", f"extra: {{enabled: {str(enabled).lower()}}}")
+    (folder / "mini.yaml").write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_an_optional_section_is_asked_only_when_switched_on(folder, enabled):
+    write_sectioned(folder, enabled)
+    (mini,), problems = load_directory(folder)
+    assert problems == []
+    codes = [page.code for page in mini.pages]
+    if enabled:
+        assert codes == ["p1", "extra_page", "p2"]
+        assert {"x1", "x2"} <= set(mini.by_code)
+    else:
+        assert codes == ["p1", "p2"]
+        assert "x1" not in mini.by_code and "x2" not in mini.by_code
+    # pages are numbered in order of what is asked; the items know their page
+    assert [page.index for page in mini.pages] == list(range(len(codes)))
+    assert mini.by_code["q3"].page_index == len(codes) - 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "    section: extra\n",
+            "    section: extar\n",
+            "mini.yaml:22: pages[1].section: unknown section extar",
+        ),
+        (
+            "extra: {enabled: false}",
+            "extra: {enabled: maybe}",
+            "mini.yaml:7: sections.extra.enabled: must be true or false",
+        ),
+        (
+            "extra: {enabled: false}",
+            "extra: {}",
+            "mini.yaml:7: sections.extra: missing required key enabled",
+        ),
+        (
+            "sections:\n  extra:",
+            "sections:\n  other: {enabled: true}\n  extra:",
+            "mini.yaml:7: sections.other: no page belongs to the section other",
+        ),
+        (
+            "        relevant: q1 = 1\n",
+            "        relevant: x1 = 1\n",
+            "pages[2].items[0].relevant: x1 is in the optional section extra: only that section's",
+        ),
+    ],
+)
+def test_a_broken_section_is_named(folder, old, new, expected):
+    assert old in SECTIONED
+    write_sectioned(folder, False, SECTIONED.replace(old, new, 1))
+    found = problems_of(folder)
+    assert any(expected in problem for problem in found), found
+
+
+def test_a_section_switched_on_is_answered_over_http_and_exported(app, client, folder):
+    """Through the respondent's pages and the export: switched off, the section's page is never
+    shown and its columns do not exist; switched on (a new file), it is asked and exported."""
+    from html_client import walk
+
+    from survey_app.fieldwork.responses_export import header, rows
+    from survey_app.models import Wave, WaveQuestionnaire
+
+    write_sectioned(folder, False)
+    with app.app_context():
+        with db.transaction() as session:
+            sync_questionnaires(session, folder)
+        wave = db.session.scalars(select(Wave)).first()
+        db.session.add(WaveQuestionnaire(wave_id=wave.id, questionnaire_code="mini"))
+        db.session.commit()
+    off = walk(client, "/en/s/mini", seed=3)
+    assert off.pages == 2 and "x1" not in off.answers
+    with app.app_context():
+        assert "x1" not in header(db.session, "mini")
+    write_sectioned(folder, True)
+    with app.app_context(), db.transaction() as session:
+        assert [r.action for r in sync_questionnaires(session, folder)] == ["new version"]
+    client.get("/en/")  # a fresh respondent: the finished one's session is left behind
+    with client.session_transaction() as flask_session:
+        flask_session.clear()
+    on = walk(client, "/en/s/mini", seed=3)
+    assert on.pages == 3 and on.answers["x1"] in (["1"], ["2"], ["9"])
+    with app.app_context():
+        columns = header(db.session, "mini")
+        assert "x1" in columns and "x2" in columns
+        exported = [dict(zip(columns, row, strict=True)) for row in rows(db.session, "mini")]
+    assert [row["x1"] for row in exported][0] == ""
+    stored = on.answers["x1"][0]
+    assert exported[1]["x1"] == ("" if stored == "9" else stored)

@@ -23,6 +23,7 @@ from app_support import ROOT, make_app, reset_database
 from html_client import csrf_token, fill, parse_forms, path_of
 from sqlalchemy import select
 
+from analysis.questionnaire import asked_pages
 from survey_app.extensions import db
 from survey_app.models import Answer, Response
 
@@ -30,59 +31,49 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 10_000
 
-#: The citizen questionnaire's page titles in Vietnamese, in order.
+#: The citizen questionnaire's page titles in Vietnamese, in order (a switched-off section's
+#: pages are not asked).
 CITIZEN = yaml.safe_load((ROOT / "questionnaires" / "citizen.yaml").read_text(encoding="utf-8"))
-PAGE_TITLES_VI = [page["title"]["vi"] for page in CITIZEN["pages"]]
+PAGE_TITLES_VI = [page["title"]["vi"] for page in asked_pages(CITIZEN)]
 
 #: A whole citizen response, as the coded values the database must hold. Every question the walk
-#: meets must be here, and every entry must be met: with fb_given = 1, result_on_time = 2 and
-#: "other" among `improve`, the relevance rules show the feedback page, exp_apology and
-#: improve_other. Multiple choice: values separated by spaces.
+#: meets must be here, and every entry must be met: with fb_given = 1 and "other" among `improve`,
+#: the relevance rules show the feedback page and improve_other. Multiple choice: values separated
+#: by spaces.
 FULL_ANSWERS = {
+    "district": "cam_xuyen",  # picked by its Vietnamese name, "Huyện Cẩm Xuyên"
+    "sex": "female",  # by keyboard: skip link, Tab twice, Space, ArrowDown
+    "age_group": "age31_45",
     "respondent_type": "individual",
     "service_field": "justice",  # by keyboard: Tab, Space, ArrowDown twice
     "service_name": "Đăng ký khai sinh cho con",
     "service_level": "commune",
     "service_channel": "one_stop",
-    "district": "cam_xuyen",  # picked by its Vietnamese name, "Huyện Cẩm Xuyên"
-    "acc_1": "4",
-    "acc_2": "3",
-    "acc_3": "9",
-    "acc_4": "5",
-    "acc_sat": "4",
-    "proc_1": "5",
-    "proc_2": "4",
-    "proc_3": "4",
-    "proc_4": "2",
-    "proc_sat": "3",
-    "staff_1": "5",
-    "staff_2": "5",
-    "staff_3": "4",
-    "staff_4": "4",
-    "staff_5": "5",
-    "staff_sat": "5",
-    "result_1": "4",
-    "result_2": "4",
-    "result_3": "5",
-    "result_on_time": "2",
-    "result_sat": "3",
+    "acc_signs": "4",
+    "acc_seats": "3",
+    "acc_equipment": "9",
+    "proc_posted": "5",
+    "proc_documents": "4",
+    "proc_fees": "4",
+    "proc_time": "2",
+    "staff_polite": "5",
+    "staff_explain": "4",
+    "staff_rules": "5",
+    "result_on_schedule": "2",
+    "result_accurate": "4",
+    "result_fair": "5",
     "fb_given": "1",
     "fb_channel": "box hotline",
-    "fb_1": "3",
-    "fb_2": "4",
-    "fb_3": "2",
-    "fb_4": "1",
-    "fb_sat": "2",
-    "overall_satisfaction": "4",
-    "exp_payment": "2",
-    "exp_harassed": "2",
+    "fb_easy": "3",
+    "fb_handled": "4",
+    "fb_informed": "1",
+    "unofficial_payment": "3",
+    "harassment": "2",
     "trips": "3",
-    "exp_apology": "2",
+    "overall_satisfaction": "4",
     "improve": "time online other",
     "improve_other": "Trả kết quả qua Zalo",
     "comment": "Cán bộ nhiệt tình.\nNhưng phải chờ lâu ở quầy một cửa.",
-    "sex": "female",  # by keyboard: skip link, Tab, Space, ArrowDown
-    "age_group": "age31_45",
     "ethnicity": "kinh",
     "education": "university",
     "occupation": "self_employed",
@@ -91,15 +82,15 @@ FULL_ANSWERS = {
 
 #: The required questions only: the shortest way to the last page.
 REQUIRED_ANSWERS = {
+    "district": "ha_tinh_city",
+    "sex": "male",
+    "age_group": "age18_30",
     "respondent_type": "organisation",
     "service_field": "business",
     "service_level": "province",
     "service_channel": "online",
-    "district": "ha_tinh_city",
     "fb_given": "2",
     "overall_satisfaction": "5",
-    "sex": "male",
-    "age_group": "age18_30",
     "ethnicity": "kinh",
     "education": "upper_secondary",
     "occupation": "student",
@@ -345,21 +336,24 @@ def test_citizen_survey_filled_in_vietnamese_like_a_person(tab, server, tmp_path
             page.keyboard.press("ArrowDown")
             chosen = page.locator('input[name="service_field"]:checked')
             assert chosen.get_attribute("value") == FULL_ANSWERS["service_field"]
-            district = page.get_by_label(re.compile("tại huyện, thị xã, thành phố nào"))
-            district.select_option(label="Huyện Cẩm Xuyên")
-            assert district.input_value() == FULL_ANSWERS["district"]
-            done = {"respondent_type", "service_field", "district"}
+            done = {"respondent_type", "service_field"}
         if "sex" in names:
-            # Keyboard only: the skip link, then Tab to the first question, Space, an arrow.
+            # Keyboard only: the skip link, then Tab to the first question (the district's
+            # list), Tab to the next, Space, an arrow; then the district picked by its name.
             page.keyboard.press("Tab")
             assert page.evaluate("document.activeElement.className") == "skip-link"
             page.keyboard.press("Enter")
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.id") == "q-district"
             page.keyboard.press("Tab")
             assert page.evaluate("document.activeElement.id") == "q-sex"
             page.keyboard.press("Space")
             page.keyboard.press("ArrowDown")
             assert page.locator('input[name="sex"]:checked').get_attribute("value") == "female"
-            done = {"sex"}
+            district = page.get_by_label(re.compile("tại huyện, thị xã, thành phố nào"))
+            district.select_option(label="Huyện Cẩm Xuyên")
+            assert district.input_value() == FULL_ANSWERS["district"]
+            done = {"sex", "district"}
         asked += answer_page(page, FULL_ANSWERS, done=done)
         last = page.get_by_role("button", name="Gửi phiếu")
         button = last if last.count() else page.get_by_role("button", name="Tiếp theo")
@@ -411,29 +405,24 @@ def test_errors_are_summarised_focused_and_linked(tab, server):
     assert page.evaluate("document.activeElement.id") == "error-summary"  # app.js focuses it
     assert page.locator("html").get_attribute("lang") == "vi"
     assert page.title().startswith("Lỗi:")
-    assert "Có 5 lỗi trên trang này" in summary.inner_text()
+    # the first page asks the quota cell's questions: district, sex, age group
+    assert "Có 3 lỗi trên trang này" in summary.inner_text()
     links = summary.locator("a")
     targets = [link.get_attribute("href") for link in links.all()]
-    assert targets == [
-        "#q-respondent_type",
-        "#q-service_field",
-        "#q-service_level",
-        "#q-service_channel",
-        "#q-district",
-    ]
+    assert targets == ["#q-district", "#q-sex", "#q-age_group"]
     for link in links.all():
         # The message first, then the question it belongs to.
         assert link.inner_text().startswith("Vui lòng chọn một câu trả lời.")
     # Each field says its error too, and is marked invalid for screen readers.
-    assert page.locator("p.error").count() == 5
-    assert page.locator("fieldset[aria-invalid=true]").count() == 4
+    assert page.locator("p.error").count() == 3
+    assert page.locator("fieldset[aria-invalid=true]").count() == 2
     assert page.locator("#q-district").get_attribute("aria-describedby") == (
         "hint-district err-district"
     )
     # A link takes the focus to the question's first input.
+    links.nth(1).click()
+    assert page.evaluate("document.activeElement.id") == "q-sex"
     links.nth(0).click()
-    assert page.evaluate("document.activeElement.id") == "q-respondent_type"
-    links.nth(4).click()
     assert page.evaluate("document.activeElement.id") == "q-district"
     assert page.evaluate("document.activeElement.tagName") == "SELECT"
 
@@ -447,7 +436,7 @@ def test_errors_are_summarised_focused_and_linked(tab, server):
     assert page.locator("#q-district").input_value() == district
     assert page.locator("#error-summary").count() == 0  # kept, not checked
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.locator("h1").inner_text() == "The public administrative service you used"
+    assert page.locator("h1").inner_text() == "General information"
     assert page.get_by_role("button", name="Next").is_visible()
     assert page.locator("#progress-label").inner_text().startswith("Page 1 of ")
     assert page.get_by_role("link", name="Tiếng Việt").is_visible()
@@ -511,7 +500,7 @@ def test_double_clicks_send_one_post(tab, server):
 
     responses, answers = stored(server.app)
     assert [r.status for r in responses] == ["complete"]
-    for code in ("district", "respondent_type", "sex", "area"):
+    for code in ("district", "sex", "age_group", "area"):
         assert answers[code] == REQUIRED_ANSWERS[code], code
     tab.assert_clean(server)
 
@@ -554,16 +543,18 @@ def test_pages_fit_a_phone(browser, server, tmp_path):
         page.screenshot(path=str(tmp_path / "errors-375.png"), full_page=True)
         answer_page(page, REQUIRED_ANSWERS, every=False)
         click_and_load(tab, page.get_by_role("button", name="Tiếp theo"))
-        # The Likert grid of the second page.
+        answer_page(page, REQUIRED_ANSWERS, every=False)  # the service used
+        click_and_load(tab, page.get_by_role("button", name="Tiếp theo"))
+        # The Likert grid of the third page: access, 3 items on the satisfaction scale.
         assert page.locator(".grid-question").count() == 1
-        assert page.locator('.grid-question input[type="radio"]').count() == 4 * 6
+        assert page.locator('.grid-question input[type="radio"]').count() == 3 * 6
         _assert_fits_a_phone(page, "Likert grid")
         shot = tmp_path / "grid-375.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000
         # A tap on an option's label chooses it.
         page.get_by_text("Hài lòng", exact=True).first.tap()
-        assert page.locator('input[name="acc_1"][value="4"]').is_checked()
+        assert page.locator('input[name="acc_signs"][value="4"]').is_checked()
         tab.assert_clean(server)
 
 
@@ -574,29 +565,33 @@ def test_works_with_javascript_off(browser, server):
         # Without app.js the error summary is still there, only not focused.
         tab.expect_status(400, "/vi/s/citizen/p/0")
         click_and_load(tab, page.get_by_role("button", name="Tiếp theo"), status=400)
-        assert page.locator("#error-summary a").count() == 5
+        assert page.locator("#error-summary a").count() == 3
         assert page.evaluate("document.activeElement.tagName") == "BODY"
 
         first = {k: FULL_ANSWERS[k] for k in questions_on_page(page)}
         answer_page(page, first)
         click_and_load(tab, page.get_by_role("button", name="Tiếp theo"))
         assert tab.path() == "/vi/s/citizen/p/1"
-        second = {k: FULL_ANSWERS[k] for k in questions_on_page(page)}
-        assert sorted(second) == ["acc_1", "acc_2", "acc_3", "acc_4", "acc_sat"]
-        answer_page(page, second)
+        service = {k: FULL_ANSWERS[k] for k in questions_on_page(page)}
+        answer_page(page, service)
         click_and_load(tab, page.get_by_role("button", name="Tiếp theo"))
         assert tab.path() == "/vi/s/citizen/p/2"
-        assert page.locator("h1").inner_text() == PAGE_TITLES_VI[2]
+        third = {k: FULL_ANSWERS[k] for k in questions_on_page(page)}
+        assert sorted(third) == ["acc_equipment", "acc_seats", "acc_signs"]
+        answer_page(page, third)
+        click_and_load(tab, page.get_by_role("button", name="Tiếp theo"))
+        assert tab.path() == "/vi/s/citizen/p/3"
+        assert page.locator("h1").inner_text() == PAGE_TITLES_VI[3]
         # Back goes back, with the answers shown again.
         click_and_load(tab, page.get_by_role("button", name="Quay lại"))
-        assert tab.path() == "/vi/s/citizen/p/1"
-        assert page.locator('input[name="acc_3"][value="9"]').is_checked()
+        assert tab.path() == "/vi/s/citizen/p/2"
+        assert page.locator('input[name="acc_equipment"][value="9"]').is_checked()
 
         responses, answers = stored(server.app)
         assert [(r.status, r.page_index, r.furthest_page) for r in responses] == [
-            ("in_progress", 1, 2)
+            ("in_progress", 2, 3)
         ]
-        assert answers == {**first, **second}
+        assert answers == {**first, **service, **third}
         tab.assert_clean(server)
 
 
@@ -614,7 +609,7 @@ def test_error_link_shows_the_question(browser, live):
         page = tab.page
         start_survey(tab)
         click_and_load(tab, page.get_by_role("button", name="Tiếp theo"), status=400)
-        page.locator("#error-summary a").first.click()
-        assert page.evaluate("document.activeElement.id") == "q-respondent_type"
-        legend = page.locator("#q-respondent_type").locator("xpath=ancestor::fieldset/legend")
+        page.locator("#error-summary a").nth(1).click()
+        assert page.evaluate("document.activeElement.id") == "q-sex"
+        legend = page.locator("#q-sex").locator("xpath=ancestor::fieldset/legend")
         assert legend.evaluate("e => e.getBoundingClientRect().top") >= 0

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -155,7 +155,7 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: str | Path) -> None
 
 
 def write_xlsx(
-    path: str | Path, sheets: Mapping[str, tuple[list[str], Iterable[pd.DataFrame]]]
+    path: str | Path | BinaryIO, sheets: Mapping[str, tuple[list[str], Iterable[pd.DataFrame]]]
 ) -> None:
     """One workbook, a sheet per entry ``name -> (columns, frames)``, the frames given a chunk at
     a time and streamed to the file a row at a time, so any size fits.
@@ -163,12 +163,13 @@ def write_xlsx(
     XlsxWriter in its constant-memory mode: openpyxl's write-only mode, used before, spent about
     40 microseconds a cell building XML elements (25 s for 10,000 responses of 68 columns).
     Text is written as text, numbers as numbers, dates with a date format; control characters,
-    which openpyxl refused, are escaped as Excel does.
+    which openpyxl refused, are escaped as Excel does. `path` may be a binary file (a download
+    built in memory).
     """
     from xlsxwriter import Workbook
 
     book = Workbook(
-        str(path),
+        path if hasattr(path, "write") else str(path),
         {
             "constant_memory": True,
             "default_date_format": "yyyy-mm-dd hh:mm:ss",

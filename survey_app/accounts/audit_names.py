@@ -28,6 +28,7 @@ ACTIONS = {
     "identity_erased": _l("Identity erased"),
     "export_invitees": _l("Invitee list exported"),
     "quota_imported": _l("Quota imported"),
+    "questionnaire_imported": _l("Questionnaire imported from XLSForm"),
     "quota_changed": _l("Quota targets changed"),
     "stats_input_uploaded": _l("Weighting input uploaded"),
     "stats_run_started": _l("Weighting run started"),

@@ -333,3 +333,113 @@ def test_the_example_questionnaires_export_too(app):
             target = io.BytesIO()
             write_xlsform(questionnaire, target)
             assert convert(xlsform=target.getvalue(), pretty_print=False).xform
+
+
+def upload(client, data: bytes, filename: str = "pizza.xlsx", **fields):
+    page = client.get("/en/admin/questionnaires")
+    form = {
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+        "code": "",
+        "group": "citizen",
+        "access": "open",
+        **fields,
+        "file": (io.BytesIO(data), filename),
+    }
+    return client.post(
+        "/en/admin/questionnaires/import", data=form, content_type="multipart/form-data"
+    )
+
+
+def test_the_admin_downloads_xlsforms_and_uploads_one(app, client, auth):
+    from pyxform.xls2xform import convert
+
+    auth.login("admin")
+    listing = client.get("/en/admin/questionnaires")
+    assert listing.status_code == 200
+    html = listing.get_data(as_text=True)
+    assert "Download citizen as XLSForm" in html
+    download = client.get("/en/admin/questionnaires/citizen.xlsx")
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert 'id="citizen"' in convert(xlsform=download.data, pretty_print=False).xform
+    assert client.get("/en/admin/questionnaires/nothing.xlsx").status_code == 404
+    assert client.get("/en/admin/questionnaires/..%2Fx.xlsx").status_code == 404
+    done = upload(client, pizza_form(), code="pizza_web")
+    assert done.status_code == 302, done.get_data(as_text=True)[:3000]
+    after = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Questionnaire pizza_web version 1 imported from pizza.xlsx." in after
+    assert "survey sheet, row 2: type start is metadata" in after
+    with app.app_context():
+        assert latest_version(db.session, "pizza_web").group == "citizen"
+
+
+def test_a_bad_upload_lists_its_problems_and_stores_nothing(app, client, auth):
+    auth.login("admin")
+    before = version_count(app)
+    data = workbook(UNSUPPORTED, PIZZA_CHOICES, [["Bad form", "bad", EN]])
+    refused = upload(client, data, "bad.xlsx", code="bad")
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert "survey sheet, row 3: type geopoint is not supported" in html
+    assert "string-length(${where}) &gt; 0" in html  # escaped, as every text
+    no_token = client.post(
+        "/en/admin/questionnaires/import",
+        data={"code": "x", "file": (io.BytesIO(pizza_form()), "p.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert no_token.status_code == 400 and "The form expired" in no_token.get_data(as_text=True)
+    assert version_count(app) == before
+
+
+def test_hostile_xlsforms_are_refused_before_they_are_parsed(app, client, auth):
+    import re
+
+    from hostile_files import rewritten
+
+    auth.login("admin")
+    before = version_count(app)
+    book = pizza_form()
+    claims = rewritten(
+        book,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:L20000000"', xml),
+    )
+    too_large = upload(client, claims, "claims.xlsx", code="claims")
+    assert too_large.status_code == 400
+    assert "too large to read" in too_large.get_data(as_text=True)
+    entity = rewritten(
+        book,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + xml,
+    )
+    refused = upload(client, entity, "entity.xlsx", code="entity")
+    assert refused.status_code == 400
+    assert "cannot be opened as an Excel workbook" in refused.get_data(as_text=True)
+    # the body built here: werkzeug's test client would spool it to a file it leaves open
+    boundary = "xlsformboundary"
+    token = csrf_token(client.get("/en/admin/questionnaires").get_data(as_text=True))
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.xlsx"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + b"PK"
+        + b"\0" * (3 * 1024 * 1024)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    huge = client.post(
+        "/en/admin/questionnaires/import",
+        input_stream=io.BytesIO(body),
+        content_type=f"multipart/form-data; boundary={boundary}",
+        content_length=len(body),
+    )
+    assert huge.status_code == 413
+    assert "larger than 2 MB" in huge.get_data(as_text=True)
+    assert version_count(app) == before
+
+
+def test_only_admins_import_or_download(app, client, auth):
+    auth.login("statistician")
+    assert client.get("/en/admin/questionnaires").status_code == 403
+    assert client.get("/en/admin/questionnaires/citizen.xlsx").status_code == 403

@@ -463,3 +463,25 @@ def test_problems_are_told_in_vietnamese_on_vietnamese_pages(app, client, auth):
     assert refused.status_code == 400
     assert "trang tính survey, dòng 3: kiểu geopoint không được hỗ trợ" in html
     assert "nhóm lặp (repeat) không được hỗ trợ" in html
+
+
+@pytest.mark.parametrize(
+    "english, vietnamese",
+    [("English (en)", "Vietnamese (vi)"), ("English", "Vietnamese"), ("English (en)", "vi")],
+)
+def test_the_languages_are_found_however_the_columns_name_them(app, english, vietnamese):
+    from survey_app.questionnaire.xlsform_read import read_xlsform
+
+    header = ["type", "name", f"label::{english}", f"label::{vietnamese}", "hint::Español (es)"]
+    survey = [
+        ["begin group", "g", "Group", "Nhóm"],
+        ["text", "who", "Who?", "Ai?", "¿Quién?"],
+        ["end group"],
+    ]
+    data = workbook(survey, [], PIZZA_SETTINGS, survey_header=header)
+    with app.app_context():
+        imported = read_xlsform(data, "langs.xlsx", "langs")
+    question = imported.questionnaire.by_code["who"]
+    assert question.label == {"en": "Who?", "vi": "Ai?"}
+    assert question.hint is None
+    assert any("hint::Español (es)" in str(n) for n in imported.notices)

@@ -44,6 +44,8 @@ DETAILS = {
     "email": _l("e-mail"),
     "erased_left_out": _l("erased people left out"),
     "file": _l("file"),
+    "code": _l("code"),
+    "version": _l("version"),
     "format": _l("format"),
     "identities_kept_until": _l("identities kept until"),
     "invitee": _l("invitee"),

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -155,7 +155,7 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: str | Path) -> None
 
 
 def write_xlsx(
-    path: str | Path, sheets: Mapping[str, tuple[list[str], Iterable[pd.DataFrame]]]
+    path: str | Path | BinaryIO, sheets: Mapping[str, tuple[list[str], Iterable[pd.DataFrame]]]
 ) -> None:
     """One workbook, a sheet per entry ``name -> (columns, frames)``, the frames given a chunk at
     a time and streamed to the file, so any size fits.
@@ -163,7 +163,8 @@ def write_xlsx(
     Written by `analysis.xlsx` (the format by hand, a cell's XML worked out once per distinct
     value of a column) as XlsxWriter wrote it before, at a tenth of the time: text as text (every
     text `spreadsheet_safe`), numbers as numbers, a signed number given as text as a number, dates
-    with a date format, missing values empty; control characters escaped as Excel does.
+    with a date format, missing values empty; control characters escaped as Excel does. `path`
+    may be a binary file (a download built in memory).
     """
     from analysis import xlsx
 

@@ -22,7 +22,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -244,7 +244,9 @@ _SHEET_START = (
 _SHEET_END = "</sheetData></worksheet>"
 
 
-def write(path: str | Path, sheets: list[tuple[str, list[str], Iterable[pd.DataFrame]]]) -> None:
+def write(
+    path: str | Path | BinaryIO, sheets: list[tuple[str, list[str], Iterable[pd.DataFrame]]]
+) -> None:
     """A workbook of ``(name, columns, frames)`` sheets (names valid for Excel: see
     `analysis.export.sheet_names`), the header row frozen."""
     names = [name for name, _, _ in sheets]

@@ -26,6 +26,7 @@ from ..accounts.auth import MIN_PASSWORD_LENGTH
 from ..fieldwork.quotas import WHEN_FULL
 from ..i18n import LANGUAGES, language_name
 from ..models import WAVE_STATUSES
+from ..questionnaire.definition import ACCESS
 
 
 class LoginForm(FlaskForm):
@@ -242,4 +243,43 @@ class EraseIdentityForm(FlaskForm):
     confirm = BooleanField(
         _l("This person asked to be forgotten: erase their name, e-mail and phone for good"),
         validators=[InputRequired(message=_l("Tick the box to confirm."))],
+    )
+
+
+class XLSFormImportForm(FlaskForm):
+    """An XLSForm and the questionnaire it becomes."""
+
+    code = StringField(
+        _l("Questionnaire code"),
+        filters=[lambda text: text.strip() if isinstance(text, str) else text],
+        validators=[
+            Regexp(
+                r"^(?!.*__)[a-z][a-z0-9_]{0,62}$",
+                message=_l("The code is a-z, 0-9 and single _, starting with a letter."),
+            )
+        ],
+    )
+    group = StringField(
+        _l("Respondent group"),
+        default="citizen",
+        filters=[lambda text: text.strip() if isinstance(text, str) else text],
+        validators=[
+            Regexp(
+                r"^(?!.*__)[a-z][a-z0-9_]{0,15}$",
+                message=_l(
+                    "The group is a-z, 0-9 and single _, starting with a letter, at most 16 "
+                    "characters."
+                ),
+            )
+        ],
+    )
+    access = StringField(
+        _l("Access"),
+        default="open",
+        validators=[AnyOf(ACCESS, message=_l("Choose open or invitation."))],
+    )
+    replace = BooleanField(_l("Replace the questionnaire of that code"))
+    file = FileField(
+        _l("XLSForm (.xlsx)"),
+        validators=[FileRequired(message=_l("Choose an XLSForm (.xlsx) to import."))],
     )

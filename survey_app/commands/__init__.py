@@ -9,7 +9,7 @@ from flask import Flask
 from .database import init_db, seed_demo_command
 from .invitations import invitations
 from .privacy import privacy
-from .questionnaires import check_questionnaires
+from .questionnaires import check_questionnaires, questionnaires
 from .quotas import quotas
 from .responses import export_responses
 from .scoring import import_run_files, score_wave
@@ -19,6 +19,7 @@ from .worker import worker_command
 COMMANDS = (
     init_db,
     check_questionnaires,
+    questionnaires,
     invitations,
     privacy,
     seed_demo_command,

@@ -41,45 +41,40 @@ def sync_questionnaires(session: Session, directory: str | Path) -> list[SyncRes
     questionnaires, problems = load_directory(Path(directory))
     if problems:
         raise QuestionnaireInvalid(problems)
-    results = []
-    for questionnaire in questionnaires:
-        digest = content_hash(questionnaire.raw)
-        latest = session.scalars(
-            select(QuestionnaireVersion)
-            .where(QuestionnaireVersion.code == questionnaire.code)
-            .order_by(QuestionnaireVersion.version.desc())
-            .limit(1)
-        ).first()
-        if latest is not None and latest.content_hash == digest:
-            results.append(SyncResult(questionnaire.code, latest.version, "unchanged"))
-            continue
-        answered = latest is not None and session.scalar(
-            select(exists().where(Response.questionnaire_version_id == latest.id))
-        )
-        if latest is not None and not answered:
-            latest.definition = questionnaire.raw
-            latest.content_hash = digest
-            latest.group = questionnaire.group
-            latest.access = questionnaire.access
-            _forget(latest.id)
-            results.append(SyncResult(questionnaire.code, latest.version, "updated"))
-            continue
-        version = (latest.version + 1) if latest is not None else 1
-        session.add(
-            QuestionnaireVersion(
-                code=questionnaire.code,
-                version=version,
-                group=questionnaire.group,
-                access=questionnaire.access,
-                content_hash=digest,
-                definition=questionnaire.raw,
-            )
-        )
-        results.append(
-            SyncResult(questionnaire.code, version, "created" if latest is None else "new version")
-        )
+    results = [store_version(session, questionnaire) for questionnaire in questionnaires]
     session.flush()
     return results
+
+
+def store_version(session: Session, questionnaire: Questionnaire) -> SyncResult:
+    """Store one validated questionnaire (a file, or an imported XLSForm) under its code."""
+    digest = content_hash(questionnaire.raw)
+    latest = latest_version(session, questionnaire.code)
+    if latest is not None and latest.content_hash == digest:
+        return SyncResult(questionnaire.code, latest.version, "unchanged")
+    answered = latest is not None and session.scalar(
+        select(exists().where(Response.questionnaire_version_id == latest.id))
+    )
+    if latest is not None and not answered:
+        latest.definition = questionnaire.raw
+        latest.content_hash = digest
+        latest.group = questionnaire.group
+        latest.access = questionnaire.access
+        _forget(latest.id)
+        return SyncResult(questionnaire.code, latest.version, "updated")
+    version = (latest.version + 1) if latest is not None else 1
+    session.add(
+        QuestionnaireVersion(
+            code=questionnaire.code,
+            version=version,
+            group=questionnaire.group,
+            access=questionnaire.access,
+            content_hash=digest,
+            definition=questionnaire.raw,
+        )
+    )
+    session.flush()
+    return SyncResult(questionnaire.code, version, "created" if latest is None else "new version")
 
 
 def latest_version(session: Session, code: str) -> QuestionnaireVersion | None:

@@ -229,6 +229,9 @@ def init_app(app: Flask) -> None:
                 "admin": _("administrator"),
                 "statistician": _("statistician"),
                 "monitor": _("monitor"),
+                "interviewer": _("interviewer"),
+                "officer": _("unit officer"),
+                "appraiser": _("appraiser"),
             },
             "status_names": {"draft": _("draft"), "open": _("open"), "closed": _("closed")},
         }

@@ -10,13 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
 
-ROLES = ("admin", "statistician", "monitor")
+#: admin, statistician and monitor run the survey; an interviewer enters paper questionnaires; unit
+#: officers and appraisers take part in the appraisal of units.
+ROLES = ("admin", "statistician", "monitor", "interviewer", "officer", "appraiser")
 
 
 class User(Base):
     __tablename__ = "app_user"
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'statistician', 'monitor')", name="role_known"),
+        CheckConstraint(
+            "role IN ('admin', 'statistician', 'monitor', 'interviewer', 'officer', 'appraiser')",
+            name="role_known",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

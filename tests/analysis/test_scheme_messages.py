@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from flask_babel import force_locale, gettext
 from hand_scoring import QUESTIONNAIRES, SCHEME
 
-from analysis.messages import Message
+from analysis.messages import Message, reasons
 from analysis.scheme import SchemeError, parse_scheme
+from analysis.scoring import ScoringError, score
 from survey_app.i18n import say
 
 #: One file with a mistake of most kinds: rules, combine, floors, totals, bands, items.
@@ -59,3 +61,29 @@ def test_problems_are_said_in_vietnamese(app):
         assert missing.endswith("câu hỏi f1_9 không có trong phiếu khảo sát delegate")
     with app.test_request_context("/en/"), force_locale("en"):
         assert [say(p) for p in problems] == [str(p) for p in problems]
+
+
+def test_a_respondent_rating_a_unit_twice_is_said_in_vietnamese(app):
+    """Cross-rating's data errors name the rows in the reader's language too."""
+    scheme = parse_scheme(SCHEME, "s.yaml")
+    leaders = pd.DataFrame(
+        {
+            "person": ["p1", "p2", "p1"],
+            "unit": ["finance", "finance", "finance"],
+            "f1_1": [3, 4, 2],
+            "f1_2": [3, 4, 2],
+            "f1_3": [3, 4, 2],
+        }
+    )
+    with pytest.raises(ScoringError) as caught:
+        score(scheme, {"leader": leaders}, unit="unit", respondent="person")
+    (reason,) = reasons(caught.value)
+    assert str(reason) == (
+        "rows 2 and 4 of the leader responses: the person 'p1' rates the unit 'finance' twice; "
+        "a respondent rates a unit once"
+    )
+    with app.test_request_context("/vi/"), force_locale("vi"):
+        assert say(reason) == (
+            "dòng 2 và 4 của dữ liệu trả lời nhóm leader: person 'p1' đánh giá đơn vị 'finance' "
+            "hai lần; mỗi người chỉ đánh giá một đơn vị một lần"
+        )

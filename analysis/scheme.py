@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.languages import LANGUAGES
-from analysis.messages import _
+from analysis.messages import _, reasons
 from analysis.problems import FileInvalid, KeyPath, Problem, format_key
 from analysis.questionnaire import QuestionnaireError, read_questionnaire, variables
 from analysis.yamllines import LocatedData, YamlSyntaxError, load_located
@@ -1094,7 +1094,7 @@ class _Checker:
             try:
                 definition = read_questionnaire(own, group.questionnaire)
             except QuestionnaireError as exc:
-                self.problem(("groups", code, "questionnaire"), str(exc))
+                self.problem(("groups", code, "questionnaire"), reasons(exc)[0])
                 continue
             found[code] = {v.name: v for v in variables(definition)}
         for i, f in enumerate(scheme.fields):

@@ -87,3 +87,19 @@ def test_a_respondent_rating_a_unit_twice_is_said_in_vietnamese(app):
             "dòng 2 và 4 của dữ liệu trả lời nhóm leader: person 'p1' đánh giá đơn vị 'finance' "
             "hai lần; mỗi người chỉ đánh giá một đơn vị một lần"
         )
+
+
+def test_a_questionnaire_the_folder_lacks_is_said_in_vietnamese(app):
+    text = SCHEME.replace("questionnaire: leader,", "questionnaire: leaders,")
+    with pytest.raises(SchemeError) as caught:
+        parse_scheme(text, "s.yaml", QUESTIONNAIRES)
+    (problem,) = caught.value.problems
+    wanted = QUESTIONNAIRES / "leaders.yaml"
+    assert (
+        str(problem)
+        == f"s.yaml:5: groups.leader.questionnaire: {wanted}: no such questionnaire file"
+    )
+    with app.test_request_context("/vi/"), force_locale("vi"):
+        assert say(problem) == (
+            f"s.yaml:5: groups.leader.questionnaire: {wanted}: không có tệp phiếu khảo sát này"
+        )

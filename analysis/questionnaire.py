@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from analysis.messages import _
+
 SHARED = "shared.yaml"
 
 
@@ -58,11 +60,21 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise QuestionnaireError(f"{path}: no such questionnaire file") from None
+        raise QuestionnaireError(
+            _("%(path)s: no such questionnaire file", path=str(path))
+        ) from None
     except yaml.YAMLError as exc:
-        raise QuestionnaireError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise QuestionnaireError(
+            _(
+                "%(path)s: not valid YAML (%(error)s)",
+                path=str(path),
+                error=str(exc).splitlines()[0],
+            )
+        ) from None
     if not isinstance(data, dict):
-        raise QuestionnaireError(f"{path}: a questionnaire file must be a mapping")
+        raise QuestionnaireError(
+            _("%(path)s: a questionnaire file must be a mapping", path=str(path))
+        )
     return data
 
 
@@ -80,16 +92,26 @@ def resolve(definition: dict[str, Any], shared: dict[str, Any] | None = None) ->
                 scale = scales.get(item["scale"])
                 if scale is None:
                     raise QuestionnaireError(
-                        f"questionnaire {out.get('code')}: item {item.get('code')} names the "
-                        f"scale {item['scale']!r}, which no file defines"
+                        _(
+                            "questionnaire %(code)s: item %(item)s names the scale %(scale)s, "
+                            "which no file defines",
+                            code=str(out.get("code")),
+                            item=str(item.get("code")),
+                            scale=repr(item["scale"]),
+                        )
                     )
                 item["options"] = copy.deepcopy(scale["options"])
             elif item.get("list") is not None:
                 options = lists.get(item["list"])
                 if options is None:
                     raise QuestionnaireError(
-                        f"questionnaire {out.get('code')}: item {item.get('code')} names the "
-                        f"list {item['list']!r}, which no file defines"
+                        _(
+                            "questionnaire %(code)s: item %(item)s names the list %(list)s, "
+                            "which no file defines",
+                            code=str(out.get("code")),
+                            item=str(item.get("code")),
+                            list=repr(item["list"]),
+                        )
                     )
                 item["options"] = copy.deepcopy(options)
     return out

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.languages import LANGUAGES
+from analysis.messages import _, reasons
 from analysis.problems import FileInvalid, KeyPath, Problem, format_key
 from analysis.questionnaire import QuestionnaireError, read_questionnaire, variables
 from analysis.yamllines import LocatedData, YamlSyntaxError, load_located
@@ -332,7 +333,9 @@ def load_scheme(
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        problem = Problem(str(path), 0, "(file)", f"cannot read the file: {exc}")
+        problem = Problem(
+            str(path), 0, "(file)", _("cannot read the file: %(error)s", error=str(exc))
+        )
         raise SchemeError([problem]) from None
     return parse_scheme(text, str(path), questionnaires, default=default)
 
@@ -349,11 +352,15 @@ def parse_scheme(
     try:
         located = load_located(text)
     except YamlSyntaxError as exc:
-        problem = Problem(file, exc.line, "(file)", f"not valid YAML: {exc.message}")
+        problem = Problem(
+            file, exc.line, "(file)", _("not valid YAML: %(error)s", error=exc.message)
+        )
         raise SchemeError([problem]) from None
     check = _Checker(file, located)
     for key_path, line in located.duplicates:
-        check.problems.append(Problem(file, line, format_key(key_path), "this key is given twice"))
+        check.problems.append(
+            Problem(file, line, format_key(key_path), _("this key is given twice"))
+        )
     scheme = check.scheme(located.data)
     folder = questionnaires if questionnaires is not None else scheme.own_questionnaires
     if folder is None:
@@ -401,25 +408,27 @@ class _Checker:
 
     def mapping(self, value, path: KeyPath, allowed: set[str], required: set[str]) -> dict:
         if not isinstance(value, dict):
-            self.problem(path, "must be a mapping of keys to values")
+            self.problem(path, _("must be a mapping of keys to values"))
             return {}
         for key in value:
             if key not in allowed:
                 known = ", ".join(sorted(allowed))
-                self.problem((*path, str(key)), f"unknown key (known keys: {known})")
+                self.problem(
+                    (*path, str(key)), _("unknown key (known keys: %(known)s)", known=known)
+                )
         for key in sorted(required - set(value)):
-            self.problem(path, f"the required key {key} is missing")
+            self.problem(path, _("the required key %(key)s is missing", key=key))
         return value
 
     def sequence(self, value, path: KeyPath, what: str) -> list:
         if not isinstance(value, list) or not value:
-            self.problem(path, f"must be a list of {what}, with at least one")
+            self.problem(path, _("must be a list of %(what)s, with at least one", what=what))
             return []
         return value
 
     def identifier(self, value, path: KeyPath) -> str:
         if not isinstance(value, str) or not IDENTIFIER.match(value):
-            self.problem(path, "must be an identifier: a-z, 0-9 and _, starting with a letter")
+            self.problem(path, _("must be an identifier: a-z, 0-9 and _, starting with a letter"))
             return str(value)
         return value
 
@@ -428,51 +437,60 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, str) or not value.strip():
             self.problem(
                 path,
-                f"must be a code written as text; put it in quotes ('{value}'), or YAML reads "
-                "1.10 as the number 1.1",
+                _(
+                    "must be a code written as text; put it in quotes ('%(value)s'), or YAML "
+                    "reads 1.10 as the number 1.1",
+                    value=str(value),
+                ),
             )
             return str(value)
         return value.strip()
 
     def label(self, value, path: KeyPath) -> dict[str, str]:
         if not isinstance(value, dict):
-            self.problem(path, f"must give the text in every language: {', '.join(LANGUAGES)}")
+            self.problem(
+                path,
+                _("must give the text in every language: %(langs)s", langs=", ".join(LANGUAGES)),
+            )
             return {lang: "" for lang in LANGUAGES}
         for key in value:
             if key not in LANGUAGES:
-                self.problem((*path, str(key)), f"unknown language (use {', '.join(LANGUAGES)})")
+                self.problem(
+                    (*path, str(key)),
+                    _("unknown language (use %(langs)s)", langs=", ".join(LANGUAGES)),
+                )
         out = {}
         for lang in LANGUAGES:
             text = value.get(lang)
             if not isinstance(text, str) or not text.strip():
                 where = (*path, lang) if lang in value else path
-                self.problem(where, f"the {lang} text is missing")
+                self.problem(where, _("the %(lang)s text is missing", lang=lang))
                 text = ""
             out[lang] = text.strip()
         return out
 
     def number(self, value, path: KeyPath, positive: bool = False) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            self.problem(path, "must be a number")
+            self.problem(path, _("must be a number"))
             return 0.0
         if positive and value <= 0:
-            self.problem(path, "must be greater than 0")
+            self.problem(path, _("must be greater than 0"))
         elif value < 0:
-            self.problem(path, "must not be negative")
+            self.problem(path, _("must not be negative"))
         return float(value)
 
     def codes(self, value, path: KeyPath) -> list[float]:
         if not isinstance(value, list) or not value:
-            self.problem(path, "must be a list of answer codes (numbers), with at least one")
+            self.problem(path, _("must be a list of answer codes (numbers), with at least one"))
             return []
         out = []
         for i, v in enumerate(value):
             if isinstance(v, bool) or not isinstance(v, int | float):
-                self.problem((*path, i), "must be an answer code (a number)")
+                self.problem((*path, i), _("must be an answer code (a number)"))
             else:
                 out.append(float(v))
         if len(set(out)) != len(out):
-            self.problem(path, "lists an answer code twice")
+            self.problem(path, _("lists an answer code twice"))
         return out
 
     # --- the file --------------------------------------------------------------------------
@@ -483,7 +501,7 @@ class _Checker:
         name = self.label(data.get("name"), ("name",)) if "name" in data else {}
         year = data.get("year")
         if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-            self.problem(("year",), "must be a year such as 2022")
+            self.problem(("year",), _("must be a year such as 2022"))
             year = None
         groups = self.groups(data["groups"]) if "groups" in data else {}
         rules = self.rules(data.get("rules") or {})
@@ -498,18 +516,20 @@ class _Checker:
         if "groups" not in data and any(c.survey_kind for f in fields for c in f.criteria):
             self.problem(
                 (),
-                "the required key groups is missing: survey criteria need respondent groups",
+                _("the required key groups is missing: survey criteria need respondent groups"),
             )
         bands = self.bands(data.get("bands") or [])
         blocks = self.blocks(data.get("blocks"), groups)
         totals = self.totals(data.get("totals"), fields)
         decimals = data.get("decimals", DECIMALS)
         if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
-            self.problem(("decimals",), "must be a whole number of decimals from 0 to 6, such as 2")
+            self.problem(
+                ("decimals",), _("must be a whole number of decimals from 0 to 6, such as 2")
+            )
             decimals = DECIMALS
         example = data.get("example", False)
         if not isinstance(example, bool):
-            self.problem(("example",), "must be true (the numbers are examples) or false")
+            self.problem(("example",), _("must be true (the numbers are examples) or false"))
             example = False
         own = None
         if "questionnaires" in data:
@@ -533,7 +553,7 @@ class _Checker:
 
     def groups(self, value) -> dict[str, Group]:
         if not isinstance(value, dict) or not value:
-            self.problem(("groups",), "must map each respondent group to its questionnaire")
+            self.problem(("groups",), _("must map each respondent group to its questionnaire"))
             return {}
         out = {}
         for code, spec in value.items():
@@ -548,11 +568,11 @@ class _Checker:
             questionnaire = self.identifier(spec.get("questionnaire"), (*path, "questionnaire"))
             weighted = spec.get("weighted", False)
             if not isinstance(weighted, bool):
-                self.problem((*path, "weighted"), "must be true or false")
+                self.problem((*path, "weighted"), _("must be true or false"))
                 weighted = False
             minimum = spec.get("minimum_answers", 1)
             if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
-                self.problem((*path, "minimum_answers"), "must be a whole number, at least 1")
+                self.problem((*path, "minimum_answers"), _("must be a whole number, at least 1"))
                 minimum = 1
             folder = None
             if "questionnaires" in spec:
@@ -563,16 +583,18 @@ class _Checker:
     def folder(self, value, path) -> str | None:
         """A ``questionnaires:`` folder, relative to the scheme file, resolved; it must exist."""
         if not isinstance(value, str) or not value.strip():
-            self.problem(path, "must be a folder, written relative to this file (e.g. ../examples)")
+            self.problem(
+                path, _("must be a folder, written relative to this file (e.g. ../examples)")
+            )
             return None
         folder = os.path.normpath(Path(self.file).parent / value.strip())
         if not Path(folder).is_dir():
-            self.problem(path, f"the folder {folder} does not exist")
+            self.problem(path, _("the folder %(folder)s does not exist", folder=folder))
         return folder
 
     def rules(self, value) -> dict[str, ItemRule]:
         if not isinstance(value, dict):
-            self.problem(("rules",), "must map rule names to rules")
+            self.problem(("rules",), _("must map rule names to rules"))
             return {}
         out = {}
         for code, spec in value.items():
@@ -586,7 +608,9 @@ class _Checker:
                 spec, path, {"type", "values", "positive", "missing"}, {"type", "values"}
             )
             if kind not in RULE_TYPES:
-                self.problem((*path, "type"), f"must be one of {', '.join(RULE_TYPES)}")
+                self.problem(
+                    (*path, "type"), _("must be one of %(choices)s", choices=", ".join(RULE_TYPES))
+                )
             raw = spec.get("values")
             if isinstance(raw, dict):
                 values = {}
@@ -595,28 +619,33 @@ class _Checker:
                         answer = float(key)
                     except (TypeError, ValueError):
                         where = (*path, "values", str(key))
-                        self.problem(where, "must be an answer code (a number)")
+                        self.problem(where, _("must be an answer code (a number)"))
                         continue
                     values[answer] = self.number(v, (*path, "values", str(key)))
             else:
                 values = {c: c for c in self.codes(raw, (*path, "values"))}
             if kind == "mean" and len(set(values.values())) < 2:
-                self.problem((*path, "values"), "a mean needs at least two different values")
+                self.problem((*path, "values"), _("a mean needs at least two different values"))
             positive = frozenset()
             if kind == "share":
                 if "positive" not in spec:
-                    self.problem(path, "a share needs positive: the answer codes counted")
+                    self.problem(path, _("a share needs positive: the answer codes counted"))
                 else:
                     positive = frozenset(self.codes(spec["positive"], (*path, "positive")))
                     for p in sorted(positive - set(values)):
-                        self.problem((*path, "positive"), f"{_num(p)} is not one of the values")
+                        self.problem(
+                            (*path, "positive"),
+                            _("%(code)s is not one of the values", code=_num(p)),
+                        )
             elif "positive" in spec:
-                self.problem((*path, "positive"), "only a share rule has positive answers")
+                self.problem((*path, "positive"), _("only a share rule has positive answers"))
             missing = frozenset()
             if "missing" in spec:
                 missing = frozenset(self.codes(spec["missing"], (*path, "missing")))
                 for m in sorted(missing & set(values)):
-                    self.problem((*path, "missing"), f"{_num(m)} is also one of the values")
+                    self.problem(
+                        (*path, "missing"), _("%(code)s is also one of the values", code=_num(m))
+                    )
             out[str(code)] = ItemRule(str(code), str(kind), values, positive, missing)
         return out
 
@@ -629,7 +658,7 @@ class _Checker:
             worst = self.signed(spec.get("worst", 0), (*path, "worst"))
             best = self.signed(spec.get("best", 1), (*path, "best"))
             if "worst" in spec and "best" in spec and worst == best:
-                self.problem((*path, "best"), "must differ from worst")
+                self.problem((*path, "best"), _("must differ from worst"))
                 best = worst + 1
             rule = ItemRule(code, kind, {}, worst=worst, best=best)
         else:
@@ -639,8 +668,10 @@ class _Checker:
             if len(given) != 1:
                 self.problem(
                     path,
-                    "a threshold needs exactly one of above, at_least, below, at_most "
-                    "(the share of answers > , >=, < or <= that number)",
+                    _(
+                        "a threshold needs exactly one of above, at_least, below, at_most "
+                        "(the share of answers > , >=, < or <= that number)"
+                    ),
                 )
             comparison = given[0] if given else "above"
             limit = self.signed(spec.get(comparison, 0), (*path, comparison))
@@ -654,7 +685,7 @@ class _Checker:
         """Any finite number (a rule's bounds may be negative)."""
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or not math.isfinite(value):
-            self.problem(path, "must be a number")
+            self.problem(path, _("must be a number"))
             return 0.0
         return float(value)
 
@@ -662,14 +693,21 @@ class _Checker:
         if value is None:
             return None
         if value not in rules:
-            known = ", ".join(rules) or "none defined"
-            self.problem(path, f"names the rule {value!r}, which rules does not define ({known})")
+            known = ", ".join(rules) or _("none defined")
+            self.problem(
+                path,
+                _(
+                    "names the rule %(rule)s, which rules does not define (%(known)s)",
+                    rule=repr(value),
+                    known=known,
+                ),
+            )
             return None
         return rules[value]
 
     def item_refs(self, value, path: KeyPath, rules, default: ItemRule | None) -> list[ItemRef]:
         out = []
-        for i, entry in enumerate(self.sequence(value, path, "item codes")):
+        for i, entry in enumerate(self.sequence(value, path, _("item codes"))):
             rule = default
             if isinstance(entry, dict):
                 entry_path = (*path, i)
@@ -680,26 +718,31 @@ class _Checker:
             else:
                 item = self.identifier(entry, (*path, i))
             if rule is None:
-                self.problem((*path, i), "has no rule: give rule here or a default rule above")
+                self.problem((*path, i), _("has no rule: give rule here or a default rule above"))
                 continue
             out.append(ItemRef(item, rule))
         if len({r.item for r in out}) != len(out):
-            self.problem(path, "names an item twice")
+            self.problem(path, _("names an item twice"))
         return out
 
     def combine(self, value, path: KeyPath, groups: dict[str, Group]):
         if value == POOLED:
             return POOLED
         if not isinstance(value, dict) or not value:
-            self.problem(path, "must be pooled or map groups to weights (e.g. leader: 0.5)")
+            self.problem(path, _("must be pooled or map groups to weights (e.g. leader: 0.5)"))
             return None
         weights = {}
         for group, weight in value.items():
             if group not in groups:
-                self.problem((*path, str(group)), f"{group!r} is not one of the groups")
+                self.problem(
+                    (*path, str(group)), _("%(group)s is not one of the groups", group=repr(group))
+                )
             weights[str(group)] = self.number(weight, (*path, str(group)), positive=True)
         if abs(sum(weights.values()) - 1) > TOLERANCE:
-            self.problem(path, f"the group weights add up to {sum(weights.values()):g}, not 1")
+            self.problem(
+                path,
+                _("the group weights add up to %(sum)s, not 1", sum=_round(sum(weights.values()))),
+            )
         return weights
 
     def sipas(self, value, groups, rules) -> Sipas | None:
@@ -712,51 +755,58 @@ class _Checker:
         )
         group = spec.get("group")
         if group not in groups:
-            self.problem((*path, "group"), f"{group!r} is not one of the groups")
+            self.problem(
+                (*path, "group"), _("%(group)s is not one of the groups", group=repr(group))
+            )
         default = self.rule_ref(spec.get("rule"), (*path, "rule"), rules)
         elements = []
         seen = set()
         for i, entry in enumerate(
-            self.sequence(spec.get("elements"), (*path, "elements"), "elements")
+            self.sequence(spec.get("elements"), (*path, "elements"), _("elements"))
         ):
             e_path = (*path, "elements", i)
             keys = {"code", "name", "items"}
             entry = self.mapping(entry, e_path, keys, keys)
             code = self.identifier(entry.get("code"), (*e_path, "code"))
             if code in seen:
-                self.problem((*e_path, "code"), f"the element {code} is given twice")
+                self.problem((*e_path, "code"), _("the element %(code)s is given twice", code=code))
             seen.add(code)
             name = self.label(entry.get("name"), (*e_path, "name"))
             items = self.item_refs(entry.get("items"), (*e_path, "items"), rules, default)
             for ref in items:
                 if ref.rule.type != "share":
-                    self.problem((*e_path, "items"), f"{ref.item}: SIPAS items are scored by share")
+                    self.problem(
+                        (*e_path, "items"),
+                        _("%(item)s: SIPAS items are scored by share", item=ref.item),
+                    )
             elements.append(Element(code, name, items))
         overall = spec.get("overall")
         overall_item = None
         if overall not in OVERALL:
             self.problem(
                 (*path, "overall"),
-                "must be elements (the mean of the element indices) "
-                "or item (the share on overall_item)",
+                _(
+                    "must be elements (the mean of the element indices) "
+                    "or item (the share on overall_item)"
+                ),
             )
         elif overall == "item":
             if "overall_item" not in spec:
-                self.problem(path, "overall: item needs overall_item, the overall question")
+                self.problem(path, _("overall: item needs overall_item, the overall question"))
             else:
                 refs = self.item_refs(
                     [spec["overall_item"]], (*path, "overall_item"), rules, default
                 )
                 overall_item = refs[0] if refs else None
         elif "overall_item" in spec:
-            self.problem((*path, "overall_item"), "is used only with overall: item")
+            self.problem((*path, "overall_item"), _("is used only with overall: item"))
         return Sipas(str(group), elements, str(overall), overall_item)
 
     def fields(self, value, groups, rules, defaults, sipas) -> list[Field]:
         out = []
         field_codes: set[str] = set()
         criterion_codes: set[str] = set()
-        for i, entry in enumerate(self.sequence(value, ("fields",), "fields")):
+        for i, entry in enumerate(self.sequence(value, ("fields",), _("fields"))):
             path = ("fields", i)
             entry = self.mapping(
                 entry,
@@ -766,18 +816,20 @@ class _Checker:
             )
             code = self.code(entry.get("code"), (*path, "code"))
             if code in field_codes:
-                self.problem((*path, "code"), f"the field {code} is given twice")
+                self.problem((*path, "code"), _("the field %(code)s is given twice", code=code))
             field_codes.add(code)
             name = self.label(entry.get("name"), (*path, "name"))
             criteria = []
             for j, spec in enumerate(
-                self.sequence(entry.get("criteria"), (*path, "criteria"), "criteria")
+                self.sequence(entry.get("criteria"), (*path, "criteria"), _("criteria"))
             ):
                 c_path = (*path, "criteria", j)
                 criterion = self.criterion(spec, c_path, code, groups, rules, defaults, sipas)
                 if criterion.code in criterion_codes:
                     where = (*c_path, "code")
-                    self.problem(where, f"the criterion {criterion.code} is given twice")
+                    self.problem(
+                        where, _("the criterion %(code)s is given twice", code=criterion.code)
+                    )
                 criterion_codes.add(criterion.code)
                 criteria.append(criterion)
             result = Field(code, name, criteria)
@@ -788,7 +840,11 @@ class _Checker:
                 if abs(stated - result.max_points) > TOLERANCE:
                     self.problem(
                         (*path, "max_points"),
-                        f"is {stated:g} but the criteria add up to {result.max_points:g}",
+                        _(
+                            "is %(given)s but the criteria add up to %(sum)s",
+                            given=stated,
+                            sum=_round(result.max_points),
+                        ),
                     )
             out.append(result)
         return out
@@ -797,29 +853,39 @@ class _Checker:
         """A field on a scale such as 1-10: floor + (max_points - floor) x its criteria's share."""
         result.floor = self.number(entry["floor"], (*path, "floor"))
         if "max_points" not in entry:
-            self.problem(path, "a field with a floor needs max_points, the top of its scale")
+            self.problem(path, _("a field with a floor needs max_points, the top of its scale"))
             result.stated_max = result.criteria_max or 1.0
             return
         result.stated_max = self.number(entry["max_points"], (*path, "max_points"), positive=True)
         if result.floor >= result.stated_max:
             self.problem(
                 (*path, "floor"),
-                f"is {result.floor:g}, which must be below the field's max_points "
-                f"{result.stated_max:g}",
+                _(
+                    "is %(floor)s, which must be below the field's max_points %(max)s",
+                    floor=result.floor,
+                    max=result.stated_max,
+                ),
             )
         parts = sorted(result.parts)
         if len(parts) > 1:
             self.problem(
                 (*path, "floor"),
-                "a field with a floor takes all its criteria from one part (appraisal, survey "
-                f"or sipas), so its points belong to that part; this one mixes {', '.join(parts)}",
+                _(
+                    "a field with a floor takes all its criteria from one part (appraisal, "
+                    "survey or sipas), so its points belong to that part; this one mixes "
+                    "%(parts)s",
+                    parts=", ".join(parts),
+                ),
             )
         floored = [c.code for c in result.criteria if c.floor]
         if floored:
             self.problem(
                 (*path, "floor"),
-                f"the criteria {', '.join(floored)} have a floor of their own: give the floor "
-                "to the field or to its criteria, not both",
+                _(
+                    "the criteria %(criteria)s have a floor of their own: give the floor to the "
+                    "field or to its criteria, not both",
+                    criteria=", ".join(floored),
+                ),
             )
 
     def criterion(self, spec, path, field_code, groups, rules, defaults, sipas) -> Criterion:
@@ -841,36 +907,46 @@ class _Checker:
         source = spec.get("source")
         criterion = Criterion(code, field_code, name, max_points, str(source))
         if source not in SOURCES:
-            self.problem((*path, "source"), f"must be one of {', '.join(SOURCES)}")
+            self.problem(
+                (*path, "source"), _("must be one of %(choices)s", choices=", ".join(SOURCES))
+            )
             return criterion
         if "floor" in spec:
             criterion.floor = self.number(spec["floor"], (*path, "floor"))
             if source == "appraisal":
                 self.problem(
                     (*path, "floor"),
-                    "an appraisal criterion takes its points from the appraisal file as they "
-                    "are; a floor applies to survey criteria (or to the whole field)",
+                    _(
+                        "an appraisal criterion takes its points from the appraisal file as "
+                        "they are; a floor applies to survey criteria (or to the whole field)"
+                    ),
                 )
             elif criterion.floor >= max_points:
                 self.problem(
                     (*path, "floor"),
-                    f"is {criterion.floor:g}, which must be below max_points {max_points:g}",
+                    _(
+                        "is %(floor)s, which must be below max_points %(max)s",
+                        floor=criterion.floor,
+                        max=max_points,
+                    ),
                 )
         if source == "appraisal":
             for key in ("items", "rule", "combine", "sipas"):
                 if key in spec:
-                    self.problem((*path, key), "an appraisal criterion takes no survey keys")
+                    self.problem((*path, key), _("an appraisal criterion takes no survey keys"))
             return criterion
         if "sipas" in spec:
             for key in ("items", "rule", "combine"):
                 if key in spec:
-                    self.problem((*path, key), "a SIPAS criterion takes its items from sipas")
+                    self.problem((*path, key), _("a SIPAS criterion takes its items from sipas"))
             element = spec["sipas"]
             known = ["overall"] + ([e.code for e in sipas.elements] if sipas else [])
             if sipas is None:
-                self.problem((*path, "sipas"), "the scheme has no sipas section")
+                self.problem((*path, "sipas"), _("the scheme has no sipas section"))
             elif element not in known:
-                self.problem((*path, "sipas"), f"must be one of {', '.join(known)}")
+                self.problem(
+                    (*path, "sipas"), _("must be one of %(choices)s", choices=", ".join(known))
+                )
             criterion.sipas = str(element)
             return criterion
         rule, combine = defaults
@@ -884,7 +960,7 @@ class _Checker:
             for group, refs in raw.items():
                 if group not in groups:
                     where = (*path, "items", str(group))
-                    self.problem(where, f"{group!r} is not one of the groups")
+                    self.problem(where, _("%(group)s is not one of the groups", group=repr(group)))
                 items[str(group)] = self.item_refs(refs, (*path, "items", str(group)), rules, rule)
         else:
             refs = self.item_refs(raw, (*path, "items"), rules, rule)
@@ -894,17 +970,19 @@ class _Checker:
                 items = {}
                 self.problem(
                     (*path, "items"),
-                    "a plain list of items needs group weights in "
-                    "combine (here or under survey); with pooled, map each group to "
-                    "its items",
+                    _(
+                        "a plain list of items needs group weights in combine (here or under "
+                        "survey); with pooled, map each group to its items"
+                    ),
                 )
         if combine is None:
-            self.problem(path, "needs combine: group weights or pooled (here or under survey)")
+            self.problem(path, _("needs combine: group weights or pooled (here or under survey)"))
         elif isinstance(combine, dict):
             for group in items:
                 if group not in combine:
                     self.problem(
-                        (*path, "items", group), f"the group {group} has no weight in combine"
+                        (*path, "items", group),
+                        _("the group %(group)s has no weight in combine", group=group),
                     )
         criterion.items = items
         criterion.combine = combine
@@ -917,20 +995,20 @@ class _Checker:
             entry = self.mapping(entry, path, {"code", "min", "name"}, {"code", "min"})
             code = entry.get("code")
             if not isinstance(code, str) or not code:
-                self.problem((*path, "code"), "must be a band name written as text, such as A")
+                self.problem((*path, "code"), _("must be a band name written as text, such as A"))
             low = self.number(entry.get("min", 0), (*path, "min"))
             name = self.label(entry["name"], (*path, "name")) if "name" in entry else None
             out.append(Band(str(code), low, name))
         if not isinstance(value, list):
-            self.problem(("bands",), "must be a list of bands, highest first")
+            self.problem(("bands",), _("must be a list of bands, highest first"))
         elif out:
             mins = [b.min for b in out]
             if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
-                self.problem(("bands",), "list the bands from the highest minimum to the lowest")
+                self.problem(("bands",), _("list the bands from the highest minimum to the lowest"))
             if mins[-1] != 0:
                 self.problem(
                     ("bands", len(out) - 1, "min"),
-                    "the last band must start at 0, so every unit gets a band",
+                    _("the last band must start at 0, so every unit gets a band"),
                 )
         return out
 
@@ -938,7 +1016,7 @@ class _Checker:
         if value is None:
             return [Block("all", {lang: "" for lang in LANGUAGES}, list(groups))]
         out = []
-        for i, entry in enumerate(self.sequence(value, ("blocks",), "blocks")):
+        for i, entry in enumerate(self.sequence(value, ("blocks",), _("blocks"))):
             path = ("blocks", i)
             entry = self.mapping(entry, path, {"code", "name", "raters"}, {"code", "name"})
             code = self.identifier(entry.get("code"), (*path, "code"))
@@ -947,10 +1025,13 @@ class _Checker:
                 # Every group rates it; an appraisal-only scheme has none and still names blocks.
                 raters = list(groups)
             else:
-                raters = self.sequence(entry.get("raters"), (*path, "raters"), "groups")
+                raters = self.sequence(entry.get("raters"), (*path, "raters"), _("groups"))
             for j, group in enumerate(raters):
                 if group not in groups:
-                    self.problem((*path, "raters", j), f"{group!r} is not one of the groups")
+                    self.problem(
+                        (*path, "raters", j),
+                        _("%(group)s is not one of the groups", group=repr(group)),
+                    )
             out.append(Block(code, name, [str(g) for g in raters]))
         return out
 
@@ -966,10 +1047,10 @@ class _Checker:
         required = {k for k in PARTS if k in present} | {"total"}
         spec = self.mapping(value, ("totals",), set(TOTAL_KEYS), required)
         meaning = {
-            "appraisal": "appraisal criteria",
-            "survey": "survey criteria scored from items",
-            "sipas": "SIPAS criteria",
-            "total": "fields",
+            "appraisal": _("appraisal criteria"),
+            "survey": _("survey criteria scored from items"),
+            "sipas": _("SIPAS criteria"),
+            "total": _("fields"),
         }
         stated = {}
         for key in TOTAL_KEYS:
@@ -979,15 +1060,24 @@ class _Checker:
             if key != "total" and key not in present:
                 self.problem(
                     ("totals", key),
-                    f"the scheme has no {meaning[key]}: leave {key} out of totals (name only "
-                    "the parts the fields have)",
+                    _(
+                        "the scheme has no %(what)s: leave %(key)s out of totals (name only the "
+                        "parts the fields have)",
+                        what=meaning[key],
+                        key=key,
+                    ),
                 )
                 continue
             stated[key] = number
             if abs(number - found[key]) > 1e-6:
                 self.problem(
                     ("totals", key),
-                    f"is {number:g} but the {meaning[key]} add up to {found[key]:g}",
+                    _(
+                        "is %(given)s but the %(what)s add up to %(sum)s",
+                        given=number,
+                        what=meaning[key],
+                        sum=_round(found[key]),
+                    ),
                 )
         return stated
 
@@ -1004,7 +1094,7 @@ class _Checker:
             try:
                 definition = read_questionnaire(own, group.questionnaire)
             except QuestionnaireError as exc:
-                self.problem(("groups", code, "questionnaire"), str(exc))
+                self.problem(("groups", code, "questionnaire"), reasons(exc)[0])
                 continue
             found[code] = {v.name: v for v in variables(definition)}
         for i, f in enumerate(scheme.fields):
@@ -1030,36 +1120,59 @@ class _Checker:
             variable = known.get(ref.item)
             if variable is None:
                 self.problem(
-                    path, f"the item {ref.item} is not in the questionnaire {group.questionnaire}"
+                    path,
+                    _(
+                        "the item %(item)s is not in the questionnaire %(questionnaire)s",
+                        item=ref.item,
+                        questionnaire=group.questionnaire,
+                    ),
                 )
                 continue
             if variable.type == "integer" or ref.rule.numeric:
                 if variable.type != "integer":
                     self.problem(
                         path,
-                        f"the rule {ref.rule.code} ({ref.rule.type}) scores numbers, but the item "
-                        f"{ref.item} is a {variable.type} question, not an integer one",
+                        _(
+                            "the rule %(rule)s (%(type)s) scores numbers, but the item %(item)s "
+                            "is a %(item_type)s question, not an integer one",
+                            rule=ref.rule.code,
+                            type=ref.rule.type,
+                            item=ref.item,
+                            item_type=variable.type,
+                        ),
                     )
                 elif not ref.rule.numeric:
                     self.problem(
                         path,
-                        f"the item {ref.item} is answered with a number (integer): score it with "
-                        f"a range or threshold rule, not the {ref.rule.type} rule {ref.rule.code}",
+                        _(
+                            "the item %(item)s is answered with a number (integer): score it "
+                            "with a range or threshold rule, not the %(type)s rule %(rule)s",
+                            item=ref.item,
+                            type=ref.rule.type,
+                            rule=ref.rule.code,
+                        ),
                     )
                 continue
             options = {o["value"] for o in variable.options}
             missing_codes = {o["value"] for o in variable.options if o.get("missing")}
             answers = {_as_float(v) for v in variable.values}
             if None in answers or not variable.options:
-                self.problem(path, f"the item {ref.item} has no numeric answer options to score")
+                self.problem(
+                    path,
+                    _("the item %(item)s has no numeric answer options to score", item=ref.item),
+                )
                 continue
             not_scored = sorted(answers - set(ref.rule.values))
             if not_scored:
                 self.problem(
                     path,
-                    f"the item {ref.item} has the answer "
-                    f"{_num(not_scored[0])}, which the rule {ref.rule.code} gives no "
-                    "value",
+                    _(
+                        "the item %(item)s has the answer %(code)s, which the rule %(rule)s "
+                        "gives no value",
+                        item=ref.item,
+                        code=_num(not_scored[0]),
+                        rule=ref.rule.code,
+                    ),
                 )
             extra = sorted(set(ref.rule.values) - answers)
             if extra:
@@ -1067,8 +1180,14 @@ class _Checker:
                 has = _options(options, missing_codes)
                 self.problem(
                     path,
-                    f"the rule {ref.rule.code} values answers {codes}, which the item {ref.item} "
-                    f"does not have ({has})",
+                    _(
+                        "the rule %(rule)s values answers %(codes)s, which the item %(item)s "
+                        "does not have (%(has)s)",
+                        rule=ref.rule.code,
+                        codes=codes,
+                        item=ref.item,
+                        has=has,
+                    ),
                 )
 
 
@@ -1078,10 +1197,18 @@ def _as_float(value) -> float | None:
     return float(value)
 
 
+def _round(value: float) -> float:
+    """A sum of points as a sentence shows it (0.1 + 0.2 said 0.3)."""
+    return round(value, 9)
+
+
 def _num(value: float) -> str:
     return f"{value:g}"
 
 
 def _options(options, missing) -> str:
-    shown = [str(v) + (" = don't know" if v in missing else "") for v in options]
-    return "answers " + ", ".join(shown)
+    given = ", ".join(str(v) for v in options if v not in missing)
+    if not missing:
+        return _("answers %(codes)s", codes=given)
+    unknown = ", ".join(str(v) for v in options if v in missing)
+    return _("answers %(codes)s; %(missing)s for don't know", codes=given, missing=unknown)

@@ -174,7 +174,9 @@ def score(
     """
     check_level(level)
     if interval_method not in INTERVALS:
-        raise ScoringError(f"the interval must be one of {', '.join(INTERVALS)}")
+        raise ScoringError(
+            _("the interval must be one of %(choices)s", choices=", ".join(INTERVALS))
+        )
     df = check_df(df)
     tables = split_groups(scheme, responses, group_column)
     units, blocks = _units(scheme, tables, unit, unit_code, block)
@@ -182,7 +184,9 @@ def score(
         weight, strata, cluster, fpc, lonely_psu, dict(calibration or {}), respondent
     )
     if fpc is not None and not any(fpc in t.columns for t in tables.values()):
-        raise ScoringError(f"no group's responses have the fpc column {fpc!r}")
+        raise ScoringError(
+            _("no group's responses have the fpc column %(column)s", column=repr(fpc))
+        )
     samples = {g: _sample(scheme, g, t, units, unit, unit_code, design) for g, t in tables.items()}
     scorer = _Scorer(scheme, samples, len(units))
     rows = scorer.run()
@@ -208,8 +212,11 @@ def split_groups(scheme: Scheme, responses, group_column: str = "group") -> dict
     if isinstance(responses, pd.DataFrame):
         if group_column not in responses.columns:
             raise ScoringError(
-                f"the responses have no {group_column!r} column: give one table per group or "
-                "a column naming each respondent's group"
+                _(
+                    "the responses have no %(column)s column: give one table per group or a "
+                    "column naming each respondent's group",
+                    column=repr(group_column),
+                )
             )
         labels = responses[group_column].astype("string").str.strip()
         tables = {
@@ -218,17 +225,28 @@ def split_groups(scheme: Scheme, responses, group_column: str = "group") -> dict
         unnamed = labels.isna() | (labels == "")
         if unnamed.any():
             row = int(np.flatnonzero(unnamed.to_numpy())[0])
-            raise ScoringError(f"row {row + 2} of the responses has no {group_column}")
+            raise ScoringError(
+                _(
+                    "row %(row)s of the responses has no %(column)s",
+                    row=row + 2,
+                    column=group_column,
+                )
+            )
     else:
         tables = {str(g): t.reset_index(drop=True) for g, t in responses.items()}
     for g in tables:
         if g not in scheme.groups:
             raise ScoringError(
-                f"the responses include the group {g!r}, which the scheme {scheme.code} does not "
-                f"know (its groups: {', '.join(scheme.groups)})"
+                _(
+                    "the responses include the group %(group)s, which the scheme %(scheme)s "
+                    "does not know (its groups: %(groups)s)",
+                    group=repr(g),
+                    scheme=scheme.code,
+                    groups=", ".join(scheme.groups),
+                )
             )
     if not tables or all(t.empty for t in tables.values()):
-        raise ScoringError("there are no responses to score")
+        raise ScoringError(_("there are no responses to score"))
     return tables
 
 
@@ -236,7 +254,11 @@ def _units(scheme, tables, unit, unit_code, block) -> tuple[list[str], dict[str,
     if block is None and len(scheme.blocks) != 1:
         names = ", ".join(b.code for b in scheme.blocks)
         raise ScoringError(
-            f"the scheme has several blocks ({names}): give the column that names each unit's block"
+            _(
+                "the scheme has several blocks (%(blocks)s): give the column that names each "
+                "unit's block",
+                blocks=names,
+            )
         )
     blocks: dict[str, str] = {}
     for group, table in tables.items():
@@ -245,7 +267,13 @@ def _units(scheme, tables, unit, unit_code, block) -> tuple[list[str], dict[str,
             block_codes = np.full(len(table), scheme.blocks[0].code, dtype=object)
         else:
             if block not in table.columns:
-                raise ScoringError(f"the {group} responses have no block column {block!r}")
+                raise ScoringError(
+                    _(
+                        "the %(group)s responses have no block column %(column)s",
+                        group=group,
+                        column=repr(block),
+                    )
+                )
             block_codes = table[block].astype("string").str.strip().to_numpy(dtype=object)
         # each distinct (unit, block) pair at its first row: the first row that fails is one
         pairs = pd.DataFrame({"unit": codes, "block": block_codes}, dtype=object).drop_duplicates()
@@ -253,18 +281,38 @@ def _units(scheme, tables, unit, unit_code, block) -> tuple[list[str], dict[str,
             known = scheme.block(b) if isinstance(b, str) else None
             if known is None:
                 raise ScoringError(
-                    f"row {i + 2} of the {group} responses names the block {b!r}, which the "
-                    f"scheme does not have ({', '.join(x.code for x in scheme.blocks)})"
+                    _(
+                        "row %(row)s of the %(group)s responses names the block %(block)s, "
+                        "which the scheme does not have (%(blocks)s)",
+                        row=int(i) + 2,
+                        group=group,
+                        block=repr(b),
+                        blocks=", ".join(x.code for x in scheme.blocks),
+                    )
                 )
             if group not in known.raters:
                 raise ScoringError(
-                    f"row {i + 2} of the {group} responses rates {u!r} in the block {b}, which "
-                    f"the scheme has rated only by {', '.join(known.raters)}"
+                    _(
+                        "row %(row)s of the %(group)s responses rates %(unit)s in the block "
+                        "%(block)s, which the scheme has rated only by %(raters)s",
+                        row=int(i) + 2,
+                        group=group,
+                        unit=repr(u),
+                        block=b,
+                        raters=", ".join(known.raters),
+                    )
                 )
             if blocks.setdefault(u, b) != b:
                 raise ScoringError(
-                    f"the unit {u!r} is in the block {blocks[u]} on one row and in {b} on row "
-                    f"{i + 2} of the {group} responses"
+                    _(
+                        "the unit %(unit)s is in the block %(block)s on one row and in %(other)s "
+                        "on row %(row)s of the %(group)s responses",
+                        unit=repr(u),
+                        block=blocks[u],
+                        other=b,
+                        row=int(i) + 2,
+                        group=group,
+                    )
                 )
     return sorted(blocks), blocks
 
@@ -307,8 +355,12 @@ def _sample(scheme, group, table, units, unit, unit_code, options: _DesignColumn
     if spec.weighted:
         if options.weight not in table.columns:
             raise ScoringError(
-                f"the {group} responses are a weighted sample but have no weight column "
-                f"{options.weight!r}: weight them first (python -m analysis weight)"
+                _(
+                    "the %(group)s responses are a weighted sample but have no weight column "
+                    "%(column)s: weight them first (python -m analysis weight)",
+                    group=group,
+                    column=repr(options.weight),
+                )
             )
         values = pd.to_numeric(table[options.weight], errors="coerce").to_numpy(dtype=np.float64)
         try:
@@ -335,14 +387,20 @@ def _sample(scheme, group, table, units, unit, unit_code, options: _DesignColumn
         s = table[options.strata] if options.strata else None
         c = table[options.cluster] if options.cluster else None
         if person is not None:
-            for name, column in (("stratum", s), ("cluster", c)):
+            for name, column in ((_("stratum"), s), (_("cluster"), c)):
                 if column is not None:
                     _one_per_person(person, column, name, group, options.respondent)
             if c is None:
                 c = pd.Series(person)
         calibration = options.calibration.get(group)
         if calibration is not None and len(calibration.calibrated_weight) != n:
-            raise ScoringError(f"the {group} calibration model does not fit its {n} responses")
+            raise ScoringError(
+                _(
+                    "the %(group)s calibration model does not fit its %(n)s responses",
+                    group=group,
+                    n=n,
+                )
+            )
     else:
         weights = np.ones(n)
         # one respondent, one PSU: the rows of a respondent who rates several units together
@@ -351,9 +409,12 @@ def _sample(scheme, group, table, units, unit, unit_code, options: _DesignColumn
         s = pd.Series(codes) if fpc is not None else None
         if fpc is not None and crossing:
             raise ScoringError(
-                f"the {group} respondents rate several units each, so the units cannot be the "
-                "strata of a finite population correction: leave out --fpc (or its column) for "
-                "this group"
+                _(
+                    "the %(group)s respondents rate several units each, so the units cannot be "
+                    "the strata of a finite population correction: leave out --fpc (or its "
+                    "column) for this group",
+                    group=group,
+                )
             )
     try:
         design = Design.build(weights, s, c, calibration, options.lonely_psu, fpc=fpc)
@@ -374,7 +435,14 @@ def _people(table: pd.DataFrame, respondent: str | None, codes, group: str) -> n
     empty = ids.isna() | (ids == "")
     if empty.any():
         row = int(np.flatnonzero(empty.to_numpy())[0])
-        raise ScoringError(f"row {row + 2} of the {group} responses names no {respondent}")
+        raise ScoringError(
+            _(
+                "row %(row)s of the %(group)s responses names no %(unit)s",
+                row=row + 2,
+                group=group,
+                unit=respondent,
+            )
+        )
     pairs = pd.DataFrame({"person": ids.to_numpy(dtype=object), "unit": codes})
     twice = pairs.duplicated(keep=False).to_numpy()
     if twice.any():
@@ -382,9 +450,16 @@ def _people(table: pd.DataFrame, respondent: str | None, codes, group: str) -> n
         first = pairs.iloc[rows[0]]
         again = next(r for r in rows[1:] if pairs.iloc[r].equals(first))
         raise ScoringError(
-            f"rows {rows[0] + 2} and {again + 2} of the {group} responses: the {respondent} "
-            f"{first['person']!r} rates the unit {first['unit']!r} twice; a respondent rates a "
-            "unit once"
+            _(
+                "rows %(row)s and %(again)s of the %(group)s responses: the %(column)s "
+                "%(person)s rates the unit %(unit)s twice; a respondent rates a unit once",
+                row=int(rows[0]) + 2,
+                again=int(again) + 2,
+                group=group,
+                column=respondent,
+                person=repr(first["person"]),
+                unit=repr(first["unit"]),
+            )
         )
     _ids, person = np.unique(ids.to_numpy(dtype=object).astype(str), return_inverse=True)
     return person.astype(np.intp).ravel()
@@ -405,9 +480,14 @@ def _one_per_person(person, column: pd.Series, name: str, group: str, respondent
         who = int(split.index[0])
         rows = np.flatnonzero(person == who)
         raise ScoringError(
-            f"the {group} respondent of rows {', '.join(str(r + 2) for r in rows[:5])} "
-            f"(column {respondent}) is in more than one {name}: a respondent's rows must share "
-            f"their {name}"
+            _(
+                "the %(group)s respondent of rows %(rows)s (column %(column)s) is in more than "
+                "one %(what)s: a respondent's rows must share their %(what)s",
+                group=group,
+                rows=", ".join(str(r + 2) for r in rows[:5]),
+                column=respondent,
+                what=name,
+            )
         )
 
 
@@ -553,8 +633,12 @@ class _Scorer:
     def _scores(self, sample: _Sample, ref: ItemRef) -> np.ndarray:
         if ref.item not in sample.data.columns:
             raise ScoringError(
-                f"the {sample.group} responses have no column {ref.item!r}, which the scheme "
-                "scores; export the questionnaire the scheme names"
+                _(
+                    "the %(group)s responses have no column %(item)s, which the scheme scores; "
+                    "export the questionnaire the scheme names",
+                    group=sample.group,
+                    item=repr(ref.item),
+                )
             )
         raw = sample.data[ref.item]
         answers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
@@ -566,11 +650,19 @@ class _Scorer:
             bad[empty[(text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)]] = True
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            known = ref.rule.describe()
+            known = _("numbers") if ref.rule.numeric else ref.rule.describe()
             raise ScoringError(
-                f"row {row + 2} of the {sample.group} responses answers {ref.item} with "
-                f"{raw.iloc[row]!r}, which the rule {ref.rule.code} does not score (it knows "
-                f"{known}; leave don't know empty)"
+                _(
+                    "row %(row)s of the %(group)s responses answers %(item)s with %(value)s, "
+                    "which the rule %(rule)s does not score (it knows %(known)s; leave don't "
+                    "know empty)",
+                    row=row + 2,
+                    group=sample.group,
+                    item=ref.item,
+                    value=repr(raw.iloc[row]),
+                    rule=ref.rule.code,
+                    known=known,
+                )
             )
         return ref.rule.score(answers)
 

@@ -211,9 +211,11 @@ def start_response(
     key_hash: str,
     language: str,
     started_at: dt.datetime,
+    entered_by: int | None = None,
 ) -> Response:
     """A new response, made when its first page is saved (pressing Start stores nothing, so a
-    double click or a bot on the open link leaves no empty responses behind)."""
+    double click or a bot on the open link leaves no empty responses behind). `entered_by`: the
+    interviewer typing in a paper form, whose response is then of mode paper."""
     questionnaire = definition(version)
     first = next_page(questionnaire, {}, -1) or 0
     response = Response(
@@ -226,6 +228,8 @@ def start_response(
         furthest_page=first,
         started_at=started_at,
         updated_at=started_at,
+        mode="paper" if entered_by is not None else "web",
+        entered_by_id=entered_by,
     )
     session.add(response)
     session.flush()

@@ -138,9 +138,7 @@ class Response(Base):
             "status <> 'complete' OR completed_at IS NOT NULL", name="complete_has_time"
         ),
         CheckConstraint("mode IN ('web', 'paper')", name="mode_known"),
-        CheckConstraint(
-            "mode = 'paper' OR entered_by_id IS NULL", name="entered_by_only_on_paper"
-        ),
+        CheckConstraint("mode = 'paper' OR entered_by_id IS NULL", name="entered_by_only_on_paper"),
         CheckConstraint(
             "(invalidated_at IS NULL) = (invalid_reason IS NULL)", name="invalid_has_reason"
         ),

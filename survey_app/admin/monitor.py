@@ -87,6 +87,7 @@ def frequencies_page(wave: Wave, questionnaire: str):
         questionnaire=parsed,
         found=found,
         charts={q.item.code: _option_bars(q) for q in found.questions},
+        zip=zip,
         count=numbers.count,
         share=numbers.share,
     )

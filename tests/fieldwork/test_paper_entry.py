@@ -373,6 +373,15 @@ def test_the_frequencies_of_each_question_overall_and_by_district(quick_app, cli
         assert row(text, "overall", key) == (str(n), f"{n / len(answered) * 100:.1f}%")
     assert row(text, "sex", "male") == ("2", "50.0%")
     assert "<svg" in text and 'class="bar"' in text
+    # district by district, each share of that district's answers
+    section = text.split('data-by-district="overall"')[1].split("</table>")[0]
+    can_loc = section.split('data-district="can_loc"')[1].split("</tr>")[0]
+    assert re.search(r'<td class="num">3</td>', can_loc)
+    assert '<td class="num" data-option="5">66.7%</td>' in can_loc
+    duc_tho = section.split('data-district="duc_tho"')[1].split("</tr>")[0]
+    assert '<td class="num" data-option="1">100.0%</td>' in duc_tho
+    vu_quang = section.split('data-district="vu_quang"')[1].split("</tr>")[0]
+    assert '<td class="num">0</td>' in vu_quang and "—" in vu_quang
     # one district
     district = client.get(f"/en/admin/monitor/{wave}/quick/frequencies?district=can_loc")
     text = district.get_data(as_text=True)

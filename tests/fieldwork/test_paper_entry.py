@@ -147,6 +147,8 @@ def test_an_interviewer_enters_paper_forms_through_the_respondents_pages(
         ("complete", "web", "en"),
     ]
     assert [r.entered_by_id for r in stored] == [interviewer.id, interviewer.id, None]
+    # the time taken to type a paper form in is not a respondent's: no duration, no speeder
+    assert [r.duration_seconds is None for r in stored] == [True, True, False]
     assert [e.details for e in begun_events] == [{"questionnaire": "quick"}]
     # quotas count paper forms as web ones
     assert cells(quick_app)["can_loc|female"] == (2, 0)

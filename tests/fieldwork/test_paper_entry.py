@@ -22,6 +22,7 @@ from survey_app.extensions import db
 from survey_app.fieldwork.responses_export import header, rows
 from survey_app.fieldwork.waves import complete_by_wave, response_counts
 from survey_app.models import AuditEvent, QuotaCell, Response, User, Wave, WaveQuestionnaire
+from survey_app.stats.data import responses_frame
 
 
 @pytest.fixture
@@ -265,10 +266,13 @@ def test_an_admin_marks_a_response_invalid_and_restores_it(
         event = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "response_invalidated")
         ).one()
+        # the weighting runs read this frame: the invalid response is not in it
+        frame = responses_frame(db.session, "quick", wave)
         wave_id = db.session.scalars(select(Wave)).first().id
         by_status = response_counts(db.session, wave_id)[wave_id, "quick"]
         complete = complete_by_wave(db.session, wave_id)[wave_id]["quick"]
     assert exported == [str(web.id)]
+    assert list(frame["response_id"]) == [str(web.id)] and list(frame["mode"]) == ["web"]
     assert (by_status["complete"], by_status["invalid"], complete) == (1, 1, 1)
     assert event.details["reason"] == "Form filled twice by one person"
     assert event.details["response"] == paper.id and event.actor == "admin@example.vn"

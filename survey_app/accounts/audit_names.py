@@ -36,6 +36,9 @@ ACTIONS = {
     "export_responses": _l("Responses exported"),
     "export_codebook": _l("Codebook exported"),
     "export_run_file": _l("Run file downloaded"),
+    "response_invalidated": _l("Response marked invalid"),
+    "response_restored": _l("Response restored"),
+    "paper_entry_begun": _l("Paper entry begun"),
 }
 
 DETAILS = {
@@ -57,6 +60,7 @@ DETAILS = {
     "questionnaires": _l("questionnaires"),
     "quota": _l("quota"),
     "reason": _l("reason"),
+    "response": _l("response"),
     "role": _l("role"),
     "run": _l("run"),
     "status": _l("status"),

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import login_manager
 from ..i18n import DEFAULT_LANGUAGE
-from ..models import User, utcnow
+from ..models import ROLES, User, utcnow
 from . import audit, sessions
 
 MIN_PASSWORD_LENGTH = 10
@@ -26,6 +26,10 @@ ACCESS = {
     "admin": {"admin"},
     "statistician": {"admin", "statistician"},
     "monitor": {"admin", "statistician", "monitor"},
+    #: typing in paper questionnaires through the respondents' pages
+    "paper": {"admin", "interviewer"},
+    #: any staff account: its own password, logging out
+    "staff": set(ROLES),
 }
 
 

@@ -283,3 +283,15 @@ class XLSFormImportForm(FlaskForm):
         _l("XLSForm (.xlsx)"),
         validators=[FileRequired(message=_l("Choose an XLSForm (.xlsx) to import."))],
     )
+
+
+class InvalidateForm(FlaskForm):
+    """Why a response is marked invalid: kept with it and in the audit log."""
+
+    reason = StringField(
+        _l("Reason"),
+        validators=[
+            DataRequired(message=_l("Say why the response is not valid.")),
+            Length(max=500, message=_l("At most %(max)s characters.", max=500)),
+        ],
+    )

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 
 from ..accounts import audit, sessions
-from ..accounts.auth import MIN_PASSWORD_LENGTH, change_password, check_password, role_required
+from ..accounts.auth import (
+    ACCESS,
+    MIN_PASSWORD_LENGTH,
+    change_password,
+    check_password,
+    role_required,
+)
 from ..accounts.throttle import attempt_login
 from ..extensions import db, limit_from, limiter
 from .blueprint import bp
@@ -54,7 +60,7 @@ def login():
 
 
 @bp.post("/logout")
-@role_required("monitor")
+@role_required("staff")
 def logout():
     """Ends every session of the user, not only this browser's: a copied cookie dies too."""
     with db.transaction() as tx:
@@ -67,7 +73,7 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@role_required("monitor")
+@role_required("staff")
 @limiter.limit(limit_from("LOGIN_RATE_LIMIT"), methods=["POST"])
 def password():
     form = PasswordForm()
@@ -87,8 +93,12 @@ def password():
 
 
 @bp.get("/")
-@role_required("monitor")
+@role_required("staff")
 def index():
     if current_user.role == "admin":
         return redirect(url_for("admin.waves"))
+    if current_user.role == "interviewer":
+        return redirect(url_for("admin.paper_home"))
+    if current_user.role not in ACCESS["monitor"]:
+        abort(403)
     return redirect(url_for("admin.monitor_home"))

@@ -6,11 +6,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
-from flask import current_app, g, jsonify, render_template, request, url_for
+from flask import abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
 
 from ..accounts.auth import role_required
 from ..extensions import db
+from ..fieldwork.frequencies import QuestionCounts, frequencies
 from ..fieldwork.monitoring import Dashboard, DayCount, build_dashboard
 from ..fieldwork.waves import response_counts, wave_questionnaires
 from ..handlers import wave_view
@@ -68,6 +70,56 @@ def monitor_data(wave: Wave, questionnaire: str):
     return jsonify(figures)
 
 
+@bp.get("/monitor/<wave_code>/<questionnaire>/frequencies")
+@wave_view("monitor", questionnaire=True)
+def frequencies_page(wave: Wave, questionnaire: str):
+    """Each closed question's answers counted, as a table and a bar chart, overall or in the
+    district chosen."""
+    version = latest_versions(db.session).get(questionnaire)
+    if version is None:
+        abort(404)
+    parsed = definition(version)
+    found = frequencies(db.session, wave.id, questionnaire, parsed, request.args.get("district"))
+    numbers = NumberFormat.of(str(get_locale()))
+    return render_template(
+        "admin/frequencies.html",
+        wave=wave,
+        questionnaire=parsed,
+        found=found,
+        charts={q.item.code: _option_bars(q) for q in found.questions},
+        zip=zip,
+        count=numbers.count,
+        share=numbers.share,
+    )
+
+
+#: One bar's height and the chart's width, in SVG user units; bars start after the codes.
+BAR_ROW, BAR_WIDTH, BAR_START = 22, 480, 60
+
+
+def _option_bars(question: QuestionCounts) -> dict:
+    """Horizontal bars of the options' shares, laid out for an inline SVG (no inline style)."""
+    span = BAR_WIDTH - BAR_START - 60
+    bars = []
+    for i, option in enumerate(question.options):
+        width = round(span * (option.share or 0), 1)
+        bars.append(
+            {
+                "y": i * BAR_ROW + 4,
+                "text_y": i * BAR_ROW + 17,
+                "width": width,
+                "value_x": BAR_START + width + 4,
+                "option": option,
+            }
+        )
+    return {
+        "width": BAR_WIDTH,
+        "height": max(len(bars), 1) * BAR_ROW + 4,
+        "start": BAR_START,
+        "bars": bars,
+    }
+
+
 def _dashboard(wave: Wave, questionnaire: str) -> Dashboard:
     cell_filter = {key: value for key, value in request.args.items() if value}
     return build_dashboard(
@@ -94,6 +146,7 @@ def _context(wave: Wave, dashboard: Dashboard) -> dict:
         "chosen": chosen,
         "count": numbers.count,
         "share": numbers.share,
+        "mode_names": {"web": _("Complete on the web"), "paper": _("Complete, entered from paper")},
         "refresh_seconds": REFRESH_SECONDS,
         "data_url": url_for(
             "admin.monitor_data",

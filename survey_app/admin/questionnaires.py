@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from analysis.problems import Problem
@@ -14,7 +14,14 @@ from analysis.problems import Problem
 from ..accounts.auth import role_required
 from ..extensions import csrf, db
 from ..fieldwork.xlsform_import import import_xlsform
-from ..questionnaire.store import definition, latest_version, latest_versions
+from ..questionnaire.paper_form import paper_form
+from ..questionnaire.store import (
+    definition,
+    latest_version,
+    latest_versions,
+    version_numbers,
+    version_of,
+)
 from ..questionnaire.validate import IDENTIFIER
 from ..questionnaire.xlsform_read import XLSFormInvalid
 from ..questionnaire.xlsform_write import write_xlsform
@@ -35,8 +42,23 @@ def questionnaires():
 def _page(form, errors, status):
     versions = [(code, v, definition(v)) for code, v in sorted(latest_versions(db.session).items())]
     return render_template(
-        "admin/questionnaires.html", versions=versions, form=form, errors=errors
+        "admin/questionnaires.html",
+        versions=versions,
+        numbers=version_numbers(db.session),
+        form=form,
+        errors=errors,
     ), status
+
+
+@bp.get("/questionnaires/<code>/v<int:number>/paper")
+@role_required("paper")
+def questionnaire_paper(code: str, number: int):
+    """The printable form of one version, in the language of the address (/vi/ or /en/)."""
+    version = version_of(db.session, code, number) if IDENTIFIER.match(code) else None
+    if version is None:
+        abort(404)
+    form = paper_form(definition(version), g.lang)
+    return render_template("admin/paper_form.html", form=form, version=version)
 
 
 @bp.get("/questionnaires/<code>.xlsx")

@@ -15,9 +15,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, and_, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from ..models import Invitation, QuestionnaireVersion, Quota, QuotaCell, Response, utcnow
+from ..models import (
+    RESPONSE_MODES,
+    Invitation,
+    QuestionnaireVersion,
+    Quota,
+    QuotaCell,
+    Response,
+    utcnow,
+)
 from ..questionnaire.definition import Questionnaire
 from ..questionnaire.store import definition, latest_version
+from .counted import counted_condition
 from .quotas import SEPARATOR
 
 #: How many days the chart of completions per day covers, today included.
@@ -113,6 +122,10 @@ class Dashboard:
     per_day: list[DayCount]
     quotas: list[QuotaTable]
     filters: list[FilterChoice] = field(default_factory=list)
+    #: Complete responses that count, by mode (web, paper).
+    by_mode: dict[str, int] = field(default_factory=dict)
+    #: Complete responses marked invalid: counted nowhere else.
+    invalid: int = 0
 
     @property
     def completion_rate(self) -> float | None:
@@ -155,6 +168,8 @@ class Dashboard:
                 "under_seconds": self.speeder_limit,
             },
             "straightliners": {"count": self.straightliners, "share": self.straightliner_share},
+            "by_mode": dict(self.by_mode),
+            "invalid": self.invalid,
             "dropoff": [asdict(page) for page in self.dropoff],
             "per_day": [
                 {"date": day.day.isoformat(), "complete": day.complete} for day in self.per_day
@@ -208,6 +223,7 @@ def build_dashboard(
     scope = and_(Response.wave_id == wave_id, Response.questionnaire_code == questionnaire_code)
 
     complete, straightlined, median = complete_summary(session, scope)
+    by_mode, invalid = mode_counts(session, scope)
     in_progress = in_progress_groups(session, scope)
     screened_out = (
         session.scalar(select(func.count()).where(scope, Response.status == "screened_out")) or 0
@@ -239,6 +255,8 @@ def build_dashboard(
         per_day=completions_per_day(session, scope, timezone, now),
         quotas=quotas,
         filters=filters,
+        by_mode=by_mode,
+        invalid=invalid,
     )
 
 
@@ -251,7 +269,7 @@ def complete_summary(session: Session, scope) -> tuple[int, int, float | None]:
     PostgreSQL counts and takes percentile_cont in one scan of the dashboard index; elsewhere the
     median is the middle one or two rows of the durations in index order (LIMIT/OFFSET).
     """
-    complete = and_(scope, Response.status == "complete")
+    complete = and_(scope, Response.status == "complete", counted_condition())
     straightlined = func.count().filter(Response.straightlined_grids > 0)
     if session.get_bind().dialect.name == "postgresql":
         count, flagged, median = session.execute(
@@ -277,6 +295,22 @@ def complete_summary(session: Session, scope) -> tuple[int, int, float | None]:
     return count, flagged, sum(middle) / len(middle)
 
 
+def mode_counts(session: Session, scope) -> tuple[dict[str, int], int]:
+    """Complete responses that count, by mode (every mode listed), and those marked invalid."""
+    counted = counted_condition()
+    rows = session.execute(
+        select(Response.mode, func.count().filter(counted), func.count().filter(~counted))
+        .where(scope, Response.status == "complete")
+        .group_by(Response.mode)
+    ).all()
+    by_mode = dict.fromkeys(RESPONSE_MODES, 0)
+    invalid = 0
+    for mode, valid, not_valid in rows:
+        by_mode[mode] = by_mode.get(mode, 0) + valid
+        invalid += not_valid
+    return by_mode, invalid
+
+
 def in_progress_groups(session: Session, scope) -> dict[tuple[int, int | None], int]:
     """Responses in progress counted by (page they stand on, quota cell once known): the drop-off
     by page and the in-progress count of each cell come from this one GROUP BY."""
@@ -296,6 +330,7 @@ def speeder_count(session: Session, scope, median: float | None) -> int:
             select(func.count()).where(
                 scope,
                 Response.status == "complete",
+                counted_condition(),
                 # Whole seconds: d < limit exactly when d < ceil(limit), and an integer bound
                 # keeps the comparison on the index (a float would cast the column).
                 Response.duration_seconds < math.ceil(median * SPEEDER_FRACTION),
@@ -364,7 +399,12 @@ def completions_per_day(
         local_day = func.date(Response.completed_at, f"{int(offset.total_seconds()):+d} seconds")
     rows = session.execute(
         select(local_day.label("day"), func.count())
-        .where(scope, Response.status == "complete", Response.completed_at >= since)
+        .where(
+            scope,
+            Response.status == "complete",
+            counted_condition(),
+            Response.completed_at >= since,
+        )
         .group_by(literal_column("day"))
     ).all()
     found = {_as_date(day): count for day, count in rows}

@@ -124,6 +124,41 @@ def count_completion(session: Session, wave_id: int, code: str, values: dict) ->
     return decision
 
 
+def take_out(session: Session, wave_id: int, code: str, values: dict) -> list[int]:
+    """A complete response no longer counts (marked invalid): its place in every cell it was
+    counted in is given back, the cells locked. A place past the target goes first, so a cell
+    ends as if the response had never come. Returns the cells changed."""
+    changed = []
+    for _quota, cell in _cells(session, quotas_of(session, wave_id, code), values, lock=True):
+        if cell is None:
+            continue
+        if cell.over_target > 0:
+            values_set = {"over_target": QuotaCell.over_target - 1}
+        elif cell.complete > 0:
+            values_set = {"complete": QuotaCell.complete - 1}
+        else:
+            continue
+        session.execute(update(QuotaCell).where(QuotaCell.id == cell.id).values(**values_set))
+        changed.append(cell.id)
+    return changed
+
+
+def put_back(session: Session, wave_id: int, code: str, values: dict) -> list[int]:
+    """A response restored counts again, as at its completion; a cell full by now takes it past
+    its target (an admin's decision, not a respondent's: nobody is screened out afterwards)."""
+    changed = []
+    for _quota, cell in _cells(session, quotas_of(session, wave_id, code), values, lock=True):
+        if cell is None:
+            continue
+        if cell.complete < cell.target:
+            values_set = {"complete": QuotaCell.complete + 1}
+        else:
+            values_set = {"over_target": QuotaCell.over_target + 1}
+        session.execute(update(QuotaCell).where(QuotaCell.id == cell.id).values(**values_set))
+        changed.append(cell.id)
+    return changed
+
+
 def quota_summaries(session: Session) -> list[tuple[Quota, str, int, int, int]]:
     """Every quota with its wave's code, its number of cells, their targets and completes."""
     return [

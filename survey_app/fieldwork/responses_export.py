@@ -1,7 +1,9 @@
 """The responses of a questionnaire as a CSV: one row per complete response, one column per item.
 
 No token, name or key leaves the database: a row carries the response number, wave, version,
-language and the day it was completed, then the coded answers. Rows stream, so memory stays flat.
+language, mode (web or paper) and the day it was completed, then the coded answers. Only
+responses that count (`fieldwork.counted`: not marked invalid) are exported. Rows stream, so
+memory stays flat.
 The rows are the answers as given; the CSV writer (`analysis.export`) keeps text that a
 spreadsheet would run as a formula as text.
 """
@@ -20,8 +22,16 @@ from analysis.questionnaire import asked_pages, option_column, resolve
 from ..models import Answer, QuestionnaireVersion, Response, Wave
 from ..questionnaire.definition import Item
 from ..questionnaire.store import definition
+from .counted import counted_condition
 
-META_COLUMNS = ["response_id", "wave", "questionnaire_version", "language", "completed_on"]
+META_COLUMNS = [
+    "response_id",
+    "wave",
+    "questionnaire_version",
+    "language",
+    "mode",
+    "completed_on",
+]
 #: Rows fetched from the database at a time (server-side cursors on PostgreSQL).
 BATCH = 5000
 
@@ -111,20 +121,26 @@ def rows(session: Session, code: str, wave_code: str | None = None) -> Iterator[
             Wave.code,
             QuestionnaireVersion.version,
             Response.language,
+            Response.mode,
             Response.completed_at,
             answers,
         )
         .join(Wave, Wave.id == Response.wave_id)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
-        .where(Response.questionnaire_code == code, Response.status == "complete")
+        .where(
+            Response.questionnaire_code == code,
+            Response.status == "complete",
+            counted_condition(),
+        )
         .order_by(Response.id)
     )
     if wave_code:
         query = query.where(Wave.code == wave_code)
     blank = [""] * len(columns)
     result = connection.execute(query, execution_options={"yield_per": BATCH})
-    for rid, wave, version, language, completed_at, given in result:
-        row = [str(rid), wave, str(version), language, completed_at.date().isoformat(), *blank]
+    for rid, wave, version, language, mode, completed_at, given in result:
+        day = completed_at.date().isoformat()
+        row = [str(rid), wave, str(version), language, mode, day, *blank]
         if isinstance(given, str):  # SQLite gives the JSON as text
             given = json.loads(given)
         for item_code, stored in (given or {}).items():
@@ -197,7 +213,11 @@ def waves_with_responses(session: Session, code: str) -> dict[str, int]:
     query = (
         select(Wave.code, func.count(Response.id))
         .join(Wave, Wave.id == Response.wave_id)
-        .where(Response.questionnaire_code == code, Response.status == "complete")
+        .where(
+            Response.questionnaire_code == code,
+            Response.status == "complete",
+            counted_condition(),
+        )
         .group_by(Wave.id, Wave.code)
         .order_by(Wave.id)
     )

@@ -4,6 +4,7 @@ from .analysis import RUN_STATUSES, AnalysisRun, StoredFile
 from .base import NAMING, Base, utcnow
 from .core import (
     INVITATION_STATUSES,
+    RESPONSE_MODES,
     RESPONSE_STATUSES,
     WAVE_STATUSES,
     Answer,
@@ -19,6 +20,7 @@ from .people import ROLES, AuditEvent, User
 __all__ = [
     "INVITATION_STATUSES",
     "NAMING",
+    "RESPONSE_MODES",
     "RESPONSE_STATUSES",
     "ROLES",
     "RUN_STATUSES",

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, utcnow
 
 RESPONSE_STATUSES = ("in_progress", "complete", "screened_out")
+#: How a response reached us: answered on the web, or a paper form typed in by an interviewer.
+RESPONSE_MODES = ("web", "paper")
 INVITATION_STATUSES = ("issued", "opened", "complete", "revoked")
 WAVE_STATUSES = ("draft", "open", "closed")
 
@@ -135,6 +137,11 @@ class Response(Base):
         CheckConstraint(
             "status <> 'complete' OR completed_at IS NOT NULL", name="complete_has_time"
         ),
+        CheckConstraint("mode IN ('web', 'paper')", name="mode_known"),
+        CheckConstraint("mode = 'paper' OR entered_by_id IS NULL", name="entered_by_only_on_paper"),
+        CheckConstraint(
+            "(invalidated_at IS NULL) = (invalid_reason IS NULL)", name="invalid_has_reason"
+        ),
         Index("ix_response_wave_status", "wave_id", "questionnaire_code", "status"),
         #: For the dashboard: columns that change only at completion, none that a page save updates.
         Index(
@@ -176,6 +183,18 @@ class Response(Base):
     #: responses to an invited questionnaire, so the order rows were written in says nothing
     #: of who finished when (`respond.sealing`).
     sealed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    #: web, or paper: typed in from a paper form by `entered_by` (an interviewer, never the
+    #: respondent: nothing here names who answered).
+    mode: Mapped[str] = mapped_column(String(8), default="web", server_default="web")
+    entered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
+    )
+    #: Set when an admin marks the response invalid (with the reason): it then counts nowhere,
+    #: neither in quotas, the dashboard, exports nor weighting (`fieldwork.counted`), until
+    #: restored. Who did it is in the audit log.
+    invalidated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    invalid_reason: Mapped[str | None] = mapped_column(String(500))
 
     version: Mapped[QuestionnaireVersion] = relationship()
 

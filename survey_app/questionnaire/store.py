@@ -86,6 +86,26 @@ def latest_version(session: Session, code: str) -> QuestionnaireVersion | None:
     ).first()
 
 
+def version_of(session: Session, code: str, number: int) -> QuestionnaireVersion | None:
+    return session.scalars(
+        select(QuestionnaireVersion).where(
+            QuestionnaireVersion.code == code, QuestionnaireVersion.version == number
+        )
+    ).first()
+
+
+def version_numbers(session: Session) -> dict[str, list[int]]:
+    """{code: its stored version numbers, newest first}."""
+    numbers: dict[str, list[int]] = {}
+    for code, number in session.execute(
+        select(QuestionnaireVersion.code, QuestionnaireVersion.version).order_by(
+            QuestionnaireVersion.code, QuestionnaireVersion.version.desc()
+        )
+    ):
+        numbers.setdefault(code, []).append(number)
+    return numbers
+
+
 def latest_versions(session: Session) -> dict[str, QuestionnaireVersion]:
     newest = (
         select(QuestionnaireVersion.code, func.max(QuestionnaireVersion.version).label("v"))

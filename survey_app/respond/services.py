@@ -154,6 +154,8 @@ class Held:
     questionnaire_code: str
     #: Answered by invitation: times kept to the day, no duration (docs/security.md).
     anonymous: bool
+    #: Typed in from paper by an interviewer: the time taken is the typing's, not an answer's.
+    paper: bool = False
 
     def questionnaire(self, session: Session) -> Questionnaire:
         return definition_of(session, self.version_id, self.content_hash)
@@ -180,6 +182,7 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
             Response.started_at,
             Response.questionnaire_code,
             QuestionnaireVersion.access,
+            Response.mode,
             Answer.item_code,
             Answer.value,
         )
@@ -195,8 +198,10 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
         return None
     first = rows[0]
     wave = WaveWindow(first[6], first[7], first[8], first[9])
-    held = Held(*first[:6], wave, first[10], first[11], first[12] == "invitation")
-    stored = {row[13]: row[14] for row in rows if row[13] is not None}
+    held = Held(
+        *first[:6], wave, first[10], first[11], first[12] == "invitation", first[13] == "paper"
+    )
+    stored = {row[14]: row[15] for row in rows if row[14] is not None}
     return held, stored
 
 
@@ -211,9 +216,11 @@ def start_response(
     key_hash: str,
     language: str,
     started_at: dt.datetime,
+    entered_by: int | None = None,
 ) -> Response:
     """A new response, made when its first page is saved (pressing Start stores nothing, so a
-    double click or a bot on the open link leaves no empty responses behind)."""
+    double click or a bot on the open link leaves no empty responses behind). `entered_by`: the
+    interviewer typing in a paper form, whose response is then of mode paper."""
     questionnaire = definition(version)
     first = next_page(questionnaire, {}, -1) or 0
     response = Response(
@@ -226,6 +233,8 @@ def start_response(
         furthest_page=first,
         started_at=started_at,
         updated_at=started_at,
+        mode="paper" if entered_by is not None else "web",
+        entered_by_id=entered_by,
     )
     session.add(response)
     session.flush()
@@ -378,7 +387,9 @@ def _complete(
         return _screen_out(session, held, language, now)
     drop_irrelevant(session, held.response_id, questionnaire, answers)
     # An invited response keeps no duration: with the access log's times it would say whose it is.
-    duration = None if held.anonymous else max(0, int((now - held.started_at).total_seconds()))
+    # A paper one neither: it would time the typing, and make a quick typist a "speeder".
+    timed = not (held.anonymous or held.paper)
+    duration = max(0, int((now - held.started_at).total_seconds())) if timed else None
     done = session.execute(
         update(Response)
         .where(Response.id == held.response_id, Response.status == "in_progress")

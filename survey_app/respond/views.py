@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 
+from ..accounts import paper_entry
 from ..extensions import db, limit_from, limiter
 from ..fieldwork import invitations, tokens
 from ..i18n import LANGUAGES
@@ -53,6 +54,8 @@ class Handle:
     key_hash: str | None
     resume_code: str | None = None
     invitation_id: int | None = None
+    #: The interviewer typing in a paper form in this browser (open links only), or None.
+    paper_by: int | None = None
 
     @property
     def invited(self) -> bool:
@@ -71,7 +74,14 @@ def _held_code(code: str) -> str | None:
 def _handle(code: str, invitation_id: int | None = None) -> Handle:
     resume = _held_code(code)
     key = tokens.response_key_for_resume_code(resume) if resume else None
-    return Handle(code, key, resume, invitation_id)
+    paper_by = None if invitation_id is not None else paper_entry.entering(code)
+    return Handle(code, key, resume, invitation_id, paper_by)
+
+
+def _reachable(handle: Handle, version: QuestionnaireVersion) -> bool:
+    """Whether the open-link pages take this questionnaire: open ones, and, for an interviewer
+    typing in paper forms, invitation-only ones too (a paper form carries no token)."""
+    return version.access == "open" or handle.paper_by is not None
 
 
 def _open_handle(code: str) -> Handle:
@@ -173,11 +183,12 @@ _start_limit = limiter.limit(limit_from("START_RATE_LIMIT"), methods=["POST"])
 @_start_limit
 def start(code: str):
     state = services.availability(db.session, code)
-    if state.state != "open" or state.version.access != "open":
+    handle = _open_handle(code)
+    if state.state != "open" or not _reachable(handle, state.version):
         if state.state == "open":
             return render_template("respond/message.html", kind="invitation_only"), 403
         return _unavailable(state)
-    return _start(_open_handle(code), state.wave, state.version)
+    return _start(handle, state.wave, state.version)
 
 
 def _start(handle: Handle, wave: Wave, version: QuestionnaireVersion):
@@ -209,9 +220,10 @@ def _start(handle: Handle, wave: Wave, version: QuestionnaireVersion):
 @bp.route("/s/<code>/resume", methods=["GET", "POST"])
 def resume(code: str):
     state = services.availability(db.session, code)
-    if state.state != "open" or state.version.access != "open":
+    handle = _open_handle(code)
+    if state.state != "open" or not _reachable(handle, state.version):
         return _unavailable(state) if state.state != "open" else abort(404)
-    return _resume(_open_handle(code), definition(state.version), state.wave.id)
+    return _resume(handle, definition(state.version), state.wave.id)
 
 
 def _resume(handle: Handle, questionnaire: Questionnaire, wave_id: int):
@@ -432,7 +444,7 @@ def _first_page(handle: Handle, index: int, started: dt.datetime):
         wave, version = target
     else:
         state = services.availability(db.session, handle.questionnaire_code)
-        if state.state != "open" or state.version.access != "open":
+        if state.state != "open" or not _reachable(handle, state.version):
             return _unavailable(state) if state.state != "open" else abort(404)
         wave, version = state.wave, state.version
     questionnaire = definition(version)
@@ -454,19 +466,22 @@ def _first_page(handle: Handle, index: int, started: dt.datetime):
         return redirect(handle.url("page", index=first))
     resume_code = services.new_resume_code()
     key = tokens.response_key_for_resume_code(resume_code)
-    invited = handle.invited
+    # An invitation-only questionnaire typed in from paper keeps its times as an invited one does.
+    invited = handle.invited or version.access == "invitation"
     started_at = _stored_time(invited, started)
 
     language = _stored_language(invited)
 
     def work(tx):
-        services.start_response(tx, wave, version, key, language, started_at)
+        services.start_response(
+            tx, wave, version, key, language, started_at, entered_by=handle.paper_by
+        )
         held, _stored = services.hold(tx, key, lock=True)
         return services.save_page(
             tx, held, questionnaire, page, {}, submitted, direction, language, _stored_time(invited)
         )
 
-    claim = invited and services.finishes(questionnaire, page, {}, submitted, direction)
+    claim = handle.invited and services.finishes(questionnaire, page, {}, submitted, direction)
     if claim:
         return _claim_then(handle, lambda: _first_saved(handle, work, resume_code, True))
     return _first_saved(handle, work, resume_code, False)
@@ -547,6 +562,7 @@ def _render_page(handle, version_key, questionnaire, page, form, shown, values):
             g.lang,
             action,
             handle.resume_code is not None,
+            handle.paper_by is not None,
             relevant,
             tuple(item.code for item in visible),
             tuple((code, render.hashable(value)) for code, value in shown.items()),

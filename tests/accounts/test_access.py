@@ -14,7 +14,7 @@ from survey_app.accounts.auth import ACCESS
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, User
 
-ROLES = ("admin", "statistician", "monitor")
+ROLES = ("admin", "statistician", "monitor", "interviewer")
 #: Routes open to everybody: respondent pages, the login page, static files, health.
 PUBLIC_PREFIXES = ("respond.", "static")
 PUBLIC = {"admin.login", "root", "healthz", "favicon"}
@@ -22,7 +22,7 @@ PUBLIC = {"admin.login", "root", "healthz", "favicon"}
 
 @pytest.fixture
 def users(auth):
-    """admin@, statistician@ and monitor@example.vn, before any test logs in."""
+    """admin@, statistician@, monitor@ and interviewer@example.vn, before any test logs in."""
     for role in ROLES:
         auth.ensure_user(role)
 

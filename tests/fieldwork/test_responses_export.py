@@ -55,7 +55,11 @@ def _expected(session, code: str, wave_code: str | None) -> list[list[str]]:
     out = []
     for response in session.scalars(
         select(Response)
-        .where(Response.questionnaire_code == code, Response.status == "complete")
+        .where(
+            Response.questionnaire_code == code,
+            Response.status == "complete",
+            Response.invalidated_at.is_(None),
+        )
         .order_by(Response.id)
     ):
         wave = session.get(Wave, response.wave_id)
@@ -66,6 +70,7 @@ def _expected(session, code: str, wave_code: str | None) -> list[list[str]]:
             "wave": wave.code,
             "questionnaire_version": str(response.version.version),
             "language": response.language,
+            "mode": response.mode,
             "completed_on": response.completed_at.date().isoformat(),
         }
         for answer in session.scalars(select(Answer).where(Answer.response_id == response.id)):

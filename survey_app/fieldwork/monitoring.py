@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ..models import Invitation, QuestionnaireVersion, Quota, QuotaCell, Response, utcnow
 from ..questionnaire.definition import Questionnaire
 from ..questionnaire.store import definition, latest_version
+from .counted import counted_condition
 from .quotas import SEPARATOR
 
 #: How many days the chart of completions per day covers, today included.
@@ -205,7 +206,11 @@ def build_dashboard(
     now = now or utcnow()
     version = latest_version(session, questionnaire_code)
     questionnaire = definition(version) if version is not None else None
-    scope = and_(Response.wave_id == wave_id, Response.questionnaire_code == questionnaire_code)
+    scope = and_(
+        Response.wave_id == wave_id,
+        Response.questionnaire_code == questionnaire_code,
+        counted_condition(),
+    )
 
     complete, straightlined, median = complete_summary(session, scope)
     in_progress = in_progress_groups(session, scope)

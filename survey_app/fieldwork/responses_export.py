@@ -17,11 +17,20 @@ from sqlalchemy.orm import Session
 
 from analysis.questionnaire import asked_pages, option_column, resolve
 
-from ..models import Answer, QuestionnaireVersion, Response, Wave
+from ..models import Answer, QuestionnaireVersion, Response, SiteLink, Wave
 from ..questionnaire.definition import Item
 from ..questionnaire.store import definition
+from .counted import counted_condition
 
-META_COLUMNS = ["response_id", "wave", "questionnaire_version", "language", "completed_on"]
+#: `site`: the name of the site link (one-stop shop, district) the respondent came by, if any.
+META_COLUMNS = [
+    "response_id",
+    "wave",
+    "questionnaire_version",
+    "language",
+    "completed_on",
+    "site",
+]
 #: Rows fetched from the database at a time (server-side cursors on PostgreSQL).
 BATCH = 5000
 
@@ -112,19 +121,26 @@ def rows(session: Session, code: str, wave_code: str | None = None) -> Iterator[
             QuestionnaireVersion.version,
             Response.language,
             Response.completed_at,
+            SiteLink.name,
             answers,
         )
         .join(Wave, Wave.id == Response.wave_id)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
-        .where(Response.questionnaire_code == code, Response.status == "complete")
+        .outerjoin(SiteLink, SiteLink.id == Response.site_link_id)
+        .where(
+            Response.questionnaire_code == code,
+            Response.status == "complete",
+            counted_condition(),
+        )
         .order_by(Response.id)
     )
     if wave_code:
         query = query.where(Wave.code == wave_code)
     blank = [""] * len(columns)
     result = connection.execute(query, execution_options={"yield_per": BATCH})
-    for rid, wave, version, language, completed_at, given in result:
-        row = [str(rid), wave, str(version), language, completed_at.date().isoformat(), *blank]
+    for rid, wave, version, language, completed_at, site, given in result:
+        day = completed_at.date().isoformat()
+        row = [str(rid), wave, str(version), language, day, site or "", *blank]
         if isinstance(given, str):  # SQLite gives the JSON as text
             given = json.loads(given)
         for item_code, stored in (given or {}).items():
@@ -197,7 +213,11 @@ def waves_with_responses(session: Session, code: str) -> dict[str, int]:
     query = (
         select(Wave.code, func.count(Response.id))
         .join(Wave, Wave.id == Response.wave_id)
-        .where(Response.questionnaire_code == code, Response.status == "complete")
+        .where(
+            Response.questionnaire_code == code,
+            Response.status == "complete",
+            counted_condition(),
+        )
         .group_by(Wave.id, Wave.code)
         .order_by(Wave.id)
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..i18n import LANGUAGES
 from ..models import Response, Wave, WaveQuestionnaire, utcnow
 from ..questionnaire.store import latest_versions
+from .counted import counted_condition
 
 
 def _in_every_language(text) -> dict[str, str]:
@@ -94,9 +95,13 @@ def response_counts(
     session: Session, wave_id: int | None = None
 ) -> dict[tuple[int, str], Counter[str]]:
     """Responses by (wave, questionnaire) and status, in one grouped query."""
-    query = select(
-        Response.wave_id, Response.questionnaire_code, Response.status, func.count(Response.id)
-    ).group_by(Response.wave_id, Response.questionnaire_code, Response.status)
+    query = (
+        select(
+            Response.wave_id, Response.questionnaire_code, Response.status, func.count(Response.id)
+        )
+        .where(counted_condition())
+        .group_by(Response.wave_id, Response.questionnaire_code, Response.status)
+    )
     if wave_id is not None:
         query = query.where(Response.wave_id == wave_id)
     counts: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)

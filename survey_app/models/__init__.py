@@ -13,7 +13,7 @@ from .core import (
     Wave,
     WaveQuestionnaire,
 )
-from .fieldwork import Invitee, Quota, QuotaCell
+from .fieldwork import Invitee, Quota, QuotaCell, SiteLink
 from .people import ROLES, AuditEvent, User
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "Quota",
     "QuotaCell",
     "Response",
+    "SiteLink",
     "StoredFile",
     "User",
     "Wave",

@@ -15,6 +15,7 @@ from ..models import (
     Answer,
     QuestionnaireVersion,
     Response,
+    SiteLink,
     Wave,
     WaveQuestionnaire,
     utcnow,
@@ -154,6 +155,11 @@ class Held:
     questionnaire_code: str
     #: Answered by invitation: times kept to the day, no duration (docs/security.md).
     anonymous: bool
+    #: An admin's test response: counted nowhere (`fieldwork.counted`).
+    test: bool = False
+    #: Started by a site link: its id and the answer it gives to the questionnaire's `site_item`.
+    site_link_id: int | None = None
+    site_value: str | None = None
 
     def questionnaire(self, session: Session) -> Questionnaire:
         return definition_of(session, self.version_id, self.content_hash)
@@ -180,11 +186,15 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
             Response.started_at,
             Response.questionnaire_code,
             QuestionnaireVersion.access,
+            Response.test,
+            Response.site_link_id,
+            SiteLink.site_value,
             Answer.item_code,
             Answer.value,
         )
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
         .join(Wave, Wave.id == Response.wave_id)
+        .outerjoin(SiteLink, SiteLink.id == Response.site_link_id)
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.key_hash == key_hash)
     )
@@ -195,8 +205,17 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
         return None
     first = rows[0]
     wave = WaveWindow(first[6], first[7], first[8], first[9])
-    held = Held(*first[:6], wave, first[10], first[11], first[12] == "invitation")
-    stored = {row[13]: row[14] for row in rows if row[13] is not None}
+    held = Held(
+        *first[:6],
+        wave,
+        first[10],
+        first[11],
+        first[12] == "invitation",
+        bool(first[13]),
+        first[14],
+        first[15],
+    )
+    stored = {row[16]: row[17] for row in rows if row[16] is not None}
     return held, stored
 
 
@@ -211,9 +230,12 @@ def start_response(
     key_hash: str,
     language: str,
     started_at: dt.datetime,
+    test: bool = False,
+    site_link_id: int | None = None,
 ) -> Response:
     """A new response, made when its first page is saved (pressing Start stores nothing, so a
-    double click or a bot on the open link leaves no empty responses behind)."""
+    double click or a bot on the open link leaves no empty responses behind). `test`: an
+    admin's try; `site_link_id`: the site link it came by."""
     questionnaire = definition(version)
     first = next_page(questionnaire, {}, -1) or 0
     response = Response(
@@ -226,10 +248,20 @@ def start_response(
         furthest_page=first,
         started_at=started_at,
         updated_at=started_at,
+        test=test,
+        site_link_id=site_link_id,
     )
     session.add(response)
     session.flush()
     return response
+
+
+def fixed_answers(questionnaire: Questionnaire, site_value: str | None) -> dict[str, str]:
+    """The answers a site link gives: its value for the questionnaire's `site_item`, which the
+    respondent is then not asked."""
+    if site_value is None or questionnaire.site_item is None:
+        return {}
+    return {questionnaire.site_item: site_value}
 
 
 def day_start(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
@@ -372,8 +404,12 @@ def _complete(
     language: str,
     now: dt.datetime,
 ) -> SaveOutcome:
-    """The last page: quota check and count, quality flags, status, all at once."""
-    decision = quotas.count_completion(session, held.wave.id, held.questionnaire_code, values)
+    """The last page: quota check and count, quality flags, status, all at once. A test
+    response meets the quotas as a respondent would, but is not counted in them."""
+    if held.test:
+        decision = quotas.check_open(session, held.wave.id, held.questionnaire_code, values)
+    else:
+        decision = quotas.count_completion(session, held.wave.id, held.questionnaire_code, values)
     if decision.screened_out:
         return _screen_out(session, held, language, now)
     drop_irrelevant(session, held.response_id, questionnaire, answers)

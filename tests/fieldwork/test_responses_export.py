@@ -14,7 +14,7 @@ from sqlalchemy import select
 from survey_app.commands.demo_data import demo_wave, seed_demo
 from survey_app.extensions import db
 from survey_app.fieldwork.responses_export import header, rows, write_csv
-from survey_app.models import Answer, QuestionnaireVersion, Response, Wave
+from survey_app.models import Answer, QuestionnaireVersion, Response, SiteLink, Wave
 from survey_app.questionnaire.store import definition, latest_versions
 
 CODES = ("citizen", "leader", "delegate")
@@ -55,7 +55,11 @@ def _expected(session, code: str, wave_code: str | None) -> list[list[str]]:
     out = []
     for response in session.scalars(
         select(Response)
-        .where(Response.questionnaire_code == code, Response.status == "complete")
+        .where(
+            Response.questionnaire_code == code,
+            Response.status == "complete",
+            Response.test.is_(False),  # an admin's tries are never exported
+        )
         .order_by(Response.id)
     ):
         wave = session.get(Wave, response.wave_id)
@@ -67,6 +71,9 @@ def _expected(session, code: str, wave_code: str | None) -> list[list[str]]:
             "questionnaire_version": str(response.version.version),
             "language": response.language,
             "completed_on": response.completed_at.date().isoformat(),
+            "site": session.get(SiteLink, response.site_link_id).name
+            if response.site_link_id
+            else "",
         }
         for answer in session.scalars(select(Answer).where(Answer.response_id == response.id)):
             item = items.get(answer.item_code)

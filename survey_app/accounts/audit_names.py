@@ -36,6 +36,8 @@ ACTIONS = {
     "export_responses": _l("Responses exported"),
     "export_codebook": _l("Codebook exported"),
     "export_run_file": _l("Run file downloaded"),
+    "site_link_created": _l("Site link made"),
+    "test_responses_deleted": _l("Test responses deleted"),
 }
 
 DETAILS = {
@@ -59,6 +61,7 @@ DETAILS = {
     "reason": _l("reason"),
     "role": _l("role"),
     "run": _l("run"),
+    "site": _l("site"),
     "status": _l("status"),
     "targets": _l("targets"),
     "wave": _l("wave"),

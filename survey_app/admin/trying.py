@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -49,7 +50,10 @@ def test_responses_delete(wave: Wave):
         return redirect(url_for("admin.trying", wave_code=wave.code))
     with db.transaction() as tx:
         count = delete_test_responses(tx, wave)
-    flash(_("%(num)s test responses deleted.", num=count), "info")
+    flash(
+        ngettext("%(num)s test response deleted.", "%(num)s test responses deleted.", count),
+        "info",
+    )
     return redirect(url_for("admin.trying", wave_code=wave.code))
 
 

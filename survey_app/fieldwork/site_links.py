@@ -23,6 +23,7 @@ from ..accounts import audit
 from ..models import QuestionnaireVersion, Response, SiteLink, Wave
 from ..questionnaire.definition import Item, Questionnaire
 from ..questionnaire.store import definition, latest_version
+from .counted import counted_condition
 
 #: Crockford's base32 without I, L, O, U, as resume codes: nothing misread when typed.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -69,8 +70,6 @@ def site_questionnaires(session: Session, wave: Wave) -> dict[str, Questionnaire
 
 def links_of(session: Session, wave_id: int) -> list[tuple[SiteLink, int]]:
     """The wave's site links, each with its complete responses that count."""
-    from .counted import counted_condition
-
     complete = (
         select(func.count(Response.id))
         .where(

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from survey_app.extensions import db
 from survey_app.fieldwork import monitoring, responses_export, waves
 from survey_app.models import AuditEvent, QuestionnaireVersion, Quota, QuotaCell, Response, Wave
+from survey_app.respond import sealing
 from survey_app.stats.data import responses_frame
 
 
@@ -72,6 +73,7 @@ def test_test_responses_count_nowhere_and_are_deleted_by_an_admin(app, client, a
         assert list(responses_export.rows(session, "citizen")) == []
         assert responses_export.waves_with_responses(session, "citizen") == {}
         assert len(responses_frame(session, "citizen", wave.code)) == 0
+        assert sealing.waiting_count(session) == 0  # no padding for a batch of real ones
     # Counted, though, for the admin, then deleted with their answers, logged.
     page = client.get(f"/{lang}/admin/waves/{wave.code}/try").get_data(as_text=True)
     form = next(f for f in parse_forms(page) if f.action.endswith("/test-responses/delete"))

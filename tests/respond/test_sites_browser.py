@@ -5,6 +5,8 @@ The browser logs no error and the server raises none."""
 
 from __future__ import annotations
 
+import re
+
 import live_server
 import pytest
 from app_support import PASSWORD, TABLES, make_app, reset_database
@@ -121,6 +123,13 @@ def test_a_phone_opens_a_site_link_and_the_response_carries_its_district(browser
         page.locator("#name").fill("Bộ phận một cửa thị xã Kỳ Anh")
         page.get_by_role("button", name="Make the link").click()
         assert "Bộ phận một cửa thị xã Kỳ Anh" in page.locator("table.data").inner_text()
+        # The poster in the respondent's language, printed: one A4 page with the QR code.
+        page.locator(f'a[hreflang="{lang}"][href*="/poster"]').click()
+        page.wait_for_url(f"**/{lang}/admin/waves/**/poster")
+        assert page.locator(".qr svg").count() == 1
+        pdf = page.pdf(format="A4", print_background=True)
+        assert pdf.startswith(b"%PDF")
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, "the poster takes one A4 page"
     finally:
         admin.close()
     with server.app.app_context():

@@ -13,7 +13,7 @@ from html_client import csrf_token, path_of, walk
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.fieldwork import site_links
+from survey_app.fieldwork import monitoring, site_links
 from survey_app.models import AuditEvent, Quota, QuotaCell, Response, SiteLink, Wave
 
 
@@ -85,6 +85,10 @@ def test_a_site_link_answers_the_district_and_the_export_names_the_site(
         response = db.session.scalars(select(Response)).one()
         assert response.status == "complete"
         assert response.site_link_id == link.id and response.test is False
+        # Counted as any response: by the site's row and on the dashboard.
+        assert [(x.id, n) for x, n in site_links.links_of(db.session, wave.id)] == [(link.id, 1)]
+        board = monitoring.build_dashboard(db.session, wave.id, "citizen", lang, "Asia/Bangkok")
+        assert board.complete == 1
     rows = export(runner, tmp_path)
     assert len(rows) == 1
     assert rows[0]["district"] == "cam_xuyen"

@@ -91,7 +91,7 @@ SETTINGS = (
     Setting(
         "PUBLIC_URL",
         None,
-        "The site's address in personal links.",
+        "The site's address in personal links and in site links' QR codes and posters.",
         described_default="the address the admin's request came to (web), "
         "`http://127.0.0.1:5000` (commands)",
     ),

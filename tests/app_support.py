@@ -16,6 +16,7 @@ TABLES = [
     "audit_event",
     "answer",
     "response",
+    "site_link",
     "quota_cell",
     "quota",
     "invitation",

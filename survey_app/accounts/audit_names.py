@@ -39,6 +39,8 @@ ACTIONS = {
     "response_invalidated": _l("Response marked invalid"),
     "response_restored": _l("Response restored"),
     "paper_entry_begun": _l("Paper entry begun"),
+    "site_link_created": _l("Site link made"),
+    "test_responses_deleted": _l("Test responses deleted"),
 }
 
 DETAILS = {
@@ -63,6 +65,7 @@ DETAILS = {
     "response": _l("response"),
     "role": _l("role"),
     "run": _l("run"),
+    "site": _l("site"),
     "status": _l("status"),
     "targets": _l("targets"),
     "wave": _l("wave"),

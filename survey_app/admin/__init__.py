@@ -10,6 +10,8 @@ from . import (  # noqa: F401
     questionnaires,
     quotas,
     responses,
+    sites,
+    trying,
     waves,
 )
 from .blueprint import bp

@@ -295,3 +295,18 @@ class InvalidateForm(FlaskForm):
             Length(max=500, message=_l("At most %(max)s characters.", max=500)),
         ],
     )
+
+
+class SiteLinkForm(FlaskForm):
+    """A new site link; the choices are the wave's questionnaires with a `site_item` and that
+    item's answers, set by the view."""
+
+    questionnaire = SelectField(_l("Questionnaire"), validate_choice=False)
+    site_value = SelectField(_l("Site (answer given for the respondent)"), validate_choice=False)
+    name = StringField(
+        _l("Name on the poster"),
+        validators=[
+            DataRequired(message=_l("Enter the site's name, as the poster shows it.")),
+            Length(max=200, message=_l("The name is longer than %(max)s characters.", max=200)),
+        ],
+    )

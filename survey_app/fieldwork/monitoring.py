@@ -26,7 +26,7 @@ from ..models import (
 )
 from ..questionnaire.definition import Questionnaire
 from ..questionnaire.store import definition, latest_version
-from .counted import counted_condition
+from .counted import counted_condition, real_condition
 from .quotas import SEPARATOR
 
 #: How many days the chart of completions per day covers, today included.
@@ -220,7 +220,11 @@ def build_dashboard(
     now = now or utcnow()
     version = latest_version(session, questionnaire_code)
     questionnaire = definition(version) if version is not None else None
-    scope = and_(Response.wave_id == wave_id, Response.questionnaire_code == questionnaire_code)
+    scope = and_(
+        Response.wave_id == wave_id,
+        Response.questionnaire_code == questionnaire_code,
+        real_condition(),
+    )
 
     complete, straightlined, median = complete_summary(session, scope)
     by_mode, invalid = mode_counts(session, scope)
@@ -300,7 +304,7 @@ def mode_counts(session: Session, scope) -> tuple[dict[str, int], int]:
     counted = counted_condition()
     rows = session.execute(
         select(Response.mode, func.count().filter(counted), func.count().filter(~counted))
-        .where(scope, Response.status == "complete")
+        .where(scope, real_condition(), Response.status == "complete")
         .group_by(Response.mode)
     ).all()
     by_mode = dict.fromkeys(RESPONSE_MODES, 0)

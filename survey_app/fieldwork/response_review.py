@@ -15,7 +15,7 @@ from ..questionnaire.definition import Item, Questionnaire
 from ..questionnaire.flow import decode_all, expression_values
 from ..questionnaire.store import definition
 from . import quotas
-from .counted import counted_condition
+from .counted import counted_condition, real_condition
 
 #: Responses listed on one page of the responses list.
 PER_PAGE = 50
@@ -37,7 +37,9 @@ def responses_of(
 ) -> tuple[list[Listed], int]:
     """A page of a questionnaire's responses in a wave, newest number first, and how many there
     are. Days only: the list must not say more of a response than the export does."""
-    scope = [Response.wave_id == wave_id, Response.questionnaire_code == code]
+    # Test responses are an admin's own try-outs: they have their own page and are never
+    # reviewed beside real ones.
+    scope = [Response.wave_id == wave_id, Response.questionnaire_code == code, real_condition()]
     if status == "invalid":
         scope += [Response.status == "complete", ~counted_condition()]
     elif status:

@@ -1,9 +1,9 @@
 """The responses of a questionnaire as a CSV: one row per complete response, one column per item.
 
 No token, name or key leaves the database: a row carries the response number, wave, version,
-language, mode (web or paper) and the day it was completed, then the coded answers. Only
-responses that count (`fieldwork.counted`: not marked invalid) are exported. Rows stream, so
-memory stays flat.
+language, mode (web or paper), the day it was completed and the site link it came by, then the
+coded answers. Only responses that count (`fieldwork.counted`: not a test, not marked invalid)
+are exported. Rows stream, so memory stays flat.
 The rows are the answers as given; the CSV writer (`analysis.export`) keeps text that a
 spreadsheet would run as a formula as text.
 """
@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from analysis.questionnaire import asked_pages, option_column, resolve
 
-from ..models import Answer, QuestionnaireVersion, Response, Wave
+from ..models import Answer, QuestionnaireVersion, Response, SiteLink, Wave
 from ..questionnaire.definition import Item
 from ..questionnaire.store import definition
 from .counted import counted_condition
 
+#: `site`: the name of the site link (one-stop shop, district) the respondent came by, if any.
 META_COLUMNS = [
     "response_id",
     "wave",
@@ -31,6 +32,7 @@ META_COLUMNS = [
     "language",
     "mode",
     "completed_on",
+    "site",
 ]
 #: Rows fetched from the database at a time (server-side cursors on PostgreSQL).
 BATCH = 5000
@@ -123,10 +125,12 @@ def rows(session: Session, code: str, wave_code: str | None = None) -> Iterator[
             Response.language,
             Response.mode,
             Response.completed_at,
+            SiteLink.name,
             answers,
         )
         .join(Wave, Wave.id == Response.wave_id)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
+        .outerjoin(SiteLink, SiteLink.id == Response.site_link_id)
         .where(
             Response.questionnaire_code == code,
             Response.status == "complete",
@@ -138,9 +142,9 @@ def rows(session: Session, code: str, wave_code: str | None = None) -> Iterator[
         query = query.where(Wave.code == wave_code)
     blank = [""] * len(columns)
     result = connection.execute(query, execution_options={"yield_per": BATCH})
-    for rid, wave, version, language, mode, completed_at, given in result:
+    for rid, wave, version, language, mode, completed_at, site, given in result:
         day = completed_at.date().isoformat()
-        row = [str(rid), wave, str(version), language, mode, day, *blank]
+        row = [str(rid), wave, str(version), language, mode, day, site or "", *blank]
         if isinstance(given, str):  # SQLite gives the JSON as text
             given = json.loads(given)
         for item_code, stored in (given or {}).items():

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..i18n import LANGUAGES
 from ..models import Response, Wave, WaveQuestionnaire, utcnow
 from ..questionnaire.store import latest_versions
-from .counted import counted_condition
+from .counted import counted_condition, real_condition
 
 
 def _in_every_language(text) -> dict[str, str]:
@@ -94,15 +94,17 @@ def wave_questionnaires(session: Session) -> list[tuple[Wave, str]]:
 def response_counts(
     session: Session, wave_id: int | None = None
 ) -> dict[tuple[int, str], Counter[str]]:
-    """Responses by (wave, questionnaire) and status, in one grouped query; a complete response
-    that does not count (`counted_condition`) has the status "invalid" here."""
+    """Responses by (wave, questionnaire) and status, in one grouped query; test responses are
+    left out, and a complete response marked invalid has the status "invalid" here."""
     status = case(
         (and_(Response.status == "complete", ~counted_condition()), literal("invalid")),
         else_=Response.status,
     ).label("counted_status")
-    query = select(
-        Response.wave_id, Response.questionnaire_code, status, func.count(Response.id)
-    ).group_by(Response.wave_id, Response.questionnaire_code, status)
+    query = (
+        select(Response.wave_id, Response.questionnaire_code, status, func.count(Response.id))
+        .where(real_condition())
+        .group_by(Response.wave_id, Response.questionnaire_code, status)
+    )
     if wave_id is not None:
         query = query.where(Response.wave_id == wave_id)
     counts: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)

@@ -14,7 +14,7 @@ from .core import (
     Wave,
     WaveQuestionnaire,
 )
-from .fieldwork import Invitee, Quota, QuotaCell
+from .fieldwork import Invitee, Quota, QuotaCell, SiteLink
 from .people import ROLES, AuditEvent, User
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Quota",
     "QuotaCell",
     "Response",
+    "SiteLink",
     "StoredFile",
     "User",
     "Wave",

@@ -183,6 +183,14 @@ class Response(Base):
     #: responses to an invited questionnaire, so the order rows were written in says nothing
     #: of who finished when (`respond.sealing`).
     sealed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Answered by an admin trying the questionnaire out: never counted in quotas, dashboards,
+    #: exports or weighting (`fieldwork.counted`), and wiped by an admin.
+    test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The site link (one-stop shop, district) the respondent came by, which answered the
+    #: questionnaire's `site_item` for them.
+    site_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("site_link.id", ondelete="SET NULL"), index=True
+    )
 
     #: web, or paper: typed in from a paper form by `entered_by` (an interviewer, never the
     #: respondent: nothing here names who answered).

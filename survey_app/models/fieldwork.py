@@ -86,3 +86,23 @@ class QuotaCell(Base):
     over_target: Mapped[int] = mapped_column(Integer, default=0)
 
     quota: Mapped[Quota] = relationship(back_populates="cells")
+
+
+class SiteLink(Base):
+    """An open link for one site (a one-stop shop, a district) of a wave's open questionnaire:
+    printed as a QR code on the counter, it answers the questionnaire's `site_item` for whoever
+    comes by it. Nothing personal: every respondent at the counter shares it."""
+
+    __tablename__ = "site_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
+    questionnaire_code: Mapped[str] = mapped_column(String(64))
+    #: The short code of the link /<lang>/v/<code>: 8 characters of Crockford's base32, shown
+    #: as XXXX-XXXX; random, so the sites' links cannot be guessed from one another.
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    #: The site's name as printed on the poster (e.g. "Bộ phận một cửa huyện Cẩm Xuyên").
+    name: Mapped[str] = mapped_column(String(200))
+    #: The answer the link gives to the questionnaire's `site_item` (an option's value).
+    site_value: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

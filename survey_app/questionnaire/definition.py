@@ -103,6 +103,8 @@ class Questionnaire:
     #: The optional sections, switched on (True) or off (False); an off section's pages are not
     #: in `pages`.
     sections: dict[str, bool] = field(default_factory=dict)
+    #: The question a site link answers for the respondent (e.g. the district), or None.
+    site_item: str | None = None
     #: The raw definition (shared scales and lists resolved), stored as the snapshot.
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -146,3 +146,14 @@ def _forget(version_id: int) -> None:
     with _cache_lock:
         for key in [key for key in _cache if key[0] == version_id]:
             _cache.pop(key, None)
+
+
+def every_version(session: Session) -> list[QuestionnaireVersion]:
+    """Every stored version, by questionnaire code, the newest first."""
+    return list(
+        session.scalars(
+            select(QuestionnaireVersion).order_by(
+                QuestionnaireVersion.code, QuestionnaireVersion.version.desc()
+            )
+        )
+    )

@@ -429,6 +429,7 @@ QUESTIONNAIRE_KEYS = {
     "scales",
     "lists",
     "sections",
+    "site_item",
     "pages",
 }
 PAGE_KEYS = {"code", "title", "intro", "relevant", "section", "items"}
@@ -489,6 +490,9 @@ def build_questionnaire(
     if check.problems:
         return None, check.problems
     pages = asked_pages(pages, sections)
+    site_item = check_site_item(check, data.get("site_item"), pages, data["access"])
+    if check.problems:
+        return None, check.problems
     questionnaire = Questionnaire(
         code=code or "",
         group=data["group"],
@@ -498,9 +502,51 @@ def build_questionnaire(
         thanks=check.label(data["thanks"], ("thanks",)) if "thanks" in data else None,
         pages=pages,
         sections=sections,
+        site_item=site_item,
         raw=snapshot(data, builder),
     )
     return questionnaire, check.problems
+
+
+#: What a site link can answer for a respondent: one choice among listed options.
+SITE_ITEM_TYPES = ("single", "dropdown")
+
+
+def check_site_item(check: _Checker, value: Any, pages: list[Page], access: str) -> str | None:
+    """`site_item`: the question a site link answers (the district of a one-stop shop), so
+    respondents who come by such a link are not asked it. It must be asked of everyone (a
+    single or dropdown question, no `relevant`, not in an optional section), in an open
+    questionnaire."""
+    if value is None:
+        return None
+    path = ("site_item",)
+    if not isinstance(value, str) or not IDENTIFIER.match(value):
+        check.problem(path, _l("must be the code of a question"))
+        return None
+    if access != "open":
+        check.problem(path, _l("only an open questionnaire has site links"))
+        return None
+    for page in pages:
+        for item in page.items:
+            if item.code != value:
+                continue
+            if item.type not in SITE_ITEM_TYPES:
+                check.problem(
+                    path,
+                    _l(
+                        "%(code)s must be a question of type %(types)s",
+                        code=value,
+                        types=", ".join(SITE_ITEM_TYPES),
+                    ),
+                )
+            elif item.relevant is not None or page.relevant is not None or page.section:
+                check.problem(
+                    path,
+                    _l("%(code)s must be asked of everyone (no relevant, no section)", code=value),
+                )
+            return value
+    check.problem(path, _l("no question has the code %(code)s", code=value))
+    return None
 
 
 def check_sections(check: _Checker, value: Any) -> dict[str, bool]:

@@ -31,7 +31,13 @@ class PageForm(FlaskForm):
     gain, and the inputs are rendered by Jinja macros anyway.
     """
 
-    def __init__(self, page: Page, values: dict | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        page: Page,
+        values: dict | None = None,
+        fixed: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.page = page
         #: What relevance and constraints see from earlier pages.
@@ -46,6 +52,10 @@ class PageForm(FlaskForm):
                 # Browsers send line breaks as CRLF; answers keep plain newlines.
                 value = form.get(question.code, "").replace("\r\n", "\n").strip()
                 self.data_by_code[question.code] = value or None
+        # Answered by the link the respondent came by (the site), whatever the request says.
+        for code, value in (fixed or {}).items():
+            if code in self.data_by_code:
+                self.data_by_code[code] = value
 
     def answers(self) -> dict[str, Any]:
         return dict(self.data_by_code)

@@ -37,6 +37,9 @@ def _waiting():
             QuestionnaireVersion.access == "invitation",
             Response.status != "in_progress",
             Response.sealed.is_(False),
+            # An admin's test responses are no one's: they must not fill a batch that hides
+            # the order of real ones.
+            Response.test.is_(False),
         )
     )
 

@@ -15,6 +15,7 @@ from ..models import (
     Answer,
     QuestionnaireVersion,
     Response,
+    SiteLink,
     Wave,
     WaveQuestionnaire,
     utcnow,
@@ -156,6 +157,11 @@ class Held:
     anonymous: bool
     #: Typed in from paper by an interviewer: the time taken is the typing's, not an answer's.
     paper: bool = False
+    #: An admin's test response: counted nowhere (`fieldwork.counted`).
+    test: bool = False
+    #: Started by a site link: its id and the answer it gives to the questionnaire's `site_item`.
+    site_link_id: int | None = None
+    site_value: str | None = None
 
     def questionnaire(self, session: Session) -> Questionnaire:
         return definition_of(session, self.version_id, self.content_hash)
@@ -183,11 +189,15 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
             Response.questionnaire_code,
             QuestionnaireVersion.access,
             Response.mode,
+            Response.test,
+            Response.site_link_id,
+            SiteLink.site_value,
             Answer.item_code,
             Answer.value,
         )
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
         .join(Wave, Wave.id == Response.wave_id)
+        .outerjoin(SiteLink, SiteLink.id == Response.site_link_id)
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.key_hash == key_hash)
     )
@@ -199,9 +209,17 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
     first = rows[0]
     wave = WaveWindow(first[6], first[7], first[8], first[9])
     held = Held(
-        *first[:6], wave, first[10], first[11], first[12] == "invitation", first[13] == "paper"
+        *first[:6],
+        wave,
+        first[10],
+        first[11],
+        first[12] == "invitation",
+        first[13] == "paper",
+        bool(first[14]),
+        first[15],
+        first[16],
     )
-    stored = {row[14]: row[15] for row in rows if row[14] is not None}
+    stored = {row[17]: row[18] for row in rows if row[17] is not None}
     return held, stored
 
 
@@ -217,10 +235,13 @@ def start_response(
     language: str,
     started_at: dt.datetime,
     entered_by: int | None = None,
+    test: bool = False,
+    site_link_id: int | None = None,
 ) -> Response:
     """A new response, made when its first page is saved (pressing Start stores nothing, so a
     double click or a bot on the open link leaves no empty responses behind). `entered_by`: the
-    interviewer typing in a paper form, whose response is then of mode paper."""
+    interviewer typing in a paper form, whose response is then of mode paper; `test`: an
+    admin's try; `site_link_id`: the site link it came by."""
     questionnaire = definition(version)
     first = next_page(questionnaire, {}, -1) or 0
     response = Response(
@@ -235,10 +256,20 @@ def start_response(
         updated_at=started_at,
         mode="paper" if entered_by is not None else "web",
         entered_by_id=entered_by,
+        test=test,
+        site_link_id=site_link_id,
     )
     session.add(response)
     session.flush()
     return response
+
+
+def fixed_answers(questionnaire: Questionnaire, site_value: str | None) -> dict[str, str]:
+    """The answers a site link gives: its value for the questionnaire's `site_item`, which the
+    respondent is then not asked."""
+    if site_value is None or questionnaire.site_item is None:
+        return {}
+    return {questionnaire.site_item: site_value}
 
 
 def day_start(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
@@ -381,8 +412,12 @@ def _complete(
     language: str,
     now: dt.datetime,
 ) -> SaveOutcome:
-    """The last page: quota check and count, quality flags, status, all at once."""
-    decision = quotas.count_completion(session, held.wave.id, held.questionnaire_code, values)
+    """The last page: quota check and count, quality flags, status, all at once. A test
+    response meets the quotas as a respondent would, but is not counted in them."""
+    if held.test:
+        decision = quotas.check_open(session, held.wave.id, held.questionnaire_code, values)
+    else:
+        decision = quotas.count_completion(session, held.wave.id, held.questionnaire_code, values)
     if decision.screened_out:
         return _screen_out(session, held, language, now)
     drop_irrelevant(session, held.response_id, questionnaire, answers)

@@ -29,13 +29,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 
 from ..accounts import paper_entry
+from ..accounts.auth import role_required
 from ..extensions import db, limit_from, limiter
-from ..fieldwork import invitations, tokens
+from ..fieldwork import invitations, site_links, tokens
 from ..i18n import LANGUAGES
-from ..models import Invitation, QuestionnaireVersion, Wave, utcnow
+from ..models import Invitation, QuestionnaireVersion, SiteLink, Wave, utcnow
 from ..questionnaire import flow
 from ..questionnaire.definition import Questionnaire
-from ..questionnaire.store import definition
+from ..questionnaire.store import definition, latest_version
 from . import render, sealing, services
 from .blueprint import bp
 from .forms import PageForm
@@ -56,26 +57,76 @@ class Handle:
     invitation_id: int | None = None
     #: The interviewer typing in a paper form in this browser (open links only), or None.
     paper_by: int | None = None
+    #: Came by a site link, which answers the questionnaire's `site_item` for the respondent.
+    site: SiteLink | None = None
+    #: An admin trying the questionnaire out in this wave: the response is marked test.
+    test_wave_id: int | None = None
 
     @property
     def invited(self) -> bool:
         return self.invitation_id is not None
 
+    @property
+    def test(self) -> bool:
+        return self.test_wave_id is not None
+
+    @property
+    def held_key(self) -> str:
+        """Where this browser's session keeps the resume code: one response per way in."""
+        if self.site is not None:
+            return f"{self.questionnaire_code}@{self.site.code}"
+        if self.test:
+            return f"{self.questionnaire_code}#test{self.test_wave_id}"
+        return self.questionnaire_code
+
     def url(self, endpoint: str, **values) -> str:
         if self.invited:
             return url_for(f"respond.invited_{endpoint}", **values)
+        if self.site is not None:
+            site = site_links.format_code(self.site.code)
+            return url_for(f"respond.site_{endpoint}", site=site, **values)
+        if self.test:
+            return url_for(
+                f"respond.test_{endpoint}",
+                wave_id=self.test_wave_id,
+                code=self.questionnaire_code,
+                **values,
+            )
         return url_for(f"respond.{endpoint}", code=self.questionnaire_code, **values)
 
+    def owns(self, response) -> bool:
+        """Whether a response found by resume code was begun the way this handle comes in."""
+        site_id = self.site.id if self.site is not None else None
+        return bool(response.test) == self.test and response.site_link_id == site_id
 
-def _held_code(code: str) -> str | None:
-    return session.get(SESSION_KEY, {}).get(code)
+
+def _held_code(key: str) -> str | None:
+    return session.get(SESSION_KEY, {}).get(key)
 
 
-def _handle(code: str, invitation_id: int | None = None) -> Handle:
-    resume = _held_code(code)
-    key = tokens.response_key_for_resume_code(resume) if resume else None
-    paper_by = None if invitation_id is not None else paper_entry.entering(code)
-    return Handle(code, key, resume, invitation_id, paper_by)
+def _handle(
+    code: str,
+    invitation_id: int | None = None,
+    site: SiteLink | None = None,
+    test_wave_id: int | None = None,
+) -> Handle:
+    # Paper entry is an interviewer typing a form into the plain open pages only.
+    plain = invitation_id is None and site is None and test_wave_id is None
+    paper_by = paper_entry.entering(code) if plain else None
+    handle = Handle(
+        code,
+        None,
+        None,
+        invitation_id,
+        paper_by=paper_by,
+        site=site,
+        test_wave_id=test_wave_id,
+    )
+    resume = _held_code(handle.held_key)
+    if resume:
+        handle.resume_code = resume
+        handle.key_hash = tokens.response_key_for_resume_code(resume)
+    return handle
 
 
 def _reachable(handle: Handle, version: QuestionnaireVersion) -> bool:
@@ -118,14 +169,14 @@ def _remember(code: str, resume_code: str) -> None:
     session[SESSION_KEY] = held
 
 
-def _begin(code: str) -> None:
+def _begin(key: str) -> None:
     """Start pressed: only the moment is kept (in the browser), for the response's duration;
     the response itself is made with the first saved page."""
     starting = dict(session.get(STARTING_KEY, {}))
-    starting[code] = int(utcnow().replace(tzinfo=dt.UTC).timestamp())
+    starting[key] = int(utcnow().replace(tzinfo=dt.UTC).timestamp())
     session[STARTING_KEY] = starting
     held = dict(session.get(SESSION_KEY, {}))
-    if held.pop(code, None) is not None:
+    if held.pop(key, None) is not None:
         session[SESSION_KEY] = held
 
 
@@ -203,7 +254,7 @@ def _start(handle: Handle, wave: Wave, version: QuestionnaireVersion):
     if request.method == "POST" and form.validate_on_submit():
         if current is not None and "new" not in request.form:
             return redirect(handle.url("page", index=current.page_index))
-        _begin(handle.questionnaire_code)
+        _begin(handle.held_key)
         return redirect(handle.url("page", index=_first_index(questionnaire)))
     return render_template(
         "respond/start.html",
@@ -240,14 +291,15 @@ def _resume(handle: Handle, questionnaire: Questionnaire, wave_id: int):
             found is None
             or found.questionnaire_code != handle.questionnaire_code
             or found.wave_id != wave_id
+            or not handle.owns(found)
         ):
             error = _(
                 "This resume code was not found. Check it and try again: it has 16 letters "
                 "and digits, for example ABCD-EFGH-JKMN-PQRS."
             )
         else:
-            _remember(handle.questionnaire_code, normalized)
-            _forget_start(handle.questionnaire_code)
+            _remember(handle.held_key, normalized)
+            _forget_start(handle.held_key)
             if found.status != "in_progress":
                 return redirect(handle.url("done"))
             return redirect(handle.url("page", index=found.page_index))
@@ -257,6 +309,7 @@ def _resume(handle: Handle, questionnaire: Questionnaire, wave_id: int):
         form=form,
         error=error,
         code=handle.questionnaire_code,
+        handle=handle,
     ), (400 if error else 200)
 
 
@@ -343,14 +396,15 @@ def _page(handle: Handle, index: int, claimed: bool = False):
     found = services.hold(db.session, handle.key_hash, lock=saving) if handle.key_hash else None
     if found is None:
         db.session.rollback()
-        started = _started(handle.questionnaire_code)
+        started = _started(handle.held_key)
         if started is not None:
             return _first_page(handle, index, started)
         if handle.invited:
             return redirect(url_for("respond.invited_start"))
-        state = services.availability(db.session, handle.questionnaire_code)
-        if state.state != "open":
-            return _unavailable(state)
+        if handle.site is None and not handle.test:
+            state = services.availability(db.session, handle.questionnaire_code)
+            if state.state != "open":
+                return _unavailable(state)
         flash(
             _(
                 "We could not find your answers in this browser. Start again, or continue "
@@ -358,12 +412,13 @@ def _page(handle: Handle, index: int, claimed: bool = False):
             ),
             "warning",
         )
-        return redirect(url_for("respond.start", code=handle.questionnaire_code))
+        return redirect(handle.url("start"))
     held, stored = found
     if held.status != "in_progress":
         db.session.rollback()
         return redirect(handle.url("done"))
-    if not services.wave_is_open(held.wave, services.utcnow()):
+    # An admin tries a questionnaire out before the wave opens, or after it closed.
+    if not held.test and not services.wave_is_open(held.wave, services.utcnow()):
         db.session.rollback()
         return _unavailable(services.Availability("closed", held.wave))
     questionnaire = held.questionnaire(db.session)
@@ -372,6 +427,7 @@ def _page(handle: Handle, index: int, claimed: bool = False):
         return redirect(handle.url("page", index=held.page_index))
     answers = flow.decode_all(questionnaire, stored)
     values = flow.expression_values(questionnaire, answers)
+    fixed = services.fixed_answers(questionnaire, held.site_value)
     page = questionnaire.pages[index]
     if not flow.page_is_relevant(page, values):
         db.session.rollback()
@@ -380,8 +436,8 @@ def _page(handle: Handle, index: int, claimed: bool = False):
     if not saving:
         db.session.rollback()
         shown = {q.code: answers.get(q.code) for q in page.questions}
-        return _render_page(handle, version_key, questionnaire, page, None, shown, values)
-    form, direction, refusal = _validated(handle, version_key, questionnaire, page, values)
+        return _render_page(handle, version_key, questionnaire, page, None, shown, values, fixed)
+    form, direction, refusal = _validated(handle, version_key, questionnaire, page, values, fixed)
     if refusal is not None:
         db.session.rollback()
         return refusal
@@ -410,9 +466,9 @@ def _page(handle: Handle, index: int, claimed: bool = False):
     return _saved(handle, work, claimed)
 
 
-def _validated(handle, version_key, questionnaire, page, values):
+def _validated(handle, version_key, questionnaire, page, values, fixed=None):
     """The page's form, the direction, and the page to show again if it is not valid."""
-    form = PageForm(page, values=values)
+    form = PageForm(page, values=values, fixed=fixed)
     action = request.form.get("action", "")
     switched = action.removeprefix("language:")
     if switched in LANGUAGES and action != switched:
@@ -430,7 +486,7 @@ def _validated(handle, version_key, questionnaire, page, values):
             refresh()
         return form, direction, None
     shown = form.answers()
-    page_html = _render_page(handle, version_key, questionnaire, page, form, shown, values)
+    page_html = _render_page(handle, version_key, questionnaire, page, form, shown, values, fixed)
     return form, direction, (page_html, 400)
 
 
@@ -442,6 +498,13 @@ def _first_page(handle: Handle, index: int, started: dt.datetime):
         if refusal is not None:
             return refusal
         wave, version = target
+    elif handle.site is not None:
+        target, refusal = _site_target(handle.site)
+        if refusal is not None:
+            return refusal
+        wave, version = target
+    elif handle.test:
+        wave, version = _test_target(handle.test_wave_id, handle.questionnaire_code)
     else:
         state = services.availability(db.session, handle.questionnaire_code)
         if state.state != "open" or not _reachable(handle, state.version):
@@ -453,10 +516,13 @@ def _first_page(handle: Handle, index: int, started: dt.datetime):
         return redirect(handle.url("page", index=first))
     page = questionnaire.pages[first]
     version_key = (version.id, version.content_hash)
+    site_value = handle.site.site_value if handle.site is not None else None
+    fixed = services.fixed_answers(questionnaire, site_value)
+    values = flow.expression_values(questionnaire, fixed)
     if request.method != "POST":
         shown = {q.code: None for q in page.questions}
-        return _render_page(handle, version_key, questionnaire, page, None, shown, {})
-    form, direction, refusal = _validated(handle, version_key, questionnaire, page, {})
+        return _render_page(handle, version_key, questionnaire, page, None, shown, values, fixed)
+    form, direction, refusal = _validated(handle, version_key, questionnaire, page, values, fixed)
     if refusal is not None:
         return refusal
     if direction == "back":
@@ -472,9 +538,19 @@ def _first_page(handle: Handle, index: int, started: dt.datetime):
 
     language = _stored_language(invited)
 
+    test, site_id = handle.test, handle.site.id if handle.site is not None else None
+
     def work(tx):
         services.start_response(
-            tx, wave, version, key, language, started_at, entered_by=handle.paper_by
+            tx,
+            wave,
+            version,
+            key,
+            language,
+            started_at,
+            entered_by=handle.paper_by,
+            test=test,
+            site_link_id=site_id,
         )
         held, _stored = services.hold(tx, key, lock=True)
         return services.save_page(
@@ -489,8 +565,8 @@ def _first_page(handle: Handle, index: int, started: dt.datetime):
 
 def _first_saved(handle: Handle, work, resume_code: str, claimed: bool):
     result = _saved(handle, work, claimed)
-    _remember(handle.questionnaire_code, resume_code)
-    _forget_start(handle.questionnaire_code)
+    _remember(handle.held_key, resume_code)
+    _forget_start(handle.held_key)
     flash(
         _(
             "Your answers are saved after every page. To continue later, on this or another "
@@ -545,13 +621,18 @@ def _saved(handle: Handle, work, claimed: bool):
     return redirect(handle.url("page", index=outcome.page_index))
 
 
-def _render_page(handle, version_key, questionnaire, page, form, shown, values):
+def _render_page(handle, version_key, questionnaire, page, form, shown, values, fixed=None):
     errors = []
     if form is not None:
         errors = [
             (q, form.answer_errors[q.code]) for q in page.questions if q.code in form.answer_errors
         ]
-    visible = [item for item in page.items if flow.question_is_relevant(item, values)]
+    # A question the site link answered is not asked.
+    visible = [
+        item
+        for item in page.items
+        if flow.question_is_relevant(item, values) and item.code not in (fixed or {})
+    ]
     relevant = tuple(flow.page_is_relevant(p, values) for p in questionnaire.pages)
     action = handle.url("page", index=page.index)
     key = None
@@ -622,10 +703,118 @@ def _done(handle: Handle):
     if response is None or response.status != "complete":
         if handle.invited:
             return redirect(url_for("respond.invited_start"))
-        return redirect(url_for("respond.start", code=handle.questionnaire_code))
+        return redirect(handle.url("start"))
     version = db.session.get(QuestionnaireVersion, response.questionnaire_version_id)
     questionnaire = definition(version)
     form = FlaskForm()
     return render_template(
         "respond/done.html", questionnaire=questionnaire, handle=handle, form=form
     )
+
+
+# --- site links ---------------------------------------------------------------------------------
+
+
+def _site_link(site: str) -> SiteLink:
+    link = site_links.link_by_code(db.session, site)
+    if link is None:
+        abort(_message("invalid_site_link", 404))
+    return link
+
+
+def _site_target(link: SiteLink):
+    """The wave and questionnaire version of a site link, or the page saying why not."""
+    wave = db.session.get(Wave, link.wave_id)
+    state = services.wave_availability(wave)
+    if state.state == "open" and link.questionnaire_code not in wave.questionnaire_codes:
+        state = services.Availability("closed", wave)
+    if state.state != "open":
+        return None, _unavailable(state)
+    version = latest_version(db.session, link.questionnaire_code)
+    if version is None or version.access != "open":
+        return None, _unavailable(services.Availability("closed", wave))
+    return (wave, version), None
+
+
+def _site_handle(site: str) -> Handle:
+    link = _site_link(site)
+    return _handle(link.questionnaire_code, site=link)
+
+
+@bp.route("/v/<site>", methods=["GET", "POST"])
+@_start_limit
+def site_start(site: str):
+    """A site's link (the QR code on the counter's poster): the questionnaire, with the site's
+    answer to its `site_item` given. A code typed in lower case or without its dash is sent on
+    to its written form, so that the address shown is the poster's."""
+    handle = _site_handle(site)
+    written = site_links.format_code(handle.site.code)
+    if site != written and request.method == "GET":
+        return redirect(url_for("respond.site_start", site=written), 301)
+    target, refusal = _site_target(handle.site)
+    if refusal is not None:
+        return refusal
+    return _start(handle, *target)
+
+
+@bp.route("/v/<site>/resume", methods=["GET", "POST"])
+def site_resume(site: str):
+    handle = _site_handle(site)
+    target, refusal = _site_target(handle.site)
+    if refusal is not None:
+        return refusal
+    wave, version = target
+    return _resume(handle, definition(version), wave.id)
+
+
+@bp.route("/v/<site>/p/<int:index>", methods=["GET", "POST"])
+def site_page(site: str, index: int):
+    return _page(_site_handle(site), index)
+
+
+@bp.get("/v/<site>/done")
+def site_done(site: str):
+    return _done(_site_handle(site))
+
+
+# --- test responses (admins only) ---------------------------------------------------------------
+
+
+def _test_target(wave_id: int, code: str) -> tuple[Wave, QuestionnaireVersion]:
+    """The wave and the questionnaire's newest version an admin tries out, whatever the wave's
+    status: a questionnaire is best tried before the wave opens."""
+    wave = db.session.get(Wave, wave_id)
+    if wave is None or code not in wave.questionnaire_codes:
+        abort(404)
+    version = latest_version(db.session, code)
+    if version is None:
+        abort(404)
+    return wave, version
+
+
+@bp.route("/t/<int:wave_id>/<code>", methods=["GET", "POST"])
+@role_required("admin")
+def test_start(wave_id: int, code: str):
+    wave, version = _test_target(wave_id, code)
+    return _start(_handle(code, test_wave_id=wave.id), wave, version)
+
+
+@bp.route("/t/<int:wave_id>/<code>/resume", methods=["GET", "POST"])
+@role_required("admin")
+def test_resume(wave_id: int, code: str):
+    wave, version = _test_target(wave_id, code)
+    return _resume(_handle(code, test_wave_id=wave.id), definition(version), wave.id)
+
+
+@bp.route("/t/<int:wave_id>/<code>/p/<int:index>", methods=["GET", "POST"])
+@role_required("admin")
+def test_page(wave_id: int, code: str, index: int):
+    _test_target(wave_id, code)
+    return _page(_handle(code, test_wave_id=wave_id), index)
+
+
+@bp.get("/t/<int:wave_id>/<code>/done")
+@role_required("admin")
+def test_done(wave_id: int, code: str):
+    _test_target(wave_id, code)
+    return _done(_handle(code, test_wave_id=wave_id))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from survey_app.commands.demo_data import demo_wave, seed_demo
 from survey_app.extensions import db
 from survey_app.fieldwork.responses_export import header, rows, write_csv
-from survey_app.models import Answer, QuestionnaireVersion, Response, Wave
+from survey_app.models import Answer, QuestionnaireVersion, Response, SiteLink, Wave
 from survey_app.questionnaire.store import definition, latest_versions
 
 CODES = ("citizen", "leader", "delegate")
@@ -59,6 +59,7 @@ def _expected(session, code: str, wave_code: str | None) -> list[list[str]]:
             Response.questionnaire_code == code,
             Response.status == "complete",
             Response.invalidated_at.is_(None),
+            Response.test.is_(False),  # an admin's tries are never exported
         )
         .order_by(Response.id)
     ):
@@ -72,6 +73,9 @@ def _expected(session, code: str, wave_code: str | None) -> list[list[str]]:
             "language": response.language,
             "mode": response.mode,
             "completed_on": response.completed_at.date().isoformat(),
+            "site": session.get(SiteLink, response.site_link_id).name
+            if response.site_link_id
+            else "",
         }
         for answer in session.scalars(select(Answer).where(Answer.response_id == response.id)):
             item = items.get(answer.item_code)

@@ -46,13 +46,16 @@ def item_html(version_key: tuple, item: Item, shown: dict, error_map: dict, lang
 #: contain no character that HTML escaping changes, and nothing a questionnaire could contain.
 CSRF_MARK = "__par_csrf_9d61f0c2__"
 RESUME_MARK = "__par_resume_9d61f0c2__"
+ITEMS_MARK = "__par_items_9d61f0c2__"
+ITEMS_MARKUP = Markup(ITEMS_MARK)
 PAGE_CACHE_SIZE = 2_000
 _pages: OrderedDict[tuple, str] = OrderedDict()
 
 
 def page_html(key: tuple) -> str | None:
-    """A whole page kept for reuse: same questionnaire version, page, language, address, answers
-    on the page and relevance everywhere, so the same bytes but for the markers."""
+    """A page kept for reuse: same questionnaire version, page, language, address, relevance
+    everywhere and questions shown, so the same bytes but for the markers (the questions, with
+    their answers, among them)."""
     return _pages.get(key)
 
 

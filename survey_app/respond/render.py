@@ -27,10 +27,19 @@ def hashable(value: Any) -> Any:
 
 
 def item_html(version_key: tuple, item: Item, shown: dict, error_map: dict, lang: str) -> Markup:
-    codes = [row.code for row in item.rows] if item.type == "grid" else [item.code]
-    if item.type in UNCACHED or any(code in error_map for code in codes):
-        return get_template_attribute("respond/_items.html", "item")(item, shown, error_map, lang)
-    key = (version_key, lang, item.code, *(hashable(shown.get(code)) for code in codes))
+    if item.type == "grid":
+        codes = [row.code for row in item.rows]
+        if any(code in error_map for code in codes):
+            return get_template_attribute("respond/_items.html", "item")(
+                item, shown, error_map, lang
+            )
+        key = (version_key, lang, item.code, *(hashable(shown.get(code)) for code in codes))
+    else:
+        if item.type in UNCACHED or item.code in error_map:
+            return get_template_attribute("respond/_items.html", "item")(
+                item, shown, error_map, lang
+            )
+        key = (version_key, lang, item.code, hashable(shown.get(item.code)))
     found = _cache.get(key)
     if found is not None:
         return found

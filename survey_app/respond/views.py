@@ -596,7 +596,8 @@ def _personal(html: str, handle: Handle, visible, shown, version_key) -> str:
     if handle.resume_code:
         html = html.replace(render.RESUME_MARK, services.format_resume_code(handle.resume_code))
     # last, so that nothing typed in an answer is taken for a marker
-    items = "".join(render.item_html(version_key, i, shown, {}, g.lang) for i in visible)
+    lang = g.lang
+    items = "".join(render.item_html(version_key, i, shown, {}, lang) for i in visible)
     return html.replace(render.ITEMS_MARK, items, 1)
 
 

@@ -6,6 +6,14 @@ and save by hand (`BARE_DB_APP`), served the same way in the same run, with the 
 checks that what the database holds equals what the accepted POSTs sent.
 
     python benchmarks/respond.py [--duration 10] [--workers 3] [--threads 4]
+    python benchmarks/respond.py --cpu [--requests 300]
+
+`--cpu` measures instead the CPU time each request costs, the server's process and its
+PostgreSQL backends together (from /proc), one gunicorn sync worker answering one request at a
+time: a figure that a machine shared with other work changes far less than requests/s. Beside
+ours and the bare Flask + SQLAlchemy app it measures two floors: the bare app's page without
+its template (`FLOOR_APP`: the session read, the one query, 28 KB returned) and the bare Flask
+endpoint.
 
 Needs wrk (apt-get install wrk) and a PostgreSQL server (BENCH_DATABASE_URL, default: a database
 par_bench on 127.0.0.1:5432 as user postgres, dropped and created anew).
@@ -110,6 +118,12 @@ def save():
         )
     return redirect("/page", 303)
 """.replace("QUESTIONS", str(QUESTIONS))
+
+#: The bare page with nothing rendered: what reading the session and one query through
+#: SQLAlchemy cost by themselves, the least any page showing stored answers can cost.
+FLOOR_APP = BARE_DB_APP.replace(
+    "return render_template_string(PAGE, codes=CODES, answers=answers)", "return PAGE_BYTES"
+).replace("app = Flask(__name__)", "app = Flask(__name__)\nPAGE_BYTES = 'x' * 28_600")
 
 LUA = r"""
 local lines = {}
@@ -352,13 +366,103 @@ def verify(bodies: list[dict]) -> tuple[int, int]:
     return saved, mismatched
 
 
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _backend_pids() -> list[int]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"{SERVER_URL}/postgres")
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
+            {"name": DATABASE_URL.rsplit("/", 1)[1]},
+        ).scalars()
+        found = list(pids)
+    engine.dispose()
+    return found
+
+
+def cpu_per_request(port: int, path: str, lines: list[str], method: str, pids: list[int]):
+    """CPU milliseconds per request of the server's processes and of its database backends."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+
+    def send(line: str) -> None:
+        cookie, body = line.split("\t")
+        headers = {"Cookie": cookie}
+        if method == "POST":
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body if method == "POST" else None, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status not in (200, 302, 303):
+            raise SystemExit(f"{method} {path} answered {response.status}")
+
+    for line in lines[:20]:  # warm up
+        send(line)
+    backends = _backend_pids()
+    app_before = sum(_cpu_ticks(pid) for pid in pids)
+    db_before = sum(_cpu_ticks(pid) for pid in backends)
+    for line in lines:
+        send(line)
+    app_after = sum(_cpu_ticks(pid) for pid in pids)
+    db_after = sum(_cpu_ticks(pid) for pid in _backend_pids())  # a backend started anew counts
+    conn.close()
+    scale = 1000 / os.sysconf("SC_CLK_TCK") / len(lines)
+    return (app_after - app_before) * scale, (db_after - db_before) * scale
+
+
+def main_cpu(workdir: Path, env: dict, get_lines, post_lines) -> None:
+    servers = [
+        ("ours", "survey_app:create_app()", ROOT, "/en/s/bench/p/0", ("GET", "POST", "GET")),
+        ("bare Flask+SQLAlchemy", "bare_db_app:app", workdir, "/page", ("GET", "POST", "GET")),
+        ("bare page, nothing rendered", "floor_app:app", workdir, "/page", ("GET",)),
+        ("bare Flask endpoint", "bare_app:app", workdir, "/", ("GET",)),
+    ]
+    print("CPU ms per request, one gunicorn sync worker, one request at a time")
+    print(f"{'server':<30}{'method':>7}{'server':>9}{'database':>10}{'total':>8}")
+    totals: dict[tuple[str, str], float] = {}
+    for label, target, chdir, path, methods in servers:
+        port = free_port()
+        server = start_gunicorn(target, port, 1, 1, env, chdir)
+        try:
+            time.sleep(1)
+            children = subprocess.run(
+                ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
+            ).stdout.split()
+            pids = [server.pid, *map(int, children)]
+            for method in methods:
+                lines = post_lines if method == "POST" else get_lines
+                app_ms, db_ms = cpu_per_request(port, path, lines, method, pids)
+                totals[(label, method)] = app_ms + db_ms  # the second GET (with answers) wins
+                print(f"{label:<30}{method:>7}{app_ms:>9.2f}{db_ms:>10.2f}{app_ms + db_ms:>8.2f}")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    bare, ours = "bare Flask+SQLAlchemy", "ours"
+    print(
+        "  ratios (bare CPU / ours: the requests/s ratio of a machine busy with nothing else): "
+        f"page {totals[(bare, 'GET')] / totals[(ours, 'GET')]:.2f}, "
+        f"save {totals[(bare, 'POST')] / totals[(ours, 'POST')]:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--cpu", action="store_true", help="CPU per request instead of load")
+    parser.add_argument("--requests", type=int, default=300, help="per measurement (--cpu)")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    if not args.cpu and shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -366,6 +470,7 @@ def main() -> None:
         (workdir / "bench.yaml").write_text(questionnaire_yaml(), encoding="utf-8")
         (workdir / "bare_app.py").write_text(BARE_APP)
         (workdir / "bare_db_app.py").write_text(BARE_DB_APP)
+        (workdir / "floor_app.py").write_text(FLOOR_APP)
         script = workdir / "load.lua"
         script.write_text(LUA)
         recreate_database()
@@ -380,6 +485,9 @@ def main() -> None:
             "SESSION_COOKIE_SECURE": "0",
             "PYTHONPATH": str(ROOT),
         }
+        if args.cpu:
+            main_cpu(workdir, env, get_lines[: args.requests], post_lines[: args.requests])
+            return
         app_port, bare_port, db_port = free_port(), free_port(), free_port()
         servers = [
             start_gunicorn(

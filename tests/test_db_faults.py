@@ -173,9 +173,10 @@ def fault_logs(caplog) -> list[str]:
 
 
 def updates_response(statement: str) -> bool:
-    # save_page's last statement, after the page's answers are written: a cut there proves the
-    # answers are rolled back with it, not left half-saved.
-    return statement.startswith("UPDATE response SET")
+    # save_page's last statement (on PostgreSQL it writes the page's answers too, in a WITH),
+    # after whatever the transaction wrote before it (a first page's response row, the answers
+    # on SQLite): a cut there proves all of it is rolled back, not left half-saved.
+    return statement.startswith("UPDATE response SET") or ") UPDATE response SET" in statement
 
 
 def reads_response(statement: str) -> bool:

@@ -27,10 +27,19 @@ def hashable(value: Any) -> Any:
 
 
 def item_html(version_key: tuple, item: Item, shown: dict, error_map: dict, lang: str) -> Markup:
-    codes = [row.code for row in item.rows] if item.type == "grid" else [item.code]
-    if item.type in UNCACHED or any(code in error_map for code in codes):
-        return get_template_attribute("respond/_items.html", "item")(item, shown, error_map, lang)
-    key = (version_key, lang, item.code, *(hashable(shown.get(code)) for code in codes))
+    if item.type == "grid":
+        codes = [row.code for row in item.rows]
+        if any(code in error_map for code in codes):
+            return get_template_attribute("respond/_items.html", "item")(
+                item, shown, error_map, lang
+            )
+        key = (version_key, lang, item.code, *(hashable(shown.get(code)) for code in codes))
+    else:
+        if item.type in UNCACHED or item.code in error_map:
+            return get_template_attribute("respond/_items.html", "item")(
+                item, shown, error_map, lang
+            )
+        key = (version_key, lang, item.code, hashable(shown.get(item.code)))
     found = _cache.get(key)
     if found is not None:
         return found
@@ -46,13 +55,16 @@ def item_html(version_key: tuple, item: Item, shown: dict, error_map: dict, lang
 #: contain no character that HTML escaping changes, and nothing a questionnaire could contain.
 CSRF_MARK = "__par_csrf_9d61f0c2__"
 RESUME_MARK = "__par_resume_9d61f0c2__"
+ITEMS_MARK = "__par_items_9d61f0c2__"
+ITEMS_MARKUP = Markup(ITEMS_MARK)
 PAGE_CACHE_SIZE = 2_000
 _pages: OrderedDict[tuple, str] = OrderedDict()
 
 
 def page_html(key: tuple) -> str | None:
-    """A whole page kept for reuse: same questionnaire version, page, language, address, answers
-    on the page and relevance everywhere, so the same bytes but for the markers."""
+    """A page kept for reuse: same questionnaire version, page, language, address, relevance
+    everywhere and questions shown, so the same bytes but for the markers (the questions, with
+    their answers, among them)."""
     return _pages.get(key)
 
 

@@ -7,13 +7,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from ..fieldwork import quotas
 from ..models import (
     Answer,
     QuestionnaireVersion,
+    Quota,
     Response,
     SiteLink,
     Wave,
@@ -162,17 +163,23 @@ class Held:
     #: Started by a site link: its id and the answer it gives to the questionnaire's `site_item`.
     site_link_id: int | None = None
     site_value: str | None = None
+    #: The wave has quotas for this questionnaire: without any, a save reads none.
+    has_quotas: bool = True
 
     def questionnaire(self, session: Session) -> Questionnaire:
         return definition_of(session, self.version_id, self.content_hash)
 
 
-def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dict] | None:
-    """The response behind a respondent's secret, with its stored answers, in one round trip.
-
-    `lock` holds the response's row to the end of the transaction, so concurrent saves of one
-    response happen one after the other and each reads what the previous one wrote.
-    """
+def _hold_query(lock: bool):
+    """The query of `hold`, built once: the key is a bound parameter."""
+    has_quotas = (
+        select(Quota.id)
+        .where(
+            Quota.wave_id == Response.wave_id,
+            Quota.questionnaire_code == Response.questionnaire_code,
+        )
+        .exists()
+    )
     query = (
         select(
             Response.id,
@@ -192,6 +199,7 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
             Response.test,
             Response.site_link_id,
             SiteLink.site_value,
+            has_quotas,
             Answer.item_code,
             Answer.value,
         )
@@ -199,11 +207,24 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
         .join(Wave, Wave.id == Response.wave_id)
         .outerjoin(SiteLink, SiteLink.id == Response.site_link_id)
         .outerjoin(Answer, Answer.response_id == Response.id)
-        .where(Response.key_hash == key_hash)
+        .where(Response.key_hash == bindparam("key_hash"))
     )
     if lock:
         query = query.with_for_update(of=Response)
-    rows = session.execute(query).all()
+    return query
+
+
+_HOLD_QUERIES = {False: _hold_query(False), True: _hold_query(True)}
+
+
+def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dict] | None:
+    """The response behind a respondent's secret, with its stored answers and whether its wave
+    has quotas for it, in one round trip.
+
+    `lock` holds the response's row to the end of the transaction, so concurrent saves of one
+    response happen one after the other and each reads what the previous one wrote.
+    """
+    rows = session.connection().execute(_HOLD_QUERIES[lock], {"key_hash": key_hash}).all()
     if not rows:
         return None
     first = rows[0]
@@ -214,13 +235,23 @@ def hold(session: Session, key_hash: str, lock: bool = False) -> tuple[Held, dic
         first[10],
         first[11],
         first[12] == "invitation",
-        first[13] == "paper",
-        bool(first[14]),
-        first[15],
-        first[16],
+        paper=first[13] == "paper",
+        test=bool(first[14]),
+        site_link_id=first[15],
+        site_value=first[16],
+        has_quotas=bool(first[17]),
     )
-    stored = {row[17]: row[18] for row in rows if row[17] is not None}
+    stored = {row[18]: row[19] for row in rows if row[18] is not None}
     return held, stored
+
+
+def read_without_transaction(session: Session) -> None:
+    """Let the session's next statements run each on its own, outside a transaction, when
+    nothing has begun yet (PostgreSQL): a page shown from one read needs no BEGIN and ROLLBACK,
+    two round trips of the three. Only for requests that write nothing."""
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def find_response(session: Session, key_hash: str) -> Response | None:
@@ -365,18 +396,9 @@ def save_page(
         session.execute(
             delete(Answer).where(Answer.response_id == response_id, Answer.item_code.in_(cleared))
         )
-    if written:
-        upsert_answers(
-            session,
-            [{"response_id": response_id, "item_code": c, "value": v} for c, v in written],
-        )
     if direction == "stay":
         # the language changes, the page stays: what was typed is kept, nothing is decided yet
-        session.execute(
-            update(Response)
-            .where(Response.id == response_id)
-            .values(updated_at=now, language=language)
-        )
+        _write_page(session, response_id, written, {"updated_at": now, "language": language})
         return SaveOutcome("page", page.index)
     values = expression_values(questionnaire, answers)
     if direction == "back":
@@ -385,22 +407,74 @@ def save_page(
     else:
         target = next_page(questionnaire, values, page.index)
     if target is None:
+        _write_answers(session, response_id, written)
         return _complete(session, held, questionnaire, answers, values, language, now)
-    decision = quotas.check_open(session, held.wave.id, held.questionnaire_code, values)
+    decision = (
+        quotas.check_open(session, held.wave.id, held.questionnaire_code, values)
+        if held.has_quotas
+        else quotas.QuotaDecision()
+    )
     if decision.screened_out:
+        _write_answers(session, response_id, written)
         return _screen_out(session, held, language, now)
-    session.execute(
-        update(Response)
-        .where(Response.id == response_id)
-        .values(
-            page_index=target,
-            furthest_page=max(held.furthest_page, target),
-            updated_at=now,
-            language=language,
-            quota_cell_id=decision.cell_id,
-        )
+    _write_page(
+        session,
+        response_id,
+        written,
+        {
+            "page_index": target,
+            "furthest_page": max(held.furthest_page, target),
+            "updated_at": now,
+            "language": language,
+            "quota_cell_id": decision.cell_id,
+        },
     )
     return SaveOutcome("page", target)
+
+
+def _write_answers(session: Session, response_id: int, written: list[tuple[str, str]]) -> None:
+    if written:
+        upsert_answers(
+            session, [{"response_id": response_id, "item_code": c, "value": v} for c, v in written]
+        )
+
+
+#: PostgreSQL: a page's answers upserted and its response moved on in one statement (the
+#: INSERT in a WITH runs whether or not the UPDATE reads it), one round trip to the server and
+#: one statement to plan instead of one per answer. Keyed by the response's columns set.
+_PAGE_WRITES: dict[tuple[str, ...], Any] = {}
+
+
+def _write_page(
+    session: Session, response_id: int, written: list[tuple[str, str]], changes: dict
+) -> None:
+    """This page's answers stored and the response's row changed as `changes` says."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        _write_answers(session, response_id, written)
+        session.execute(update(Response).where(Response.id == response_id).values(**changes))
+        return
+    columns = tuple(changes)
+    statement = _PAGE_WRITES.get(columns)
+    if statement is None:
+        assignments = ", ".join(f"{column} = :{column}" for column in columns)
+        statement = text(
+            "WITH written AS (INSERT INTO answer (response_id, item_code, value) "
+            "SELECT :response_id, code, value FROM unnest(CAST(:codes AS VARCHAR[]), "
+            "CAST(:answer_values AS TEXT[])) AS page(code, value) "
+            "ON CONFLICT (response_id, item_code) DO UPDATE SET value = EXCLUDED.value) "
+            f"UPDATE response SET {assignments} WHERE id = :response_id"
+        )
+        _PAGE_WRITES[columns] = statement
+    connection.execute(
+        statement,
+        {
+            **changes,
+            "response_id": response_id,
+            "codes": [code for code, _value in written],
+            "answer_values": [value for _code, value in written],
+        },
+    )
 
 
 def _complete(
@@ -414,7 +488,9 @@ def _complete(
 ) -> SaveOutcome:
     """The last page: quota check and count, quality flags, status, all at once. A test
     response meets the quotas as a respondent would, but is not counted in them."""
-    if held.test:
+    if not held.has_quotas:
+        decision = quotas.QuotaDecision()
+    elif held.test:
         decision = quotas.check_open(session, held.wave.id, held.questionnaire_code, values)
     else:
         decision = quotas.count_completion(session, held.wave.id, held.questionnaire_code, values)

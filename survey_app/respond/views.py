@@ -393,6 +393,8 @@ _CLAIM_FIRST = object()
 def _page(handle: Handle, index: int, claimed: bool = False):
     """One page, shown or saved. A POST locks the response first and reads under the lock."""
     saving = request.method == "POST"
+    if not saving:
+        services.read_without_transaction(db.session())
     found = services.hold(db.session, handle.key_hash, lock=saving) if handle.key_hash else None
     if found is None:
         db.session.rollback()
@@ -637,6 +639,10 @@ def _render_page(handle, version_key, questionnaire, page, form, shown, values, 
     action = handle.url("page", index=page.index)
     key = None
     if form is None and not request.args and not session.get("_flashes"):
+        # The page around its questions is the same for every respondent at this point of the
+        # questionnaire: kept once, with a marker where the questions go. The questions'
+        # HTML, which holds the answers, comes from the item cache (answers are too varied for
+        # whole pages to be met again).
         key = (
             version_key,
             page.index,
@@ -646,17 +652,20 @@ def _render_page(handle, version_key, questionnaire, page, form, shown, values, 
             handle.paper_by is not None,
             relevant,
             tuple(item.code for item in visible),
-            tuple((code, render.hashable(value)) for code, value in shown.items()),
         )
         cached = render.page_html(key)
         if cached is not None:
-            return _personal(cached, handle)
+            return _personal(cached, handle, visible, shown, version_key)
     error_map = {question.code: message for question, message in errors}
     html = render_template(
         "respond/page.html",
         questionnaire=questionnaire,
         page=page,
-        items_html=[render.item_html(version_key, i, shown, error_map, g.lang) for i in visible],
+        items_html=(
+            [render.ITEMS_MARKUP]
+            if key
+            else [render.item_html(version_key, i, shown, error_map, g.lang) for i in visible]
+        ),
         errors=errors,
         csrf_error=bool(form is not None and form.csrf_failed),
         # positions in the whole questionnaire: a count of the relevant pages would change as
@@ -674,15 +683,19 @@ def _render_page(handle, version_key, questionnaire, page, form, shown, values, 
     if key is None:
         return html
     render.keep_page_html(key, html)
-    return _personal(html, handle)
+    return _personal(html, handle, visible, shown, version_key)
 
 
-def _personal(html: str, handle: Handle) -> str:
-    """A kept page with this respondent's CSRF token and resume code put in."""
+def _personal(html: str, handle: Handle, visible, shown, version_key) -> str:
+    """A kept page with this respondent's questions (their answers in), CSRF token and resume
+    code put in."""
     html = html.replace(render.CSRF_MARK, generate_csrf())
     if handle.resume_code:
         html = html.replace(render.RESUME_MARK, services.format_resume_code(handle.resume_code))
-    return html
+    # last, so that nothing typed in an answer is taken for a marker
+    lang = g.lang
+    items = "".join(render.item_html(version_key, i, shown, {}, lang) for i in visible)
+    return html.replace(render.ITEMS_MARK, items, 1)
 
 
 @bp.get("/s/<code>/done")

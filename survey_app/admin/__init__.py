@@ -1,7 +1,16 @@
 """Pages for the people who run a survey: login, waves, invitations, quotas, monitoring, audit."""
 
 # The views register themselves on `bp` when imported.
-from . import audit, invitations, login, monitor, questionnaires, quotas, waves  # noqa: F401
+from . import (  # noqa: F401
+    audit,
+    invitations,
+    login,
+    mailings,
+    monitor,
+    questionnaires,
+    quotas,
+    waves,
+)
 from .blueprint import bp
 
 __all__ = ["bp"]

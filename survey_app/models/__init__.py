@@ -14,6 +14,7 @@ from .core import (
     WaveQuestionnaire,
 )
 from .fieldwork import Invitee, Quota, QuotaCell
+from .mailing import MailDelivery, Mailing, MailLink, MailOptOut
 from .people import ROLES, AuditEvent, User
 
 __all__ = [
@@ -29,6 +30,10 @@ __all__ = [
     "Base",
     "Invitation",
     "Invitee",
+    "MailDelivery",
+    "MailLink",
+    "MailOptOut",
+    "Mailing",
     "QuestionnaireVersion",
     "Quota",
     "QuotaCell",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
@@ -47,6 +48,34 @@ def mode(app: Flask | None = None) -> str:
         postgresql = make_url(app.config["DATABASE_URL"]).get_backend_name() == "postgresql"
         return "procrastinate" if postgresql else "in-process"
     return chosen
+
+
+#: The other background jobs of the app (e-mail sendings), on the same queue and workers:
+#: task name -> (queue, function(app, **kwargs)). Each module registers its own at import.
+TASKS: dict[str, tuple[str, Callable[..., None]]] = {}
+
+
+def register_task(name: str, queue: str, function: Callable[..., None]) -> None:
+    TASKS[name] = (queue, function)
+
+
+def defer(session: Session, name: str, **kwargs) -> int | None:
+    """Have a registered task executed, in the caller's transaction, as `enqueue` does for
+    runs: deferred on the same connection (procrastinate; returns the job's id), or handed to
+    the app's threads once the transaction commits (None)."""
+    queue_name, function = TASKS[name]
+    if mode() == "procrastinate":
+        connection = session.connection().connection.driver_connection
+        job = _job_app(current_app).configure_task(name, queue=queue_name, connection=connection)
+        return job.defer(**kwargs)
+    app = current_app._get_current_object()
+    event.listen(
+        session,
+        "after_commit",
+        lambda _session: _executor().submit(function, app, **kwargs),
+        once=True,
+    )
+    return None
 
 
 def enqueue(session: Session, run: AnalysisRun) -> None:
@@ -135,6 +164,9 @@ def work(app: Flask, concurrency: int = 2, worker_name: str | None = None) -> No
     def run_analysis(run_id: int) -> None:
         runs.execute(app, run_id)
 
+    for name, (queue_name, function) in TASKS.items():
+        job_app.task(name=name, queue=queue_name)(_bound(app, function))
+
     stale = runs.stale_after(app).total_seconds()
 
     async def main() -> None:
@@ -142,7 +174,7 @@ def work(app: Flask, concurrency: int = 2, worker_name: str | None = None) -> No
             recovery = asyncio.create_task(_recover_forever(app, job_app, stale))
             try:
                 await job_app.run_worker_async(
-                    queues=[QUEUE],
+                    queues=[QUEUE, *sorted({q for q, _f in TASKS.values()})],
                     concurrency=concurrency,
                     name=worker_name,
                     update_heartbeat_interval=runs.heartbeat_every(app),
@@ -152,6 +184,14 @@ def work(app: Flask, concurrency: int = 2, worker_name: str | None = None) -> No
                 recovery.cancel()
 
     asyncio.run(main())
+
+
+def _bound(app: Flask, function: Callable[..., None]) -> Callable[..., None]:
+    def task(**kwargs) -> None:
+        function(app, **kwargs)
+
+    task.__name__ = function.__name__
+    return task
 
 
 async def _recover_forever(app: Flask, job_app, stale: float) -> None:

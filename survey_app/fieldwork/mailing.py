@@ -99,7 +99,9 @@ def optout_link(base_url: str, lang: str, secret_key: str, invitee_id: int) -> s
 
 
 def optout_valid(secret_key: str, invitee_id: int, signature: str) -> bool:
-    return hmac.compare_digest(optout_signature(secret_key, invitee_id), signature or "")
+    # as bytes: compare_digest refuses str with characters beyond ASCII (a hostile address)
+    given = (signature or "").encode("utf-8", "replace")
+    return hmac.compare_digest(optout_signature(secret_key, invitee_id).encode(), given)
 
 
 def opt_out(session: Session, invitee_id: int) -> bool:

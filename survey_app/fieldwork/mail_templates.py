@@ -35,8 +35,8 @@ def default_texts(kind: str, lang: str) -> tuple[str, str]:
             subject = _("Reminder: %(survey)s", survey="{survey}")
             body = _(
                 "Dear {name},\n\nWe have not yet received your answers to the survey "
-                "\u201c{survey}\u201d. Your opinion counts; the survey takes about 15 minutes "
-                "and is anonymous: nobody can see which answers are yours.\n\n"
+                "\u201c{survey}\u201d. Your opinion counts, and the survey is anonymous: nobody "
+                "can see which answers are yours.\n\n"
                 "Your personal link: {link}\n\nThe survey closes on {deadline}.\n\n"
                 "If you do not wish to receive more e-mail about this survey: {optout}"
             )
@@ -44,8 +44,8 @@ def default_texts(kind: str, lang: str) -> tuple[str, str]:
             subject = _("Invitation: %(survey)s", survey="{survey}")
             body = _(
                 "Dear {name} ({agency}),\n\nYou are invited to answer the survey "
-                "\u201c{survey}\u201d. It takes about 15 minutes and is anonymous: nobody can "
-                "see which answers are yours.\n\nYour personal link (do not share it): {link}"
+                "\u201c{survey}\u201d. The survey is anonymous: nobody can see which answers are "
+                "yours.\n\nYour personal link (do not share it): {link}"
                 "\n\nThe survey closes on {deadline}.\n\n"
                 "If you do not wish to receive e-mail about this survey: {optout}"
             )

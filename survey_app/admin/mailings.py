@@ -19,10 +19,11 @@ from ..extensions import db
 from ..fieldwork import invitations as service
 from ..fieldwork import mail_templates, mailing, smtp
 from ..handlers import wave_view
+from ..i18n import LANGUAGES
 from ..models import Wave
 from .blueprint import bp
 
-LANGS = ("vi", "en")
+LANGS = LANGUAGES
 
 
 class MailForm(FlaskForm):

@@ -2,7 +2,7 @@
 
 An admin writes a sending (`create_mailing`): who gets it is decided then (an invitation for
 those never mailed, a reminder for those who have not completed; never an erased identity, an
-opted-out person or a revoked link), and the sending goes to the job queue (`stats.queue`:
+opted-out person or a revoked link), and the sending goes to the job queue (`jobs`:
 procrastinate on PostgreSQL, the app's threads on SQLite). The job (`send_mailing`) sends one
 message every 60/per_minute seconds, and records for each invitee sent or failed with the
 server's reason.
@@ -33,6 +33,9 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
+from analysis.languages import LANGUAGES
+
+from .. import jobs
 from ..accounts import audit
 from ..extensions import db
 from ..models import (
@@ -46,7 +49,6 @@ from ..models import (
     utcnow,
 )
 from ..questionnaire.store import latest_version
-from ..stats import queue
 from . import mail_templates, smtp
 from .invitations import NEEDS_REMINDER, personal_link
 from .tokens import new_token, token_hash
@@ -55,7 +57,7 @@ log = logging.getLogger(__name__)
 
 TASK = "par_survey.send_mailing"
 QUEUE = "mail"
-LANGS = ("vi", "en")
+LANGS = LANGUAGES
 KINDS = ("invitation", "reminder")
 
 
@@ -237,7 +239,7 @@ def create_mailing(
     )
     session.flush()
     if people:
-        mailing.job_id = queue.defer(session, TASK, mailing_id=mailing.id)
+        mailing.job_id = jobs.defer(session, TASK, mailing_id=mailing.id)
     return mailing
 
 
@@ -408,7 +410,7 @@ def _record(delivery_id: int, status: str, reason: str | None) -> None:
         delivery.sent_at = utcnow() if status == "sent" else None
 
 
-queue.register_task(TASK, QUEUE, send_mailing)
+jobs.register_task(TASK, QUEUE, send_mailing)
 
 
 # --- what the invitations page shows ------------------------------------------------------------

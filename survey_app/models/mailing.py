@@ -22,7 +22,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, utcnow
 
 MAILING_KINDS = ("invitation", "reminder")
-MAILING_LANGUAGES = ("vi", "en", "both")
 DELIVERY_STATUSES = ("queued", "sent", "failed", "skipped")
 
 
@@ -32,7 +31,6 @@ class Mailing(Base):
     __tablename__ = "mailing"
     __table_args__ = (
         CheckConstraint("kind IN ('invitation', 'reminder')", name="kind_known"),
-        CheckConstraint("language IN ('vi', 'en', 'both')", name="language_known"),
         CheckConstraint("status IN ('queued', 'sending', 'done')", name="status_known"),
         CheckConstraint("per_minute BETWEEN 1 AND 600", name="rate_in_range"),
     )
@@ -41,6 +39,7 @@ class Mailing(Base):
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
     questionnaire_code: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
+    #: a language of the app, or "both": every language in one e-mail, one after the other
     language: Mapped[str] = mapped_column(String(8))
     #: {language: text} as the admin edited them for this sending, with placeholders.
     subject: Mapped[dict[str, str]] = mapped_column(JSON)

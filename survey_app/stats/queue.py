@@ -10,26 +10,27 @@ SQLite (the `make run` default) has no such queue: runs go to a small thread poo
 process, as before, and a run that process left running is failed when next looked at
 (`recover_in_process`). ``RUN_QUEUE`` chooses; `auto` picks by the database.
 
-procrastinate is imported only here and only where a job is deferred or worked: the web process
-on SQLite never loads it.
+The queue's machinery is shared with the e-mail sendings (`survey_app/jobs.py`); this module
+adds what is particular to runs (their recovery) and the worker's loop, which works every
+registered task. procrastinate is imported only where a job is deferred or worked: the web
+process on SQLite never loads it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from ..jobs import TASKS, _bound, _executor, _job_app, conninfo, defer, mode, register_task
 from ..models import AnalysisRun
 from . import runs
+
+__all__ = ["conninfo", "defer", "enqueue", "mode", "recover_in_process", "register_task", "work"]
 
 log = logging.getLogger(__name__)
 
@@ -38,44 +39,6 @@ TASK = "par_survey.run_analysis"
 #: Any number, the same on every worker: the advisory lock that lets one worker at a time
 #: recover stalled runs.
 RECOVERY_LOCK = 741_305_113
-
-
-def mode(app: Flask | None = None) -> str:
-    """ "procrastinate" or "in-process", after RUN_QUEUE and the database."""
-    app = app or current_app
-    chosen = app.config["RUN_QUEUE"]
-    if chosen == "auto":
-        postgresql = make_url(app.config["DATABASE_URL"]).get_backend_name() == "postgresql"
-        return "procrastinate" if postgresql else "in-process"
-    return chosen
-
-
-#: The other background jobs of the app (e-mail sendings), on the same queue and workers:
-#: task name -> (queue, function(app, **kwargs)). Each module registers its own at import.
-TASKS: dict[str, tuple[str, Callable[..., None]]] = {}
-
-
-def register_task(name: str, queue: str, function: Callable[..., None]) -> None:
-    TASKS[name] = (queue, function)
-
-
-def defer(session: Session, name: str, **kwargs) -> int | None:
-    """Have a registered task executed, in the caller's transaction, as `enqueue` does for
-    runs: deferred on the same connection (procrastinate; returns the job's id), or handed to
-    the app's threads once the transaction commits (None)."""
-    queue_name, function = TASKS[name]
-    if mode() == "procrastinate":
-        connection = session.connection().connection.driver_connection
-        job = _job_app(current_app).configure_task(name, queue=queue_name, connection=connection)
-        return job.defer(**kwargs)
-    app = current_app._get_current_object()
-    event.listen(
-        session,
-        "after_commit",
-        lambda _session: _executor().submit(function, app, **kwargs),
-        once=True,
-    )
-    return None
 
 
 def enqueue(session: Session, run: AnalysisRun) -> None:
@@ -100,18 +63,6 @@ def enqueue(session: Session, run: AnalysisRun) -> None:
 # ---------------------------------------------------------------------------------------------
 # In the app's process (SQLite)
 
-_executor_instance: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _executor_instance
-    with _executor_lock:
-        if _executor_instance is None:
-            _executor_instance = ThreadPoolExecutor(max_workers=2, thread_name_prefix="run")
-        return _executor_instance
-
-
 def _guarded(app: Flask, run_id: int) -> None:
     runs.execute(app, run_id)
 
@@ -130,28 +81,6 @@ def recover_in_process(session: Session) -> int:
 
 # ---------------------------------------------------------------------------------------------
 # The job queue (PostgreSQL)
-
-
-def conninfo(app: Flask) -> str:
-    """libpq's form of DATABASE_URL (procrastinate speaks psycopg directly, not SQLAlchemy)."""
-    url = make_url(app.config["DATABASE_URL"]).set(drivername="postgresql")
-    url = url.difference_update_query(["prepare_threshold"])  # the app's option, not libpq's
-    return url.render_as_string(hide_password=False)
-
-
-def _job_app(app: Flask):
-    """The procrastinate app of a Flask app, made once; never opened in the web process (jobs
-    are deferred on the request's own connection)."""
-    job_app = app.extensions.get("par_jobs")
-    if job_app is None:
-        import procrastinate
-
-        # a worker's pool: jobs being fetched and finished, heartbeats, the recovery (which
-        # holds one connection for its lock while it uses another)
-        connector = procrastinate.PsycopgConnector(conninfo=conninfo(app), min_size=1, max_size=8)
-        job_app = procrastinate.App(connector=connector)
-        app.extensions["par_jobs"] = job_app
-    return job_app
 
 
 def work(app: Flask, concurrency: int = 2, worker_name: str | None = None) -> None:
@@ -184,14 +113,6 @@ def work(app: Flask, concurrency: int = 2, worker_name: str | None = None) -> No
                 recovery.cancel()
 
     asyncio.run(main())
-
-
-def _bound(app: Flask, function: Callable[..., None]) -> Callable[..., None]:
-    def task(**kwargs) -> None:
-        function(app, **kwargs)
-
-    task.__name__ = function.__name__
-    return task
 
 
 async def _recover_forever(app: Flask, job_app, stale: float) -> None:

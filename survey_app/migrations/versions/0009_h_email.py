@@ -32,7 +32,6 @@ def upgrade() -> None:
     sa.Column('job_id', sa.BigInteger(), nullable=True),
     sa.Column('base_url', sa.String(length=300), nullable=False),
     sa.CheckConstraint("kind IN ('invitation', 'reminder')", name=op.f('ck_mailing_kind_known')),
-    sa.CheckConstraint("language IN ('vi', 'en', 'both')", name=op.f('ck_mailing_language_known')),
     sa.CheckConstraint("status IN ('queued', 'sending', 'done')", name=op.f('ck_mailing_status_known')),
     sa.CheckConstraint('per_minute BETWEEN 1 AND 600', name=op.f('ck_mailing_rate_in_range')),
     sa.ForeignKeyConstraint(['wave_id'], ['wave.id'], name=op.f('fk_mailing_wave_id_wave'), ondelete='CASCADE'),

@@ -28,6 +28,7 @@ ACTIONS = {
     "identity_erased": _l("Identity erased"),
     "export_invitees": _l("Invitee list exported"),
     "mail_sending_started": _l("E-mails to invitees queued"),
+    "mail_sending_resumed": _l("Stopped e-mail sending resumed"),
     "quota_imported": _l("Quota imported"),
     "questionnaire_imported": _l("Questionnaire imported from XLSForm"),
     "quota_changed": _l("Quota targets changed"),

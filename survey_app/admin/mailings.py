@@ -15,12 +15,13 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange
 
+from ..accounts.auth import role_required
 from ..extensions import db
 from ..fieldwork import invitations as service
 from ..fieldwork import mail_templates, mailing, smtp
 from ..handlers import wave_view
 from ..i18n import LANGUAGES
-from ..models import Wave
+from ..models import Mailing, Wave
 from .blueprint import bp
 
 LANGS = LANGUAGES
@@ -111,6 +112,30 @@ def _form(kind: str) -> MailForm:
             form[f"subject_{lang}"].data = subject
             form[f"body_{lang}"].data = body
     return form
+
+
+@bp.post("/invitations/mailings/<int:mailing_id>/resume")
+@role_required("admin")
+def mailing_resume(mailing_id: int):
+    """Send the rest of a sending whose process stopped (a restart, a worker killed)."""
+    sending = db.session.get(Mailing, mailing_id) or abort(404)
+    wave = db.session.get(Wave, sending.wave_id)
+    try:
+        with db.transaction() as tx:
+            mailing.resume(tx, mailing_id)
+    except ValueError:
+        flash(
+            _("This sending is finished or still under way: there is nothing to resume."), "error"
+        )
+    else:
+        flash(_("The sending is resumed: the e-mails not yet sent go out now."), "info")
+    return redirect(
+        url_for(
+            "admin.invitations_list",
+            wave_code=wave.code,
+            questionnaire=sending.questionnaire_code,
+        )
+    )
 
 
 @bp.route("/invitations/<wave_code>/<questionnaire>/mail", methods=["GET", "POST"])

@@ -17,6 +17,7 @@ servers' reasons, which may name the address (`forget`).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -30,7 +31,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from analysis.languages import LANGUAGES
@@ -58,6 +59,9 @@ log = logging.getLogger(__name__)
 TASK = "par_survey.send_mailing"
 QUEUE = "mail"
 LANGS = LANGUAGES
+#: A sending whose process has not been heard from for this long lost it (a message goes out at
+#: least once a minute, and each is recorded with a beat).
+STALE = dt.timedelta(minutes=3)
 KINDS = ("invitation", "reminder")
 
 
@@ -317,14 +321,53 @@ def send_mailing(app: Flask, mailing_id: int) -> None:
             db.session.remove()
 
 
+def _claim(session: Session, mailing_id: int) -> bool:
+    """Take the sending for this process: not done, and no other process heard from within
+    STALE (a resumed sending whose first process still works is left to it)."""
+    now = utcnow()
+    claimed = session.execute(
+        update(Mailing)
+        .where(
+            Mailing.id == mailing_id,
+            Mailing.status != "done",
+            or_(Mailing.beat_at.is_(None), Mailing.beat_at < now - STALE),
+        )
+        .values(status="sending", beat_at=now)
+    )
+    return claimed.rowcount == 1
+
+
+def stalled(mailing: Mailing, now: dt.datetime | None = None) -> bool:
+    """Whether a sending that is not done has no process working on it (any more)."""
+    now = now or utcnow()
+    last = mailing.beat_at or mailing.created_at
+    return mailing.status != "done" and last < now - STALE
+
+
+def resume(session: Session, mailing_id: int) -> Mailing:
+    """Defer a stalled sending's job again (its queued messages only); audited. Raises
+    LookupError, or ValueError when it is done or still being sent."""
+    sending = session.get(Mailing, mailing_id, with_for_update=True)
+    if sending is None:
+        raise LookupError(mailing_id)
+    if not stalled(sending):
+        raise ValueError(mailing_id)
+    wave = session.get(Wave, sending.wave_id)
+    sending.job_id = jobs.defer(session, TASK, mailing_id=sending.id)
+    audit.record(
+        session,
+        "mail_sending_resumed",
+        {"wave": wave.code, "questionnaire": sending.questionnaire_code, "mailing": sending.id},
+    )
+    return sending
+
+
 def _send_all(app: Flask, mailing_id: int) -> None:
     secret = app.config["SECRET_KEY"]
     with db.transaction() as tx:
-        mailing = tx.get(Mailing, mailing_id)
-        if mailing is None or mailing.status == "done":
+        if not _claim(tx, mailing_id):
             return
-        mailing.status = "sending"
-        interval = 60.0 / mailing.per_minute
+        interval = 60.0 / tx.get(Mailing, mailing_id).per_minute
     last_start: float | None = None
     with smtp.Connection(app.config) as connection:
         while True:
@@ -408,6 +451,9 @@ def _record(delivery_id: int, status: str, reason: str | None) -> None:
         delivery = tx.get(MailDelivery, delivery_id)
         delivery.status, delivery.reason = status, reason
         delivery.sent_at = utcnow() if status == "sent" else None
+        tx.execute(
+            update(Mailing).where(Mailing.id == delivery.mailing_id).values(beat_at=utcnow())
+        )
 
 
 jobs.register_task(TASK, QUEUE, send_mailing)

@@ -50,6 +50,9 @@ class Mailing(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     job_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: When the process sending it was last heard from (after each message): a sending silent
+    #: for `mailing.STALE` lost its process, and an admin may resume it.
+    beat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     #: The site's address in the links (PUBLIC_URL, or the address the admin used).
     base_url: Mapped[str] = mapped_column(String(300))
 

@@ -325,3 +325,45 @@ def test_sealed_tokens_are_bound_to_their_invitation():
     assert mailing.open_token("k", 8, sealed) is None
     assert mailing.open_token("other", 7, sealed) is None
     assert b"token-value" not in sealed
+
+
+def test_a_sending_whose_process_stopped_is_resumed_by_an_admin(
+    app, admin, smtp_server, monkeypatch
+):
+    import datetime as dt
+
+    from survey_app import jobs
+
+    import_people(app)
+    # the process that would send it is gone: the job is never run
+    monkeypatch.setattr(jobs, "defer", lambda *args, **kwargs: None)
+    preview_and_send(admin)
+    monkeypatch.undo()
+    time.sleep(0.3)
+    assert smtp_server.handler.received == []
+    with app.app_context():
+        sending = db.session.scalars(select(Mailing)).one()
+        sending_id = sending.id
+    listing = admin.get(f"/en/admin/invitations/{WAVE}/leader").get_data(as_text=True)
+    assert "Resume sending" not in listing  # not silent long enough yet
+    refused = admin.post(
+        f"/en/admin/invitations/mailings/{sending_id}/resume",
+        data={"csrf_token": csrf_token(listing)},
+        follow_redirects=True,
+    )
+    assert "nothing to resume" in refused.get_data(as_text=True)
+    with app.app_context(), db.transaction() as tx:
+        tx.get(Mailing, sending_id).created_at -= dt.timedelta(minutes=10)
+    listing = admin.get(f"/en/admin/invitations/{WAVE}/leader").get_data(as_text=True)
+    assert "Resume sending" in listing
+    assert admin.post(f"/en/admin/invitations/mailings/{sending_id}/resume").status_code == 400
+    resumed = admin.post(
+        f"/en/admin/invitations/mailings/{sending_id}/resume",
+        data={"csrf_token": csrf_token(listing)},
+    )
+    assert resumed.status_code == 302
+    wait_until_sent(app)
+    assert len(smtp_server.handler.received) == 4
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+        assert "mail_sending_resumed" in actions

@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.Column('job_id', sa.BigInteger(), nullable=True),
+    sa.Column('beat_at', sa.DateTime(), nullable=True),
     sa.Column('base_url', sa.String(length=300), nullable=False),
     sa.CheckConstraint("kind IN ('invitation', 'reminder')", name=op.f('ck_mailing_kind_known')),
     sa.CheckConstraint("status IN ('queued', 'sending', 'done')", name=op.f('ck_mailing_status_known')),

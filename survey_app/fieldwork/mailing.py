@@ -368,7 +368,7 @@ def _send_all(app: Flask, mailing_id: int) -> None:
         if not _claim(tx, mailing_id):
             return
         interval = 60.0 / tx.get(Mailing, mailing_id).per_minute
-    last_start: float | None = None
+    last_end: float | None = None
     with smtp.Connection(app.config) as connection:
         while True:
             job = _next_message(mailing_id, secret)
@@ -377,17 +377,20 @@ def _send_all(app: Flask, mailing_id: int) -> None:
             delivery_id, message = job
             if message is None:
                 continue
-            if last_start is not None:
-                time.sleep(max(0.0, last_start + interval - time.monotonic()))
-            last_start = time.monotonic()
+            if last_end is not None:
+                time.sleep(max(0.0, last_end + interval - time.monotonic()))
             to, subject, body, headers = message
             try:
                 connection.send(to, subject, body, headers)
             except smtp.Refused as exc:
-                _record(delivery_id, "failed", str(exc))
+                outcome = ("failed", str(exc))
                 log.info("mailing %s: message %s refused", mailing_id, delivery_id)
             else:
-                _record(delivery_id, "sent", None)
+                outcome = ("sent", None)
+            # counted from the end of a message: the server sees them at least `interval` apart
+            # (never faster than the rate, however long a connection took)
+            last_end = time.monotonic()
+            _record(delivery_id, *outcome)
     with db.transaction() as tx:
         mailing = tx.get(Mailing, mailing_id)
         mailing.status, mailing.finished_at = "done", utcnow()

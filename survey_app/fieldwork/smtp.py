@@ -37,7 +37,8 @@ class Connection:
         self.smtp: smtplib.SMTP | None = None
 
     def __enter__(self) -> Connection:
-        self._connect()
+        # connected by the first message: a server that cannot be reached is then a reason
+        # recorded on that message, shown to the admin, not an error in a log
         return self
 
     def _connect(self) -> None:
@@ -53,6 +54,12 @@ class Connection:
         if self.config.get("SMTP_USER"):
             smtp.login(self.config["SMTP_USER"], self.config.get("SMTP_PASSWORD") or "")
         self.smtp = smtp
+
+    def _drop(self) -> None:
+        if self.smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.smtp.close()
+        self.smtp = None
 
     def __exit__(self, *exc) -> None:
         if self.smtp is not None:
@@ -78,11 +85,18 @@ class Connection:
             code, text = next(iter(exc.recipients.values()))
             raise Refused(_reason(code, text)) from None
         except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code >= 500 or exc.smtp_code < 400:
+                self._drop()  # e.g. a refused login: the session cannot be trusted further
             raise Refused(_reason(exc.smtp_code, exc.smtp_error)) from None
         except (smtplib.SMTPException, OSError) as exc:
-            # the connection is gone: the next message opens a new one
+            # the connection is gone (or never came): the next message tries a new one
             self.smtp = None
-            raise Refused(str(exc) or type(exc).__name__) from None
+            raise Refused(_reason_of(exc)) from None
+
+
+def _reason_of(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text[:500]
 
 
 def _reason(code: int, text) -> str:

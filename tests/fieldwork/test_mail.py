@@ -5,6 +5,7 @@ not finished, opt-out honoured, erasure forgets what mailing kept, admins only, 
 from __future__ import annotations
 
 import re
+import socket
 import time
 
 import pytest
@@ -367,3 +368,23 @@ def test_a_sending_whose_process_stopped_is_resumed_by_an_admin(
     with app.app_context():
         actions = db.session.scalars(select(AuditEvent.action)).all()
         assert "mail_sending_resumed" in actions
+
+
+def test_a_server_that_cannot_be_reached_is_the_reason_shown(app, admin, smtp_server):
+    import_people(app, PEOPLE[:2])
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        app.config["SMTP_PORT"] = probe.getsockname()[1]
+    preview_and_send(admin)
+    wait_until_sent(app)
+    app.config["SMTP_PORT"] = smtp_server.port
+    status = deliveries(app)
+    assert {d.status for d in status.values()} == {"failed"}
+    assert all("ConnectionRefusedError" in d.reason for d in status.values())
+    listing = admin.get(f"/en/admin/invitations/{WAVE}/leader").get_data(as_text=True)
+    assert "ConnectionRefusedError" in listing
+    # an invitation sending later reaches those whose e-mail failed
+    smtp_server.handler.received.clear()
+    preview_and_send(admin)
+    wait_until_sent(app)
+    assert len(smtp_server.handler.received) == 2

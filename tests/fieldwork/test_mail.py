@@ -160,6 +160,9 @@ def test_invitations_reach_everyone_in_both_languages(app, admin, smtp_server):
     assert {d.status for d in status.values()} == {"sent"}
     listing = admin.get(f"/en/admin/invitations/{WAVE}/leader").get_data(as_text=True)
     assert listing.count("sent ") >= 4 and "complete" in listing
+    for lang in ("vi", "en"):  # both pages render in each language
+        assert admin.get(f"/{lang}/admin/invitations/{WAVE}/leader").status_code == 200
+        assert admin.get(f"/{lang}/admin/invitations/{WAVE}/leader/mail").status_code == 200
     with app.app_context():
         event = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "mail_sending_started")

@@ -391,3 +391,17 @@ def test_a_server_that_cannot_be_reached_is_the_reason_shown(app, admin, smtp_se
     preview_and_send(admin)
     wait_until_sent(app)
     assert len(smtp_server.handler.received) == 2
+
+
+def test_nothing_mailing_keeps_refers_to_a_response():
+    """The mail tables point at invitations and invitees only, and keep no time of anything the
+    invitee did (docs/security.md, E-mail invitations)."""
+    from survey_app.models import Base
+
+    tables = ["mailing", "mail_delivery", "mail_link", "mail_opt_out"]
+    for name in tables:
+        table = Base.metadata.tables[name]
+        targets = {fk.column.table.name for fk in table.foreign_keys}
+        assert targets <= {"wave", "mailing", "invitation", "invitee"}, (name, targets)
+        columns = {c.name for c in table.columns}
+        assert not columns & {"opened_at", "completed_at", "response_id", "clicked_at"}

@@ -31,6 +31,13 @@ def _rate_limit(text: str) -> str:
     return text.strip()
 
 
+def _smtp_security(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("starttls", "tls", "none"):
+        raise ValueError(f"SMTP_SECURITY must be starttls, tls or none, not {text!r}")
+    return value
+
+
 def _run_queue(text: str) -> str:
     value = text.strip().lower()
     if value not in ("auto", "procrastinate", "in-process"):
@@ -169,6 +176,29 @@ SETTINGS = (
         "memory://",
         "Where rate limits are counted: `memory://` counts in each worker apart; "
         "`redis://127.0.0.1:6379` in production with several workers (needs the `redis` package).",
+    ),
+    Setting(
+        "SMTP_HOST",
+        "",
+        "The SMTP server that sends invitations and reminders by e-mail; empty: no e-mail.",
+        described_default="empty (no e-mail)",
+    ),
+    Setting("SMTP_PORT", 587, "The SMTP server's port (`465` with `SMTP_SECURITY=tls`).", int),
+    Setting(
+        "SMTP_SECURITY",
+        "starttls",
+        "How the connection to the SMTP server is protected: `starttls` (upgraded after "
+        "connecting, port 587), `tls` (TLS from the start, port 465) or `none` (a relay on the "
+        "same host only).",
+        _smtp_security,
+    ),
+    Setting("SMTP_USER", "", "The SMTP login; empty: no login.", described_default="empty"),
+    Setting("SMTP_PASSWORD", "", "The SMTP password.", described_default="empty"),
+    Setting(
+        "MAIL_SENDER",
+        "",
+        "The From address of invitations, e.g. `Khảo sát PAR <khaosat@sonoivu.gov.vn>`.",
+        described_default="empty (required with `SMTP_HOST`)",
     ),
     Setting(
         "PAR_LANG",

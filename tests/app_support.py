@@ -11,6 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
 #: Children before parents, so rows can be deleted in this order.
 TABLES = [
+    "mail_delivery",
+    "mailing",
+    "mail_link",
+    "mail_opt_out",
     "stored_file",
     "analysis_run",
     "audit_event",

@@ -27,6 +27,8 @@ ACTIONS = {
     "invitation_reissued": _l("Invitation link reissued"),
     "identity_erased": _l("Identity erased"),
     "export_invitees": _l("Invitee list exported"),
+    "mail_sending_started": _l("E-mails to invitees queued"),
+    "mail_sending_resumed": _l("Stopped e-mail sending resumed"),
     "quota_imported": _l("Quota imported"),
     "questionnaire_imported": _l("Questionnaire imported from XLSForm"),
     "quota_changed": _l("Quota targets changed"),
@@ -56,6 +58,9 @@ DETAILS = {
     "invitee": _l("invitee"),
     "kind": _l("kind"),
     "labels": _l("labels"),
+    "language": _l("language"),
+    "mailing": _l("sending"),
+    "per_minute": _l("per minute"),
     "out": _l("written to"),
     "personal_data": _l("personal data"),
     "questionnaire": _l("questionnaire"),
@@ -76,6 +81,9 @@ DETAILS = {
 VALUES = {
     "request": _l("the person's request"),
     "retention": _l("end of the retention period"),
+    "invitation": _l("invitation"),
+    "reminder": _l("reminder"),
+    "both": _l("Vietnamese and English"),
 }
 
 

@@ -5,6 +5,7 @@ from . import (  # noqa: F401
     audit,
     invitations,
     login,
+    mailings,
     monitor,
     paper,
     questionnaires,

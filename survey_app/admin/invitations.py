@@ -31,7 +31,7 @@ from wtforms import SelectField
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import csrf, db
-from ..fieldwork import identities, invitee_file, link_store
+from ..fieldwork import identities, invitee_file, link_store, mailing, smtp
 from ..fieldwork import invitations as service
 from ..handlers import wave_view
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
@@ -44,6 +44,25 @@ from .forms import EraseIdentityForm, InviteeExportForm
 #: Only this route takes more than the app's MAX_CONTENT_LENGTH.
 UPLOAD_LIMIT = 5 * 1024 * 1024
 PAGE_SIZE = 200
+
+#: What became of the latest e-mail to an invitee (the invitation's own status says whether the
+#: link was opened and the questionnaire completed).
+MAIL_STATUS_NAMES = {
+    "queued": _l("waiting to be sent"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+    "skipped": _l("not sent"),
+}
+MAIL_KIND_NAMES = {"invitation": _l("invitation"), "reminder": _l("reminder")}
+#: Why a queued e-mail was not sent (`mailing._why_not`), in the reader's language.
+SKIP_REASONS = {
+    "erased": _l("identity erased"),
+    "opted out": _l("asked for no more e-mail"),
+    "complete": _l("completed meanwhile"),
+    "revoked": _l("link revoked"),
+    "link reissued": _l("link reissued meanwhile"),
+    "link sealed under another key": _l("SECRET_KEY changed since the sending was written"),
+}
 
 STATUS_NAMES = {
     "issued": _l("not opened"),
@@ -125,6 +144,16 @@ def invitations_list(wave: Wave, questionnaire: str):
         status_names=STATUS_NAMES,
         export_form=InviteeExportForm(formdata=None),
         erased=service.invitee_count(db.session, wave.id, questionnaire, erased=True),
+        deliveries=mailing.last_deliveries(db.session, [inv.id for inv, _p in rows]),
+        opted_out=mailing.opted_out(db.session, [p.id for _inv, p in rows if p is not None]),
+        mailings=[
+            (m, mailing.mailing_counts(db.session, m.id), mailing.stalled(m))
+            for m in mailing.mailings(db.session, wave.id, questionnaire)[:10]
+        ],
+        mail_ready=smtp.configured(current_app.config),
+        mail_status_names=MAIL_STATUS_NAMES,
+        mail_kind_names=MAIL_KIND_NAMES,
+        skip_reasons=SKIP_REASONS,
     )
 
 

@@ -1,5 +1,5 @@
-"""`flask --app survey_app worker`: execute weighting runs from the job queue (PostgreSQL), on
-as many hosts as wanted; docs/deploy.md says how it is kept running."""
+"""`flask --app survey_app worker`: execute weighting runs and e-mail sendings from the job queue
+(PostgreSQL), on as many hosts as wanted; docs/deploy.md says how it is kept running."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def worker_command(concurrency: int, name: str | None) -> None:
 
     Only with RUN_QUEUE=procrastinate, or auto on PostgreSQL: on SQLite the app's own process
     executes its runs and no worker is needed."""
+    from ..fieldwork import mailing  # noqa: F401 - registers the sending task
     from ..stats import queue
 
     with in_cli_locale():

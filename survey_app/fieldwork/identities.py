@@ -4,8 +4,9 @@ A wave says until when its invitees' names, e-mails and phones are kept
 (`Wave.identities_kept_until`); after that day, or when a person asks, their identity is erased:
 name, e-mail and phone emptied, the day of the erasure kept. What is not personal stays: the
 group, agency and unit (response rates, the finite population correction) and whether they
-answered. Their answers were never linked to them and stay as they are. Each erasure is logged,
-without the data it erased.
+answered. Their answers were never linked to them and stay as they are. What mailing kept
+about them goes too: their sealed link and the mail servers' reasons (`mailing.forget`).
+Each erasure is logged, without the data it erased.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def erase(session: Session, invitee_ids: Sequence[int], reason: str) -> int:
         )
         .values(status="revoked")
     )
+    from .mailing import forget  # the job queue's module: loaded only where mail is handled
+
+    forget(session, [p.id for p in people])
     session.flush()
     return len(people)
 

@@ -15,6 +15,7 @@ from .core import (
     WaveQuestionnaire,
 )
 from .fieldwork import Invitee, Quota, QuotaCell, SiteLink
+from .mailing import MailDelivery, Mailing, MailLink, MailOptOut
 from .people import ROLES, AuditEvent, User
 
 __all__ = [
@@ -31,6 +32,10 @@ __all__ = [
     "Base",
     "Invitation",
     "Invitee",
+    "MailDelivery",
+    "MailLink",
+    "MailOptOut",
+    "Mailing",
     "QuestionnaireVersion",
     "Quota",
     "QuotaCell",

@@ -1,7 +1,7 @@
 """Pages for respondents: open links and personal invitations, page by page, resume codes."""
 
 # The views register themselves on `bp` when imported.
-from . import views  # noqa: F401
+from . import optout, views  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]

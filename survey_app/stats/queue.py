@@ -10,25 +10,27 @@ SQLite (the `make run` default) has no such queue: runs go to a small thread poo
 process, as before, and a run that process left running is failed when next looked at
 (`recover_in_process`). ``RUN_QUEUE`` chooses; `auto` picks by the database.
 
-procrastinate is imported only here and only where a job is deferred or worked: the web process
-on SQLite never loads it.
+The queue's machinery is shared with the e-mail sendings (`survey_app/jobs.py`); this module
+adds what is particular to runs (their recovery) and the worker's loop, which works every
+registered task. procrastinate is imported only where a job is deferred or worked: the web
+process on SQLite never loads it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from ..jobs import TASKS, _bound, _executor, _job_app, conninfo, defer, mode, register_task
 from ..models import AnalysisRun
 from . import runs
+
+__all__ = ["conninfo", "defer", "enqueue", "mode", "recover_in_process", "register_task", "work"]
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +39,6 @@ TASK = "par_survey.run_analysis"
 #: Any number, the same on every worker: the advisory lock that lets one worker at a time
 #: recover stalled runs.
 RECOVERY_LOCK = 741_305_113
-
-
-def mode(app: Flask | None = None) -> str:
-    """ "procrastinate" or "in-process", after RUN_QUEUE and the database."""
-    app = app or current_app
-    chosen = app.config["RUN_QUEUE"]
-    if chosen == "auto":
-        postgresql = make_url(app.config["DATABASE_URL"]).get_backend_name() == "postgresql"
-        return "procrastinate" if postgresql else "in-process"
-    return chosen
 
 
 def enqueue(session: Session, run: AnalysisRun) -> None:
@@ -71,17 +63,6 @@ def enqueue(session: Session, run: AnalysisRun) -> None:
 # ---------------------------------------------------------------------------------------------
 # In the app's process (SQLite)
 
-_executor_instance: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _executor_instance
-    with _executor_lock:
-        if _executor_instance is None:
-            _executor_instance = ThreadPoolExecutor(max_workers=2, thread_name_prefix="run")
-        return _executor_instance
-
 
 def _guarded(app: Flask, run_id: int) -> None:
     runs.execute(app, run_id)
@@ -103,28 +84,6 @@ def recover_in_process(session: Session) -> int:
 # The job queue (PostgreSQL)
 
 
-def conninfo(app: Flask) -> str:
-    """libpq's form of DATABASE_URL (procrastinate speaks psycopg directly, not SQLAlchemy)."""
-    url = make_url(app.config["DATABASE_URL"]).set(drivername="postgresql")
-    url = url.difference_update_query(["prepare_threshold"])  # the app's option, not libpq's
-    return url.render_as_string(hide_password=False)
-
-
-def _job_app(app: Flask):
-    """The procrastinate app of a Flask app, made once; never opened in the web process (jobs
-    are deferred on the request's own connection)."""
-    job_app = app.extensions.get("par_jobs")
-    if job_app is None:
-        import procrastinate
-
-        # a worker's pool: jobs being fetched and finished, heartbeats, the recovery (which
-        # holds one connection for its lock while it uses another)
-        connector = procrastinate.PsycopgConnector(conninfo=conninfo(app), min_size=1, max_size=8)
-        job_app = procrastinate.App(connector=connector)
-        app.extensions["par_jobs"] = job_app
-    return job_app
-
-
 def work(app: Flask, concurrency: int = 2, worker_name: str | None = None) -> None:
     """Be a worker until SIGINT or SIGTERM: execute run jobs, and every few seconds retry (or
     fail) the runs of workers that stopped beating. On SIGTERM, runs under way are finished
@@ -135,6 +94,9 @@ def work(app: Flask, concurrency: int = 2, worker_name: str | None = None) -> No
     def run_analysis(run_id: int) -> None:
         runs.execute(app, run_id)
 
+    for name, (queue_name, function) in TASKS.items():
+        job_app.task(name=name, queue=queue_name)(_bound(app, function))
+
     stale = runs.stale_after(app).total_seconds()
 
     async def main() -> None:
@@ -142,7 +104,7 @@ def work(app: Flask, concurrency: int = 2, worker_name: str | None = None) -> No
             recovery = asyncio.create_task(_recover_forever(app, job_app, stale))
             try:
                 await job_app.run_worker_async(
-                    queues=[QUEUE],
+                    queues=[QUEUE, *sorted({q for q, _f in TASKS.values()})],
                     concurrency=concurrency,
                     name=worker_name,
                     update_heartbeat_interval=runs.heartbeat_every(app),

@@ -1,0 +1,101 @@
+"""On PostgreSQL a sending is a job of the procrastinate queue that weighting runs use: deferred
+in the transaction that writes it, and sent by a `flask worker` process (no thread of the web
+process), at the rate asked."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import psycopg
+import pytest
+from app_support import ROOT, make_app, reset_database
+from mail_support import SMTPServer
+from server_support import app_environment
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from survey_app.extensions import db
+from survey_app.fieldwork import invitations as service
+from survey_app.fieldwork import invitee_file, mailing
+from survey_app.models import MailDelivery, Mailing
+
+pytestmark = pytest.mark.postgresql_only
+
+WAVE = f"wave-{__import__('datetime').date.today().year}"
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def test_a_worker_process_sends_a_queued_sending(database_url):
+    with SMTPServer() as smtp_server:
+        settings = {k: str(v) for k, v in smtp_server.settings().items()}
+        app = make_app(database_url, RUN_QUEUE="procrastinate", **smtp_server.settings())
+        reset_database(app)
+        with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+            conn.execute("DELETE FROM procrastinate_jobs")
+        lines = ["name,group,agency,unit,email,phone"]
+        lines += [f"Người {i},leader,Sở {i},,p{i}@hatinh.example.vn," for i in range(3)]
+        with app.test_request_context(), db.transaction() as tx:
+            wave = service.invitation_wave(tx, WAVE, "leader")
+            rows = invitee_file.read_invitee_file(("\n".join(lines) + "\n").encode(), "x.csv")
+            service.import_invitees(tx, wave, "leader", rows, "https://x.vn", "vi", "x.csv")
+            sending = mailing.create_mailing(
+                tx,
+                wave=wave,
+                questionnaire_code="leader",
+                kind="invitation",
+                language="en",
+                subject={"en": "Survey {survey}"},
+                body={"en": "Dear {name}: {link} {optout}"},
+                per_minute=120,
+                base_url="https://khaosat.example.vn",
+                secret_key=app.config["SECRET_KEY"],
+            )
+            mailing_id, job_id = sending.id, sending.job_id
+        assert job_id is not None
+        with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+            job = conn.execute(
+                "SELECT task_name, queue_name, args FROM procrastinate_jobs WHERE id = %s",
+                (job_id,),
+            ).fetchone()
+        assert job[:2] == ("par_survey.send_mailing", "mail")
+        assert job[2] == {"mailing_id": mailing_id}  # no token, no address in the queue
+        time.sleep(0.5)
+        assert smtp_server.handler.received == []  # nothing in this process sends it
+        output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
+        env = app_environment(database_url, ROOT / "questionnaires", PAR_LANG="en", **settings)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "survey_app", "worker"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and len(smtp_server.handler.received) < 3:
+                time.sleep(0.1)
+            output.seek(0)
+            assert len(smtp_server.handler.received) == 3, output.read().decode()[-3000:]
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+            output.close()
+        times = sorted(c.at for c in smtp_server.handler.received)
+        assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.45
+        with app.app_context():
+            statuses = db.session.scalars(
+                select(MailDelivery.status).where(MailDelivery.mailing_id == mailing_id)
+            ).all()
+            assert statuses == ["sent"] * 3
+            assert db.session.get(Mailing, mailing_id).status == "done"

@@ -11,6 +11,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
 #: Children before parents, so rows can be deleted in this order.
 TABLES = [
+    "evidence",
+    "point_change",
+    "criterion_score",
+    "appraisal_return",
+    "appraisal_round",
     "stored_file",
     "analysis_run",
     "audit_event",
@@ -21,6 +26,7 @@ TABLES = [
     "invitation",
     "invitee",
     "app_user",
+    "rated_unit",
     "wave_questionnaire",
     "wave",
     "questionnaire_version",

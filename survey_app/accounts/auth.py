@@ -14,18 +14,24 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import login_manager
 from ..i18n import DEFAULT_LANGUAGE
-from ..models import User, utcnow
+from ..models import ROLES, User, utcnow
 from . import audit, sessions
 
 MIN_PASSWORD_LENGTH = 10
 #: A hash to check against when the e-mail is unknown, so both cases take the same time.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
-#: Which roles may use which part: admin everything, statistician data, monitor dashboards.
+#: Which roles may use which part: admin everything, statistician data, monitor dashboards;
+#: a unit's officer their unit's appraisal, an appraiser the appraisal of their blocks; `staff`
+#: is what every logged-in person may do (log out, change their password).
 ACCESS = {
     "admin": {"admin"},
     "statistician": {"admin", "statistician"},
     "monitor": {"admin", "statistician", "monitor"},
+    "officer": {"officer"},
+    "appraiser": {"admin", "appraiser"},
+    "appraisal": {"admin", "appraiser", "officer"},
+    "staff": set(ROLES),
 }
 
 
@@ -96,6 +102,18 @@ def set_active(session: Session, user: User, active: bool) -> None:
     if not active:
         sessions.end_everywhere(user)
     audit.record(session, "user_enabled" if active else "user_disabled", {"email": user.email})
+
+
+def set_scope(session: Session, user: User, unit_id: int | None, block: str | None) -> None:
+    """What part of the appraisal `user` takes: an officer's unit, an appraiser's block (None:
+    every block). Anything else is cleared, so a role change leaves no stale access. Logged."""
+    user.unit_id = unit_id if user.role == "officer" else None
+    user.block = (block or None) if user.role == "appraiser" else None
+    audit.record(
+        session,
+        "user_updated",
+        {"email": user.email, "role": user.role, "unit": user.unit_id, "block": user.block},
+    )
 
 
 def role_required(part: str) -> Callable:

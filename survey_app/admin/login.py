@@ -54,7 +54,7 @@ def login():
 
 
 @bp.post("/logout")
-@role_required("monitor")
+@role_required("staff")
 def logout():
     """Ends every session of the user, not only this browser's: a copied cookie dies too."""
     with db.transaction() as tx:
@@ -67,7 +67,7 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@role_required("monitor")
+@role_required("staff")
 @limiter.limit(limit_from("LOGIN_RATE_LIMIT"), methods=["POST"])
 def password():
     form = PasswordForm()
@@ -87,8 +87,10 @@ def password():
 
 
 @bp.get("/")
-@role_required("monitor")
+@role_required("staff")
 def index():
+    if current_user.role in ("officer", "appraiser"):
+        return redirect(url_for("appraisal.home"))
     if current_user.role == "admin":
         return redirect(url_for("admin.waves"))
     return redirect(url_for("admin.monitor_home"))

@@ -45,6 +45,7 @@ ACTIONS = {
     "appraisal_answer_considered": _l("Council considered a unit's answer"),
     "appraisal_finalised": _l("Appraisal round finalised"),
     "export_appraisal": _l("Appraisal file exported"),
+    "appraisal_sent_to_index": _l("Appraised points given to a wave's index"),
     "user_updated": _l("User changed"),
 }
 

@@ -105,3 +105,7 @@ class PublishForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button only: the CSRF token is the form."""
+
+
+class SendForm(FlaskForm):
+    wave = SelectField(_l("Wave whose index takes the appraised points"))

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -158,9 +159,9 @@ def _check_points(appraisal_round, criterion, points: float | None) -> None:
             _(
                 "Criterion %(criterion)s: %(points)s is not 0 to %(max)s in steps of %(step)s.",
                 criterion=criterion.code,
-                points=f"{points:g}",
-                max=f"{criterion.max_points:g}",
-                step=f"{appraisal_round.points_step:g}",
+                points=format_decimal(points),
+                max=format_decimal(criterion.max_points),
+                step=format_decimal(appraisal_round.points_step),
             )
         )
 

@@ -101,3 +101,10 @@ def appraisal_rows(session: Session, appraisal_round: AppraisalRound) -> list[li
 
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
+
+
+def appraisal_csv(session: Session, appraisal_round: AppraisalRound) -> str:
+    """The appraisal file's text, written by the one CSV writer (the formula guard)."""
+    from analysis.export import csv_chunks
+
+    return "".join(csv_chunks(APPRAISAL_COLUMNS, appraisal_rows(session, appraisal_round)))

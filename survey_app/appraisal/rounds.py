@@ -13,13 +13,15 @@ from ..accounts import audit
 from ..accounts.auth import role_required
 from ..admin.waves import to_utc
 from ..extensions import db
+from ..fieldwork import waves as waves_service
 from ..models import AppraisalRound, RatedUnit
+from ..stats import services as stats_services
 from ..stats.services import schemes
 from . import operations as ops
 from . import progress as progress_mod
 from .access import evidence_view, may_see_block, round_view
 from .blueprint import bp
-from .forms import ConfirmForm, PublishForm, RoundForm
+from .forms import ConfirmForm, PublishForm, RoundForm, SendForm
 
 
 @bp.get("/")
@@ -78,6 +80,7 @@ def _progress_page(appraisal_round, problem=None, status=200):
             units=units,
             differences=differences,
             publish_form=PublishForm(formdata=None),
+            send_form=_send_form(formdata=None),
             confirm_form=ConfirmForm(formdata=None),
             problem=problem,
         )
@@ -118,20 +121,68 @@ def round_finalise(appraisal_round):
     return redirect(url_for("appraisal.round_page", round_id=appraisal_round.id))
 
 
+def _send_form(**kwargs) -> SendForm:
+    form = SendForm(**kwargs)
+    form.wave.choices = [(w.code, w.code) for w in waves_service.all_waves(db.session)]
+    return form
+
+
+def _file_name(appraisal_round) -> str:
+    return f"appraisal_{appraisal_round.year}_{appraisal_round.block}.csv"
+
+
+@bp.post("/rounds/<int:round_id>/index-input")
+@round_view("admin")
+def round_send(appraisal_round):
+    """The final round's appraised points as the wave's appraisal input: the statisticians' next
+    run of the wave builds the index from them and the survey points, with no file between."""
+    form = _send_form()
+    if not form.validate_on_submit():
+        return _progress_page(appraisal_round, _("Choose a wave."), 400)
+    if appraisal_round.status != "final":
+        return _progress_page(
+            appraisal_round, _("Finalise the round before its points go into the index."), 400
+        )
+    try:
+        with db.transaction() as tx:
+            wave = waves_service.wave_by_code(tx, form.wave.data)
+            content = progress_mod.appraisal_csv(tx, appraisal_round).encode("utf-8")
+            stats_services.save_input(
+                tx,
+                wave,
+                "appraisal",
+                _file_name(appraisal_round),
+                content,
+                scheme=appraisal_round.scheme,
+            )
+            audit.record(
+                tx,
+                "appraisal_sent_to_index",
+                {"round": appraisal_round.id, "block": appraisal_round.block, "wave": wave.code},
+            )
+    except stats_services.InputInvalid as exc:
+        return _progress_page(appraisal_round, str(exc), 400)
+    flash(
+        _(
+            "The appraised points are the appraisal input of wave %(wave)s: its next run builds "
+            "the index from them.",
+            wave=form.wave.data,
+        ),
+        "info",
+    )
+    return redirect(url_for("appraisal.round_page", round_id=appraisal_round.id))
+
+
 @bp.get("/rounds/<int:round_id>/appraisal.csv")
 @round_view("appraiser")
 def round_export(appraisal_round):
-    from analysis.export import csv_chunks
-
     with db.transaction() as tx:
-        rows = progress_mod.appraisal_rows(tx, appraisal_round)
+        text = progress_mod.appraisal_csv(tx, appraisal_round)
         audit.record(
             tx, "export_appraisal", {"round": appraisal_round.id, "block": appraisal_round.block}
         )
-    name = f"appraisal_{appraisal_round.year}_{appraisal_round.block}.csv"
-    response = Response(
-        "".join(csv_chunks(progress_mod.APPRAISAL_COLUMNS, rows)), mimetype="text/csv"
-    )
+    name = _file_name(appraisal_round)
+    response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -14,9 +14,11 @@ from sqlalchemy import select
 
 from analysis.index import APPRAISAL_COLUMNS, check_appraisal
 from analysis.scheme import load_scheme
+from survey_app import storage
 from survey_app.appraisal.progress import APPRAISAL_COLUMNS as EXPORTED_COLUMNS
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, CriterionScore, Evidence, PointChange
+from survey_app.models import AuditEvent, CriterionScore, Evidence, PointChange, Wave
+from survey_app.stats import services as stats_services
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -37,6 +39,11 @@ def _people(app, auth):
     auth.ensure_user("appraiser", "other@example.vn")
     scope(app, "other@example.vn", block="districts")
     return units
+
+
+def _default_wave(app) -> str:
+    with app.app_context():
+        return db.session.scalars(select(Wave.code).order_by(Wave.id)).first()
 
 
 def _actions(app) -> list[str]:
@@ -184,6 +191,19 @@ def test_a_whole_round(app, client, auth):
     assert late.status_code == 400 and "The round is final" in late.get_data(as_text=True)
     exported = client.get(f"/en/appraisal/rounds/{round_id}/appraisal.csv")
     assert exported.status_code == 200
+    # only an admin gives the points to a wave's index
+    send = {"csrf_token": token, "wave": _default_wave(app)}
+    assert client.post(f"/en/appraisal/rounds/{round_id}/index-input", data=send).status_code == 403
+    auth.logout()
+    auth.login("admin")
+    send["csrf_token"] = _token(client, f"/en/appraisal/rounds/{round_id}")
+    sent = client.post(f"/en/appraisal/rounds/{round_id}/index-input", data=send)
+    assert sent.status_code == 302, sent.get_data(as_text=True)
+    with app.app_context():
+        wave = db.session.scalars(select(Wave).where(Wave.code == send["wave"])).one()
+        assert stats_services.inputs(db.session, wave)["appraisal"] == "appraisal.csv"
+        stored = storage.get(db.session, f"inputs/{wave.id}/appraisal.csv")
+    assert stored == exported.data
     auth.logout()
 
     with app.app_context():
@@ -228,6 +248,7 @@ def test_a_whole_round(app, client, auth):
         "appraisal_answered",
         "appraisal_finalised",
         "export_appraisal",
+        "appraisal_sent_to_index",
     ):
         assert action in actions, action
 

@@ -48,7 +48,12 @@ def round_view(part: str, unit: str | None = None) -> Callable:
                 if found.block != appraisal_round.block:
                     abort(404)
                 kwargs["unit"] = found
-            elif current_user.role != "officer" and not may_see_block(appraisal_round.block):
+            elif current_user.role == "officer":
+                # an officer sees the rounds of their own unit's block only
+                own = db.session.get(RatedUnit, current_user.unit_id or 0)
+                if own is None or own.block != appraisal_round.block:
+                    abort(404)
+            elif not may_see_block(appraisal_round.block):
                 abort(403)
             if unit == "url":
                 found = db.session.get(RatedUnit, kwargs.pop("unit_id"))

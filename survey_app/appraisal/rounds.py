@@ -3,7 +3,7 @@ progress, publish the council's points, finalise, export the appraisal file; evi
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -208,3 +208,19 @@ def _quoted(name: str) -> str:
     from urllib.parse import quote
 
     return quote(name, safe="")
+
+
+@bp.get("/rounds/<int:round_id>/results")
+@round_view("appraisal")
+def round_results(appraisal_round):
+    """The block's results, in the language of the URL: printable as the round's report."""
+    from . import results as results_mod
+
+    try:
+        with db.transaction() as tx:
+            found = results_mod.round_results(tx, appraisal_round, g.lang)
+    except results_mod.NoResults as exc:
+        page = render_template("appraisal/results.html", round=appraisal_round, problem=str(exc))
+        return page, 409
+    page = render_template("appraisal/results.html", round=appraisal_round, results=found)
+    return page

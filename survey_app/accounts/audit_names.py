@@ -47,6 +47,7 @@ ACTIONS = {
     "export_appraisal": _l("Appraisal file exported"),
     "appraisal_sent_to_index": _l("Appraised points given to a wave's index"),
     "user_updated": _l("User changed"),
+    "officers_imported": _l("Unit officers imported"),
 }
 
 DETAILS = {

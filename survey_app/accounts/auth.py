@@ -104,11 +104,19 @@ def set_active(session: Session, user: User, active: bool) -> None:
     audit.record(session, "user_enabled" if active else "user_disabled", {"email": user.email})
 
 
-def set_scope(session: Session, user: User, unit_id: int | None, block: str | None) -> None:
-    """What part of the appraisal `user` takes: an officer's unit, an appraiser's block (None:
-    every block). Anything else is cleared, so a role change leaves no stale access. Logged."""
-    user.unit_id = unit_id if user.role == "officer" else None
-    user.block = (block or None) if user.role == "appraiser" else None
+def assign(
+    session: Session, user: User, role: str, unit_id: int | None = None, block: str | None = None
+) -> None:
+    """Give `user` a role and their part of the appraisal: an officer's unit, an appraiser's
+    block (None: every block). What the role does not use is cleared, so a role change leaves no
+    stale access; a role change ends the user's sessions. Logged."""
+    if role not in ROLES:
+        raise ValueError(role)
+    if role != user.role:
+        user.role = role
+        sessions.end_everywhere(user)
+    user.unit_id = unit_id if role == "officer" else None
+    user.block = (block or None) if role == "appraiser" else None
     audit.record(
         session,
         "user_updated",

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from .. import storage
 from ..accounts import audit
 from ..accounts.auth import role_required
-from ..admin.waves import to_utc
 from ..extensions import db
 from ..fieldwork import waves as waves_service
+from ..i18n import to_utc
 from ..models import AppraisalRound, RatedUnit
 from ..stats import services as stats_services
 from ..stats.services import schemes

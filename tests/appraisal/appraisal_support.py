@@ -7,7 +7,7 @@ import datetime as dt
 from html_client import csrf_token
 from sqlalchemy import select
 
-from survey_app.accounts.auth import set_scope
+from survey_app.accounts.auth import assign
 from survey_app.extensions import db
 from survey_app.models import AppraisalRound, RatedUnit, User
 
@@ -32,7 +32,7 @@ def make_units(app, block: str = BLOCK, units: dict[str, str] = UNITS) -> dict[s
 def scope(app, email: str, unit_id: int | None = None, block: str | None = None) -> None:
     with app.app_context(), db.transaction() as tx:
         user = tx.scalars(select(User).where(User.email == email)).one()
-        set_scope(tx, user, unit_id, block)
+        assign(tx, user, user.role, unit_id, block)
 
 
 def open_round(client, auth, year: int = 2025, deadline: dt.datetime | None = None) -> int:

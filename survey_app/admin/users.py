@@ -10,15 +10,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..accounts import auth
 from ..appraisal import officer_file
 from ..appraisal.officer_file import EMAIL_SHAPE
+from ..appraisal.operations import all_units
 from ..extensions import csrf, db
-from ..models import ROLES, RatedUnit, User
+from ..models import ROLES, User
 from ..urls import upload_fits
 from .blueprint import bp
 
@@ -60,7 +60,7 @@ class OfficerImportForm(FlaskForm):
 def _user_form(user: User | None = None, **kwargs) -> UserForm:
     form = UserForm(**kwargs)
     form.role.choices = [(role, role) for role in ROLES]  # named in the page (role_names)
-    units = db.session.scalars(select(RatedUnit).order_by(RatedUnit.block, RatedUnit.code))
+    units = all_units(db.session)
     form.unit.choices = [("", "–")] + [
         (str(u.id), f"{u.name} ({u.code}, {u.block})") for u in units
     ]
@@ -81,7 +81,7 @@ def _scope(form: UserForm) -> tuple[int | None, str | None]:
 @bp.get("/users")
 @auth.role_required("admin")
 def users():
-    units = {u.id: u for u in db.session.scalars(select(RatedUnit))}
+    units = {u.id: u for u in all_units(db.session)}
     return render_template(
         "admin/users.html",
         users=auth.all_users(db.session),

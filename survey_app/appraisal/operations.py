@@ -90,6 +90,19 @@ def open_round(
     return appraisal_round
 
 
+def all_units(session: Session) -> list[RatedUnit]:
+    return list(session.scalars(select(RatedUnit).order_by(RatedUnit.block, RatedUnit.code)))
+
+
+def all_rounds(session: Session) -> list[AppraisalRound]:
+    """Every round, the newest year first."""
+    return list(
+        session.scalars(
+            select(AppraisalRound).order_by(AppraisalRound.year.desc(), AppraisalRound.block)
+        )
+    )
+
+
 def block_units(session: Session, block: str) -> list[RatedUnit]:
     return list(
         session.scalars(select(RatedUnit).where(RatedUnit.block == block).order_by(RatedUnit.code))

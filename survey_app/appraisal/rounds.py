@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Response, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import storage
 from ..accounts import audit
@@ -14,7 +13,7 @@ from ..accounts.auth import role_required
 from ..extensions import db
 from ..fieldwork import waves as waves_service
 from ..i18n import to_utc
-from ..models import AppraisalRound, RatedUnit
+from ..models import RatedUnit
 from ..stats import services as stats_services
 from ..stats.services import schemes
 from . import operations as ops
@@ -27,9 +26,7 @@ from .forms import ConfirmForm, PublishForm, RoundForm, SendForm
 @bp.get("/")
 @role_required("appraisal")
 def home():
-    rounds = db.session.scalars(
-        select(AppraisalRound).order_by(AppraisalRound.year.desc(), AppraisalRound.block)
-    )
+    rounds = ops.all_rounds(db.session)
     unit = None
     if current_user.role == "officer":
         unit = db.session.get(RatedUnit, current_user.unit_id or 0)

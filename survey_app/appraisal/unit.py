@@ -93,8 +93,13 @@ def unit_evidence(appraisal_round, unit):
             return _page(appraisal_round, unit, problem=problem, status=413)
     form = EvidenceForm()
     if not form.validate_on_submit():
+        problem = (
+            _("The form expired. Please send it again.")
+            if "csrf_token" in form.errors
+            else _("Choose a criterion.")
+        )
         with db.transaction():
-            return _page(appraisal_round, unit, problem=_("Choose a criterion."), status=400)
+            return _page(appraisal_round, unit, problem=problem, status=400)
     upload = form.file.data
     try:
         with db.transaction() as tx:

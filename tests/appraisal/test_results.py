@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+from app_support import ROOT
 from appraisal_support import make_units, scope
 from sqlalchemy import select
+from test_cli import run
 
 from survey_app.appraisal import criteria as criteria_mod
 from survey_app.appraisal import operations as ops
@@ -42,7 +45,7 @@ def _final_round(app, year: int) -> int:
         return appraisal_round.id
 
 
-def test_results_worked_out_by_hand(app, client, auth):
+def test_results_worked_out_by_hand(app, client, auth, tmp_path):
     units = make_units(app, units={"P": "Department P", "Q": "Department Q", "R": "Department R"})
     _final_round(app, 2024)
     round_id = _final_round(app, 2025)
@@ -69,6 +72,28 @@ def test_results_worked_out_by_hand(app, client, auth):
     assert "Initiatives 0/1.5" in text
     vi = client.get(f"/vi/appraisal/rounds/{round_id}/results").get_data(as_text=True)
     assert "Sáng kiến, giải pháp mới 0/1,5" in vi and "97,86" in vi and "Loại A" in vi
+    auth.logout()
+
+    # the exported appraisal file gives the same index through python -m analysis index
+    auth.login("admin")
+    exported = client.get(f"/en/appraisal/rounds/{round_id}/appraisal.csv")
+    (tmp_path / "appraisal.csv").write_bytes(exported.data)
+    done = run(
+        tmp_path,
+        "index",
+        "--scheme",
+        str(ROOT / "questionnaires" / "scoring" / SCHEME),
+        "--appraisal",
+        "appraisal.csv",
+        "--out",
+        "index.csv",
+    )
+    assert done.returncode == 0, done.stderr
+    index = pd.read_csv(tmp_path / "index.csv").set_index("unit_code")
+    assert index["rank"].to_dict() == {"P": 1, "R": 2, "Q": 3}
+    assert index["published_percent"].to_dict() == {"P": 97.86, "R": 90.0, "Q": 80.0}
+    assert index["total_points"].to_dict() == {"P": 68.5, "R": 63.0, "Q": 56.0}
+    assert index.loc["P", "field_1_rank"] == 2 and index.loc["P", "band"] == "A"
 
 
 def test_results_wait_for_the_final_round_and_stay_in_the_block(app, client, auth):

@@ -11,6 +11,8 @@ import pandas as pd
 from appraisal_support import BLOCK, CRITERIA, UNITS, make_units, open_round, points_data, scope
 from html_client import csrf_token
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from analysis.index import APPRAISAL_COLUMNS, check_appraisal
 from analysis.scheme import load_scheme
@@ -171,6 +173,15 @@ def test_a_whole_round(app, client, auth):
     page = client.get(unit_url).get_data(as_text=True)
     assert "Decision 12 came late" in page
     token = csrf_token(page)
+    more = client.post(
+        evidence_url,
+        data={"csrf_token": token, "criterion": "2.1", "url": "https://example.vn/qd-12-signed"},
+        content_type="multipart/form-data",
+    )
+    assert more.status_code == 302
+    with app.app_context():
+        stages = db.session.scalars(select(Evidence.stage).order_by(Evidence.id)).all()
+    assert stages == ["self", "self", "answer"]
     answer = {"csrf_token": token, "answer": "Decision 12 was signed on 28 December."}
     assert client.post(f"{unit_url}/answer", data=answer).status_code == 302
     twice = client.post(f"{unit_url}/answer", data=answer)
@@ -299,3 +310,58 @@ def test_opening_a_round_for_a_block_the_scheme_lacks_says_so(app, client, auth)
     )
     assert response.status_code == 400
     assert "has no block ministries; its blocks are departments" in response.get_data(as_text=True)
+
+
+def test_hostile_evidence_is_refused_and_nothing_is_kept(app, client, auth):
+    units = make_units(app)
+    auth.ensure_user("officer", "o1@example.vn")
+    scope(app, "o1@example.vn", unit_id=units["D1"])
+    round_id = open_round(client, auth)
+    auth.login(email="o1@example.vn")
+    url = f"/en/appraisal/rounds/{round_id}/unit"
+    token = _token(client, url)
+
+    def upload(content: bytes, name: str, criterion: str = "1.1"):
+        # built in memory: the test client would spool a big body to a file it never closes
+        boundary, body = encode_multipart(
+            {
+                "csrf_token": token,
+                "criterion": criterion,
+                "file": FileStorage(io.BytesIO(content), filename=name),
+            }
+        )
+        return client.post(
+            f"{url}/evidence",
+            data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
+
+    html = upload(b"<html><script>alert(1)</script></html>", "plan.pdf")
+    assert html.status_code == 400
+    assert "plan.pdf is not a .pdf file inside" in html.get_data(as_text=True)
+    script = upload(PDF, "<img src=x onerror=alert(1)>.html")
+    assert script.status_code == 400
+    assert "<img src=x" not in script.get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(1)&gt;.html" in script.get_data(as_text=True)
+    huge = upload(b"%PDF-" + b"0" * (11 * 1024 * 1024), "big.pdf")
+    assert huge.status_code == 413
+    link = client.post(
+        f"{url}/evidence",
+        data={"csrf_token": token, "criterion": "1.1", "url": "javascript:alert(1)"},
+        content_type="multipart/form-data",
+    )
+    assert link.status_code == 400 and "https://" in link.get_data(as_text=True)
+    unknown = upload(PDF, "plan.pdf", criterion="9.9")
+    assert unknown.status_code == 400 and "There is no criterion 9.9" in unknown.get_data(
+        as_text=True
+    )
+    no_token = client.post(
+        f"{url}/evidence",
+        data={"criterion": "1.1", "file": (io.BytesIO(PDF), "plan.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert no_token.status_code == 400
+    assert "The form expired" in no_token.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Evidence)).all() == []
+        assert storage.names(db.session, "appraisal/") == []

@@ -5,6 +5,7 @@ English and Vietnamese."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pandas as pd
 from app_support import ROOT
@@ -12,10 +13,13 @@ from appraisal_support import make_units, scope
 from sqlalchemy import select
 from test_cli import run
 
+from analysis.index import SurveyPoints, build_index, check_appraisal
+from survey_app import storage
 from survey_app.appraisal import criteria as criteria_mod
 from survey_app.appraisal import operations as ops
+from survey_app.appraisal import progress
 from survey_app.extensions import db
-from survey_app.models import RatedUnit
+from survey_app.models import AnalysisRun, RatedUnit, Wave
 
 SCHEME = "departments_appraisal_example.yaml"
 #: unit: the share of each criterion's maximum it gets, per year (hand-picked: see below)
@@ -112,3 +116,61 @@ def test_results_wait_for_the_final_round_and_stay_in_the_block(app, client, aut
     scope(app, "x@example.vn", unit_id=other["X"])
     auth.login(email="x@example.vn")
     assert client.get(f"/en/appraisal/rounds/{round_id}/results").status_code == 404
+
+
+def test_with_survey_criteria_the_results_are_the_latest_run_of_the_scheme(app, client, auth):
+    """departments_example has survey criteria: the page shows the index of the latest finished
+    run of that scheme, made here as the chain makes it (build_index on the round's appraisal
+    file and survey points), so the survey points reorder the block."""
+    make_units(app)
+    # appraisal (7 criteria of 10): D1 70, D2 35, D3 56; survey (30 points): D1 0, D2 30, D3 15
+    shares = {"D1": (1.0, 0.0), "D2": (0.5, 1.0), "D3": (0.8, 0.5)}
+    with app.app_context(), db.transaction() as tx:
+        appraisal_round = ops.open_round(
+            tx, 2025, "departments", "departments_example.yaml", dt.datetime(2025, 12, 1)
+        )
+        for unit in tx.scalars(select(RatedUnit).order_by(RatedUnit.code)):
+            unit_return = ops.unit_return(tx, appraisal_round, unit)
+            entries = {
+                c.code: ops.PointsEntry(c.max_points * shares[unit.code][0], "council")
+                for c in criteria_mod.of_round(appraisal_round)
+            }
+            ops.save_appraisal(tx, appraisal_round, unit_return, entries, "council@example.vn")
+        ops.finalise(tx, appraisal_round)
+        round_id = appraisal_round.id
+        scheme = criteria_mod.load("departments_example.yaml")
+        table = pd.read_csv(io.StringIO(progress.appraisal_csv(tx, appraisal_round)), dtype=str)
+        survey = pd.DataFrame(
+            [
+                {
+                    "unit": unit,
+                    "code": c.code,
+                    "estimate": c.max_points * share[1],
+                    "se": 0.1,
+                    "low_n": False,
+                }
+                for unit, share in shares.items()
+                for c in scheme.criteria.values()
+                if c.source == "survey"
+            ]
+        )
+        index = build_index(scheme, check_appraisal(scheme, table), SurveyPoints(survey, {}))
+        wave = tx.scalars(select(Wave)).first()
+        run = AnalysisRun(
+            wave_id=wave.id,
+            status="done",
+            parameters={"scheme": "departments_example.yaml"},
+            created_by="statistician@example.vn",
+        )
+        tx.add(run)
+        tx.flush()
+        for name, frame in (("index", index.table), ("weak", index.weak)):
+            storage.put(tx, f"runs/{run.id}/out/{name}.csv", frame.to_csv(index=False).encode())
+        run_id = run.id
+    auth.login("admin")
+    text = client.get(f"/en/appraisal/rounds/{round_id}/results").get_data(as_text=True)
+    assert f"Survey points from run {run_id}." in text
+    # totals D3 71, D1 70, D2 65 of 100
+    for unit, rank, total in (("D3", 1, "71/100"), ("D1", 2, "70/100"), ("D2", 3, "65/100")):
+        row = text.split(f'id="unit-{unit}"')[1].split("</tr>")[0]
+        assert f"<td>{rank}/3</td>" in row and total in row, (unit, row)

@@ -5,10 +5,12 @@ The languages themselves are listed once, in `analysis.languages` (one per catal
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_babel import (
     force_locale,
     format_date,
@@ -116,3 +118,21 @@ def init_app(app: Flask) -> None:
         date=format_date,
         datetime=format_datetime,
     )
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def to_utc(local: dt.datetime | None) -> dt.datetime | None:
+    """A time typed in a form (the app's local time zone) as stored: naive UTC."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=_zone()).astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def to_local_text(utc: dt.datetime | None) -> str:
+    """A stored time as a datetime-local field shows it."""
+    if utc is None:
+        return ""
+    return utc.replace(tzinfo=dt.UTC).astimezone(_zone()).strftime("%Y-%m-%dT%H:%M")

@@ -133,12 +133,14 @@ def init_app(app: Flask) -> None:
     _survive_database_faults(app)
     app.url_map.converters["int"] = IdConverter
     from .admin import bp as admin_bp
+    from .appraisal import bp as appraisal_bp
     from .respond import bp as respond_bp
     from .stats import bp as stats_bp
 
     app.register_blueprint(respond_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(stats_bp)
+    app.register_blueprint(appraisal_bp)
 
     @app.get("/")
     def root():
@@ -238,7 +240,7 @@ def init_app(app: Flask) -> None:
 
 
 #: Blueprints whose routes start with /<lang>/.
-LANGUAGE_PREFIXED = ("respond", "admin", "stats")
+LANGUAGE_PREFIXED = ("respond", "admin", "stats", "appraisal")
 
 
 def switch_language_url(other: str) -> str:

@@ -21,13 +21,19 @@ MIN_PASSWORD_LENGTH = 10
 #: A hash to check against when the e-mail is unknown, so both cases take the same time.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
-#: Which roles may use which part: admin everything, statistician data, monitor dashboards.
+#: Which roles may use which part: admin everything, statistician data, monitor dashboards;
+#: a unit's officer their unit's appraisal, an appraiser the appraisal of their blocks; `staff`
+#: is what every logged-in person may do (log out, change their password).
 ACCESS = {
     "admin": {"admin"},
     "statistician": {"admin", "statistician"},
     "monitor": {"admin", "statistician", "monitor"},
     #: typing in paper questionnaires through the respondents' pages
     "paper": {"admin", "interviewer"},
+    #: appraisal: a unit's officers, the council's appraisers, and pages both of them use
+    "officer": {"officer"},
+    "appraiser": {"admin", "appraiser"},
+    "appraisal": {"admin", "appraiser", "officer"},
     #: any staff account: its own password, logging out
     "staff": set(ROLES),
 }
@@ -100,6 +106,26 @@ def set_active(session: Session, user: User, active: bool) -> None:
     if not active:
         sessions.end_everywhere(user)
     audit.record(session, "user_enabled" if active else "user_disabled", {"email": user.email})
+
+
+def assign(
+    session: Session, user: User, role: str, unit_id: int | None = None, block: str | None = None
+) -> None:
+    """Give `user` a role and their part of the appraisal: an officer's unit, an appraiser's
+    block (None: every block). What the role does not use is cleared, so a role change leaves no
+    stale access; a role change ends the user's sessions. Logged."""
+    if role not in ROLES:
+        raise ValueError(role)
+    if role != user.role:
+        user.role = role
+        sessions.end_everywhere(user)
+    user.unit_id = unit_id if role == "officer" else None
+    user.block = (block or None) if role == "appraiser" else None
+    audit.record(
+        session,
+        "user_updated",
+        {"email": user.email, "role": user.role, "unit": user.unit_id, "block": user.block},
+    )
 
 
 def role_required(part: str) -> Callable:

@@ -1,4 +1,5 @@
-"""Pages for the people who run a survey: login, waves, invitations, quotas, monitoring, audit."""
+"""Pages for the people who run a survey: login, waves, invitations, quotas, monitoring, audit,
+users."""
 
 # The views register themselves on `bp` when imported.
 from . import (  # noqa: F401
@@ -13,6 +14,7 @@ from . import (  # noqa: F401
     responses,
     sites,
     trying,
+    users,
     waves,
 )
 from .blueprint import bp

@@ -95,6 +95,8 @@ def password():
 @bp.get("/")
 @role_required("staff")
 def index():
+    if current_user.role in ("officer", "appraiser"):
+        return redirect(url_for("appraisal.home"))
     if current_user.role == "admin":
         return redirect(url_for("admin.waves"))
     if current_user.role == "interviewer":

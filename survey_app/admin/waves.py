@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
-from flask import abort, current_app, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..accounts import audit
 from ..accounts.auth import role_required
 from ..extensions import db
 from ..fieldwork import waves as waves_service
-from ..i18n import LANGUAGES, in_language
+from ..i18n import LANGUAGES, in_language, to_local_text, to_utc
 from ..models import Wave
 from ..questionnaire.store import definition, latest_versions
 from .blueprint import bp
 from .forms import WaveForm
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def to_utc(local: dt.datetime | None) -> dt.datetime | None:
-    if local is None:
-        return None
-    return local.replace(tzinfo=_zone()).astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def to_local_text(utc: dt.datetime | None) -> str:
-    if utc is None:
-        return ""
-    return utc.replace(tzinfo=dt.UTC).astimezone(_zone()).strftime("%Y-%m-%dT%H:%M")
 
 
 def _questionnaire_titles() -> dict[str, str]:

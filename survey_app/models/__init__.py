@@ -1,6 +1,14 @@
 """Tables, as SQLAlchemy 2.0 typed mappings, split by domain. Invariants live in the database."""
 
 from .analysis import RUN_STATUSES, AnalysisRun, StoredFile
+from .appraisal import (
+    AppraisalReturn,
+    AppraisalRound,
+    CriterionScore,
+    Evidence,
+    PointChange,
+    RatedUnit,
+)
 from .base import NAMING, Base, utcnow
 from .core import (
     INVITATION_STATUSES,
@@ -28,6 +36,12 @@ __all__ = [
     "WAVE_STATUSES",
     "AnalysisRun",
     "Answer",
+    "AppraisalReturn",
+    "AppraisalRound",
+    "CriterionScore",
+    "Evidence",
+    "PointChange",
+    "RatedUnit",
     "AuditEvent",
     "Base",
     "Invitation",

@@ -101,10 +101,16 @@ def input_name(session: Session, wave: Wave, kind: str) -> str | None:
 
 
 def save_input(
-    session: Session, wave: Wave, kind: str, filename: str, content: bytes
+    session: Session,
+    wave: Wave,
+    kind: str,
+    filename: str,
+    content: bytes,
+    scheme: str | None = None,
 ) -> dict[str, Any]:
     """Check an uploaded file and keep it for the wave's runs (in the caller's transaction);
-    return what it holds."""
+    return what it holds. An appraisal file is checked against `scheme` (a file name), or the
+    default scheme."""
     from analysis.index import AppraisalError
 
     suffix = ".xlsx" if kind == "appraisal" and filename.lower().endswith(".xlsx") else ".csv"
@@ -114,7 +120,7 @@ def save_input(
         trial = Path(folder) / name
         trial.write_bytes(content)
         try:
-            facts = _check_input(kind, trial, filename)
+            facts = _check_input(kind, trial, filename, scheme)
         except (TargetError, AppraisalError, ChainError) as exc:
             found = exc.reasons if isinstance(exc, ChainError) else reasons(exc)
             # said in the reader's language, the private folder's path replaced by their name
@@ -126,7 +132,7 @@ def save_input(
     return facts
 
 
-def _check_input(kind: str, path: Path, filename: str) -> dict[str, Any]:
+def _check_input(kind: str, path: Path, filename: str, scheme_name: str | None) -> dict[str, Any]:
     from analysis.index import APPRAISAL_FILE, check_appraisal, read_previous, read_table
 
     if kind == "targets":
@@ -134,7 +140,7 @@ def _check_input(kind: str, path: Path, filename: str) -> dict[str, Any]:
         total = targets.check_totals()
         return {"variables": list(targets.variables), "total": total}
     if kind == "appraisal":
-        scheme = load_named_scheme(schemes()[0])
+        scheme = load_named_scheme(scheme_name or schemes()[0])
         table = check_appraisal(scheme, read_table(path, APPRAISAL_FILE), what=filename)
         return {"units": sorted(table["unit_code"].unique().tolist())}
     previous = read_previous(path)

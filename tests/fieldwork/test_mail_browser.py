@@ -10,7 +10,7 @@ import time
 import live_server
 import pytest
 from app_support import make_app, reset_database
-from conftest import AuthActions
+from auth_support import AuthActions
 from html_client import csrf_token
 from mail_support import SMTPServer
 from sqlalchemy import func, select

@@ -270,7 +270,7 @@ def limited_app(database_url, app):
 
 def test_starting_by_a_site_link_is_rate_limited_as_the_open_link(limited_app):
     admin = limited_app.test_client()
-    from conftest import AuthActions
+    from auth_support import AuthActions
 
     AuthActions(admin).login("admin")
     make_link(admin, default_wave(limited_app).code)

@@ -16,6 +16,8 @@ from analysis.messages import _
 #: rows a province) many times over.
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200
+#: Characters of one cell, as many as Excel keeps in one.
+MAX_CELL = 32_767
 #: Uncompressed bytes of a whole workbook; the 20-million-row bomb is 176 KB zipped, GBs inside.
 MAX_WORKBOOK_BYTES = 50 * 1024 * 1024
 
@@ -138,9 +140,9 @@ def check_workbook(
                 )
 
 
-def check_csv_header(text: str, max_columns: int = MAX_COLUMNS) -> None:
+def check_csv_header(text: str, max_columns: int = MAX_COLUMNS, max_cell: int = MAX_CELL) -> None:
     """Refuse a CSV whose first line has more than `max_columns` columns (pandas spends minutes
-    on a header of 200,000)."""
+    on a header of 200,000), or with a cell longer than `max_cell` characters."""
     first = text.split("\n", 1)[0]
     columns = max(first.count(sep) for sep in ",;\t") + 1
     if columns > max_columns:
@@ -151,3 +153,6 @@ def check_csv_header(text: str, max_columns: int = MAX_COLUMNS) -> None:
                 max_columns=max_columns,
             )
         )
+    # a run of characters with no separator in it is (part of) one cell
+    if re.search(f"[^,;\t\r\n]{{{max_cell + 1}}}", text):
+        raise FileTooLarge(_("a cell holds more than %(max_cell)s characters", max_cell=max_cell))

@@ -9,6 +9,7 @@ import html
 import io
 import re
 import zipfile
+import zlib
 
 from analysis.messages import _
 
@@ -20,10 +21,14 @@ MAX_COLUMNS = 200
 MAX_CELL = 32_767
 #: Uncompressed bytes of a whole workbook; the 20-million-row bomb is 176 KB zipped, GBs inside.
 MAX_WORKBOOK_BYTES = 50 * 1024 * 1024
+#: Sheets of a workbook: openpyxl reads a sheet's part once for each sheet naming it, so 20,000
+#: sheets naming one small part cost 20,000 readings of it.
+MAX_SHEETS = 50
 
 _DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+\d+:([A-Z]+)(\d+)"')
 #: A row's start tag with its attributes (any namespace prefix; a quoted value may hold ">"),
 #: a cell's start tag, and a cell's start tag whose `r` is a plain reference (its column).
+_SHEET = re.compile(rb"<(?:[\w.-]+:)?sheet[\s/>]")
 _ROW = re.compile(rb"""<(?:[\w.-]+:)?row((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(/?)>""")
 _R = re.compile(rb"""\sr\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CELL = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
@@ -117,11 +122,24 @@ def check_workbook(
                     megabytes=max_bytes // (1024 * 1024),
                 )
             )
+        # every part, wherever it is: the workbook names its parts, they need not be in xl/
+        sheets = 0
         for member in members:
-            if not member.filename.startswith("xl/worksheets/"):
+            try:
+                xml = archive.read(member)  # no more than the sizes checked above
+            except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError):
+                return  # a damaged or encrypted part: the reader refuses the file, saying so
+            sheets += len(_SHEET.findall(xml))
+            if sheets > MAX_SHEETS:
+                raise FileTooLarge(
+                    _(
+                        "the workbook has %(sheets)s sheets; at most %(max_sheets)s are read",
+                        sheets=sheets,
+                        max_sheets=MAX_SHEETS,
+                    )
+                )
+            if b"sheetData" not in xml:
                 continue
-            with archive.open(member) as sheet:
-                xml = sheet.read()  # no more than the members' sizes checked above
             found = _DIMENSION.search(xml[:4096])
             rows, columns = _sheet_extent(xml, max_rows, max_columns)
             if found is not None:

@@ -141,3 +141,32 @@ def test_a_workbook_as_large_as_the_limits_passes():
         ),
     )
     check_workbook(wide)  # column GR is the 200th, row 100,000 the last one read
+
+
+def test_a_workbook_of_thousands_of_sheets_is_refused_unread():
+    """20,000 sheets that all name one small part: 260 KB zipped, and openpyxl read that part
+    20,000 times (30 s for an invitee list; 5 MB of them would take ten minutes)."""
+    many = 20_000
+
+    def sheets(xml: bytes) -> bytes:
+        listed = b"".join(
+            b'<sheet name="s%d" sheetId="%d" r:id="rX%d"/>' % (n, n + 2, n) for n in range(many)
+        )
+        return xml.replace(b"</sheets>", listed + b"</sheets>")
+
+    def relationships(xml: bytes) -> bytes:
+        kind = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+        listed = b"".join(
+            b'<Relationship Id="rX%d" Type="%s" Target="worksheets/sheet1.xml"/>' % (n, kind)
+            for n in range(many)
+        )
+        return xml.replace(b"</Relationships>", listed + b"</Relationships>")
+
+    bomb = rewritten(
+        rewritten(workbook_bytes(), "xl/workbook.xml", sheets),
+        "xl/_rels/workbook.xml.rels",
+        relationships,
+    )
+    assert len(bomb) < 512 * 1024
+    with pytest.raises(FileTooLarge, match="20,001 sheets; at most 50 are read"):
+        check_workbook(bomb)

@@ -65,9 +65,49 @@ def _hostile_workbooks(header: list[str], row: list[str]) -> dict[str, bytes]:
             ),
         ),
         "not-a-workbook.xlsx": _zip_of({"hello.txt": b"not a workbook"}),
+        "bad-checksum.xlsx": _flagged(plain, crc=True),
+        "encrypted.xlsx": _flagged(plain, encrypted=True),
+        "20001-sheets.xlsx": _many_sheets(plain, 20_000),
         "truncated.xlsx": plain[: len(plain) // 2],
         "old.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512,
     }
+
+
+def _flagged(data: bytes, crc: bool = False, encrypted: bool = False) -> bytes:
+    """The workbook with its sheet's checksum wrong, or marked encrypted, in the central
+    directory (what zipfile reads)."""
+    data = bytearray(data)
+    name = SHEET.encode()
+    entry = 0
+    while True:
+        entry = data.find(b"PK\x01\x02", entry + 1)
+        if data[entry + 46 : entry + 46 + len(name)] == name:
+            break
+    if crc:
+        data[entry + 16] ^= 0xFF
+    if encrypted:
+        data[entry + 8] |= 0x01
+    return bytes(data)
+
+
+def _many_sheets(data: bytes, many: int) -> bytes:
+    """Thousands of sheets naming one small part: openpyxl reads it once for each."""
+    kind = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+    sheets = b"".join(
+        b'<sheet name="s%d" sheetId="%d" r:id="rX%d"/>' % (n, n + 2, n) for n in range(many)
+    )
+    links = b"".join(
+        b'<Relationship Id="rX%d" Type="%s" Target="worksheets/sheet1.xml"/>' % (n, kind)
+        for n in range(many)
+    )
+    data = rewritten(
+        data, "xl/workbook.xml", lambda x: x.replace(b"</sheets>", sheets + b"</sheets>")
+    )
+    return rewritten(
+        data,
+        "xl/_rels/workbook.xml.rels",
+        lambda x: x.replace(b"</Relationships>", links + b"</Relationships>"),
+    )
 
 
 def _zip_of(members: dict[str, bytes]) -> bytes:

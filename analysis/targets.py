@@ -13,12 +13,14 @@ A crossed variable joins its columns with ``:`` and writes its levels the same w
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.messages import _
+from analysis.file_limits import FileTooLarge, check_csv_header
+from analysis.messages import _, reasons
 
 CROSS = ":"
 
@@ -194,7 +196,9 @@ def read_targets(path: str | Path) -> Targets:
     """Read a long ``variable,level,target`` CSV file."""
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
+        text = path.read_text(encoding="utf-8-sig")
+        check_csv_header(text)
+        with io.StringIO(text, newline="") as handle:
             reader = csv.DictReader(handle)
             header = [h.strip() for h in reader.fieldnames or []]
             if not {"variable", "level", "target"} <= set(header):
@@ -223,6 +227,10 @@ def read_targets(path: str | Path) -> Targets:
         ) from None
     except UnicodeDecodeError:
         raise TargetError(_("%(path)s is not UTF-8 text", path=str(path))) from None
+    except (FileTooLarge, csv.Error) as exc:
+        raise TargetError(
+            _("cannot read targets %(path)s: %(reason)s", path=str(path), reason=reasons(exc)[0])
+        ) from None
     for row in rows:
         if any(v is None for v in row):
             raise TargetError(_("%(path)s: a row has fewer than three fields", path=str(path)))

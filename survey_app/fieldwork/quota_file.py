@@ -43,7 +43,12 @@ def read_csv(data: bytes) -> tuple[list[str], list[list[str]]]:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        message = _("The CSV cannot be read here: %(reason)s", reason=exc)
+        raise QuotaInvalid([Problem.at_row(reader.line_num, message)]) from exc
     if not rows:
         raise QuotaInvalid([Problem.at_row(0, _("The file is empty."))])
     return [h.strip().lower() for h in rows[0]], rows[1:]

@@ -156,7 +156,8 @@ class RunForm(FlaskForm):
             lonely_psu=self.lonely_psu.data,
             unit=self.unit.data or None,
             unit_code=self.unit_code.data or None,
-            level=float(self.level.data),
+            # left empty, the field is optional: the default level
+            level=float(self.level.default if self.level.data is None else self.level.data),
             interval=self.interval.data,
             df=self.df.data,
         )

@@ -20,8 +20,9 @@ import subprocess
 import time
 from urllib.parse import quote
 
+import pytest
 from html_client import csrf_token, fill, parse_forms, path_of, walk
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from survey_app.extensions import db
@@ -305,3 +306,44 @@ def _first_requests(log: AccessLog, tokens: list[str]) -> list[str | None]:
         if any(token in path for token in tokens) and address not in order:
             order.append(address)
     return order
+
+
+@pytest.mark.postgresql_only
+def test_the_xmin_join_of_the_issue_pairs_nobody_on_postgresql(app, runner, tmp_path):
+    """Issue 10 paired invitations with responses by the transaction that wrote them both
+    (`join response r on r.xmin = v.xmin`). Each person's own writes must never share one; the
+    seal writes a batch of them in one, where every invitation meets every response alike."""
+    source, links_file = tmp_path / "invitees.csv", tmp_path / "links.csv"
+    source.write_bytes(_people(4))
+    imported = runner.invoke(
+        args=["invitations", "import", str(source), "--wave", WAVE, "--questionnaire", "leader"]
+        + ["--links-out", str(links_file)]
+    )
+    assert imported.exit_code == 0, imported.output
+    with links_file.open(encoding="utf-8-sig") as handle:
+        links = [path_of(row["link"]) for row in csv.DictReader(handle)]
+    for number, link in enumerate(links[:3]):
+        walk(_client(app, number), link, seed=200 + number)
+    assert _client(app, 3).get(links[3], follow_redirects=True).status_code == 200
+
+    joins = {
+        "response": "select v.id, r.id from invitation v join response r on r.xmin = v.xmin",
+        "answer": "select v.id, a.response_id from invitation v join answer a on a.xmin = v.xmin",
+        "invitee": "select v.id, r.id from invitee v join response r on r.xmin = v.xmin",
+    }
+    with app.app_context():
+        complete = db.session.scalar(
+            select(func.count()).select_from(Invitation).where(Invitation.status == "complete")
+        )
+        assert complete == 3 and db.session.query(Response).count() == 3
+        for name, query in joins.items():
+            assert db.session.execute(text(query)).all() == [], name
+
+    sealed = runner.invoke(args=["privacy", "seal"])
+    assert sealed.exit_code == 0, sealed.output
+    with app.app_context():
+        pairs = db.session.execute(text(joins["response"])).all()
+        answered = {invitation for invitation, _response in pairs}
+        # the seal's one transaction: each answered invitation meets all three responses
+        assert len(answered) == 3 and len(pairs) == 3 * 3
+        assert db.session.execute(text(joins["invitee"])).all() == []

@@ -154,6 +154,8 @@ def full_run(client):
 def read_export(client, path: str) -> pd.DataFrame:
     response = client.get(path)
     assert response.status_code == 200, path
+    # one charset on every CSV download (run files, responses), as issue 10 asks
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8", path
     return pd.read_csv(
         io.BytesIO(response.get_data()), dtype=str, keep_default_na=False, na_values=[""]
     )

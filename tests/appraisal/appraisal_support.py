@@ -35,7 +35,9 @@ def scope(app, email: str, unit_id: int | None = None, block: str | None = None)
         assign(tx, user, user.role, unit_id, block)
 
 
-def open_round(client, auth, year: int = 2025, deadline: dt.datetime | None = None) -> int:
+def open_round(
+    client, auth, year: int = 2025, deadline: dt.datetime | None = None, scheme: str = SCHEME
+) -> int:
     """Open a round as the admin through the page; returns its id (and logs the admin out)."""
     auth.login("admin")
     page = client.get("/en/appraisal/rounds/new")
@@ -46,7 +48,7 @@ def open_round(client, auth, year: int = 2025, deadline: dt.datetime | None = No
         data={
             "csrf_token": csrf_token(page.get_data(as_text=True)),
             "year": str(year),
-            "scheme": SCHEME,
+            "scheme": scheme,
             "block": BLOCK,
             "points_step": "0.25",
             "self_deadline": deadline.strftime("%Y-%m-%dT%H:%M"),

@@ -36,7 +36,12 @@ def scope(app, email: str, unit_id: int | None = None, block: str | None = None)
 
 
 def open_round(
-    client, auth, year: int = 2025, deadline: dt.datetime | None = None, scheme: str = SCHEME
+    client,
+    auth,
+    year: int = 2025,
+    deadline: dt.datetime | None = None,
+    scheme: str = SCHEME,
+    block: str = BLOCK,
 ) -> int:
     """Open a round as the admin through the page; returns its id (and logs the admin out)."""
     auth.login("admin")
@@ -49,7 +54,7 @@ def open_round(
             "csrf_token": csrf_token(page.get_data(as_text=True)),
             "year": str(year),
             "scheme": scheme,
-            "block": BLOCK,
+            "block": block,
             "points_step": "0.25",
             "self_deadline": deadline.strftime("%Y-%m-%dT%H:%M"),
         },

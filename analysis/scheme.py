@@ -174,6 +174,11 @@ class Criterion:
     sipas: str | None = None
     #: the points of a score of 0 (a 1-10 scale has floor 1): floor + (max - floor) x score
     floor: float = 0.0
+    #: appraisal only: the step its points move in (None: the round's), the documents asked for
+    #: as evidence and how the points are given, per language
+    step: float | None = None
+    evidence: dict[str, str] | None = None
+    guidance: dict[str, str] | None = None
 
     @property
     def survey_kind(self) -> str | None:
@@ -899,6 +904,9 @@ class _Checker:
             "combine",
             "sipas",
             "floor",
+            "step",
+            "evidence",
+            "guidance",
         }
         spec = self.mapping(spec, path, allowed, {"code", "name", "max_points", "source"})
         code = self.code(spec.get("code"), (*path, "code"))
@@ -934,7 +942,14 @@ class _Checker:
             for key in ("items", "rule", "combine", "sipas"):
                 if key in spec:
                     self.problem((*path, key), _("an appraisal criterion takes no survey keys"))
+            self.appraisal_guidance(criterion, spec, path)
             return criterion
+        for key in ("step", "evidence", "guidance"):
+            if key in spec:
+                self.problem(
+                    (*path, key),
+                    _("only an appraisal criterion has a step, evidence or guidance"),
+                )
         if "sipas" in spec:
             for key in ("items", "rule", "combine"):
                 if key in spec:
@@ -987,6 +1002,26 @@ class _Checker:
         criterion.items = items
         criterion.combine = combine
         return criterion
+
+    def appraisal_guidance(self, criterion: Criterion, spec: dict, path: KeyPath) -> None:
+        """What the appraisal pages show with an appraisal criterion: the step of its points and
+        the texts that tell the unit and the council what is asked."""
+        if "step" in spec:
+            step = self.number(spec["step"], (*path, "step"), positive=True)
+            if step > 0:
+                criterion.step = step
+            if step > criterion.max_points:
+                self.problem(
+                    (*path, "step"),
+                    _(
+                        "is %(step)s, which must not be above max_points %(max)s",
+                        step=_round(step),
+                        max=_round(criterion.max_points),
+                    ),
+                )
+        for key in ("evidence", "guidance"):
+            if key in spec:
+                setattr(criterion, key, self.label(spec[key], (*path, key)))
 
     def bands(self, value) -> list[Band]:
         out = []

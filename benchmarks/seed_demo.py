@@ -93,6 +93,14 @@ def main() -> None:
             f"seed_demo --responses {args.responses:,}: {total:,} responses ({groups}) in "
             f"{wall:.1f} s wall, {cpu:.1f} s CPU in this process"
         )
+        from survey_app.appraisal.demo import seed_demo_round
+
+        wall = time.perf_counter()
+        with db.transaction() as tx:
+            seed_demo_round(tx)
+        print(
+            f"the demo appraisal round (seed-demo adds it once): {time.perf_counter() - wall:.2f} s"
+        )
         if db.engine.dialect.name != "postgresql":
             return
         with db.engine.connect() as conn:

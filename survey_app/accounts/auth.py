@@ -112,15 +112,16 @@ def assign(
     session: Session, user: User, role: str, unit_id: int | None = None, block: str | None = None
 ) -> None:
     """Give `user` a role and their part of the appraisal: an officer's unit, an appraiser's
-    block (None: every block). What the role does not use is cleared, so a role change leaves no
-    stale access; a role change ends the user's sessions. Logged."""
+    one unit or block (neither: every block; a unit wins over a block). What the role does not
+    use is cleared, so a role change leaves no stale access; a role change ends the user's
+    sessions. Logged."""
     if role not in ROLES:
         raise ValueError(role)
     if role != user.role:
         user.role = role
         sessions.end_everywhere(user)
-    user.unit_id = unit_id if role == "officer" else None
-    user.block = (block or None) if role == "appraiser" else None
+    user.unit_id = unit_id if role in ("officer", "appraiser") else None
+    user.block = (block or None) if role == "appraiser" and unit_id is None else None
     audit.record(
         session,
         "user_updated",

@@ -32,7 +32,7 @@ class UserForm(FlaskForm):
     )
     password = PasswordField(_l("Password"), validators=[Optional()])
     role = SelectField(_l("Role"))
-    unit = SelectField(_l("Unit (unit officers)"), coerce=str)
+    unit = SelectField(_l("Unit (unit officers; an appraiser of one unit)"), coerce=str)
     block = StringField(_l("Block (appraisers; empty: every block)"), validators=[Length(max=64)])
 
 
@@ -73,9 +73,12 @@ def _user_form(user: User | None = None, **kwargs) -> UserForm:
 
 def _scope(form: UserForm) -> tuple[int | None, str | None]:
     unit_id = int(form.unit.data) if form.unit.data else None
+    block = form.block.data.strip() or None
     if form.role.data == "officer" and unit_id is None:
         form.unit.errors.append(_("Choose the officer's unit."))
-    return unit_id, form.block.data.strip() or None
+    if form.role.data == "appraiser" and unit_id is not None and block is not None:
+        form.block.errors.append(_("Give an appraiser a unit or a block, not both."))
+    return unit_id, block
 
 
 @bp.get("/users")

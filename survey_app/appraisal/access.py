@@ -1,6 +1,6 @@
 """Loading what an appraisal URL names and checking that the user may see it, once per view:
-an officer only their own unit, an appraiser only the blocks they are assigned (none named:
-every block), an admin everything."""
+an officer only their own unit, an appraiser only the unit or the block they are assigned
+(neither: every block), an admin everything."""
 
 from __future__ import annotations
 
@@ -15,16 +15,35 @@ from ..extensions import db
 from ..models import AppraisalRound, Evidence, RatedUnit
 
 
+def _appraisers_unit() -> RatedUnit | None:
+    if current_user.role != "appraiser" or current_user.unit_id is None:
+        return None
+    return db.session.get(RatedUnit, current_user.unit_id)
+
+
 def may_see_block(block: str) -> bool:
+    """Whether the user sees the block's rounds (an appraiser of one unit: its block's, and in
+    them only that unit)."""
     if current_user.role == "admin":
         return True
     if current_user.role == "appraiser":
+        if current_user.unit_id is not None:
+            unit = _appraisers_unit()
+            return unit is not None and unit.block == block
         return current_user.block in (None, "", block)
     return False
 
 
+def whole_block(block: str) -> bool:
+    """Whether the user sees every unit of the block: what finalising the round and its file
+    of every unit's points need."""
+    return may_see_block(block) and not (
+        current_user.role == "appraiser" and current_user.unit_id is not None
+    )
+
+
 def may_see_unit(unit: RatedUnit) -> bool:
-    if current_user.role == "officer":
+    if current_user.role in ("officer", "appraiser") and current_user.unit_id is not None:
         return current_user.unit_id == unit.id
     return may_see_block(unit.block)
 
@@ -33,7 +52,7 @@ def round_view(part: str, unit: str | None = None) -> Callable:
     """A view of one round for the roles of `part`: the URL's `round_id` becomes
     `appraisal_round`. With ``unit="own"`` the officer's unit becomes `unit` (403 without one,
     404 when it is not in the round's block); with ``unit="url"`` the URL's `unit_id` does
-    (404 outside the round's block, 403 outside the user's blocks)."""
+    (404 outside the round's block, 403 outside the user's blocks or unit)."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
@@ -59,6 +78,8 @@ def round_view(part: str, unit: str | None = None) -> Callable:
                 found = db.session.get(RatedUnit, kwargs.pop("unit_id"))
                 if found is None or found.block != appraisal_round.block:
                     abort(404)
+                if not may_see_unit(found):
+                    abort(403)
                 kwargs["unit"] = found
             return view(*args, appraisal_round=appraisal_round, **kwargs)
 

@@ -20,6 +20,15 @@ class AppraisalCriterion:
     field_name: dict[str, str]
     name: dict[str, str]
     max_points: float
+    #: The step the scheme gives the criterion's points (None: the round's step).
+    step: float | None = None
+    #: The documents asked for as evidence, and how the points are given, per language.
+    evidence: dict[str, str] | None = None
+    guidance: dict[str, str] | None = None
+
+    def step_in(self, appraisal_round: AppraisalRound) -> float:
+        """The step its points move in: the scheme's for this criterion, else the round's."""
+        return self.step or float(appraisal_round.points_step)
 
 
 def scheme_path(file_name: str) -> Path:
@@ -43,7 +52,9 @@ def _load(path: str, _mtime: int):
 def appraisal_criteria(file_name: str) -> list[AppraisalCriterion]:
     scheme = load(file_name)
     return [
-        AppraisalCriterion(c.code, f.code, f.name, c.name, float(c.max_points))
+        AppraisalCriterion(
+            c.code, f.code, f.name, c.name, float(c.max_points), c.step, c.evidence, c.guidance
+        )
         for f in scheme.fields
         for c in f.criteria
         if c.source == "appraisal"

@@ -167,14 +167,15 @@ def history_of(session: Session, unit_return_: AppraisalReturn) -> list[tuple[st
 def _check_points(appraisal_round, criterion, points: float | None) -> None:
     if points is None:
         return
-    if not criteria_mod.in_steps(points, criterion.max_points, appraisal_round.points_step):
+    step = criterion.step_in(appraisal_round)
+    if not criteria_mod.in_steps(points, criterion.max_points, step):
         raise AppraisalRefused(
             _(
                 "Criterion %(criterion)s: %(points)s is not 0 to %(max)s in steps of %(step)s.",
                 criterion=criterion.code,
                 points=format_decimal(points),
                 max=format_decimal(criterion.max_points),
-                step=format_decimal(appraisal_round.points_step),
+                step=format_decimal(step),
             )
         )
 

@@ -18,7 +18,7 @@ from ..stats import services as stats_services
 from ..stats.services import schemes
 from . import operations as ops
 from . import progress as progress_mod
-from .access import evidence_view, may_see_block, round_view
+from .access import evidence_view, may_see_block, may_see_unit, round_view, whole_block
 from .blueprint import bp
 from .forms import ConfirmForm, PublishForm, RoundForm, SendForm
 
@@ -74,8 +74,10 @@ def _progress_page(appraisal_round, problem=None, status=200):
         page = render_template(
             "appraisal/round.html",
             round=appraisal_round,
-            units=units,
-            differences=differences,
+            # an appraiser of one unit follows that unit only
+            units=[p for p in units if may_see_unit(p.unit)],
+            differences=[d for d in differences if may_see_unit(d.unit)],
+            whole_block=whole_block(appraisal_round.block),
             publish_form=PublishForm(formdata=None),
             send_form=_send_form(formdata=None),
             confirm_form=ConfirmForm(formdata=None),
@@ -107,6 +109,8 @@ def round_publish(appraisal_round):
 @bp.post("/rounds/<int:round_id>/finalise")
 @round_view("appraiser")
 def round_finalise(appraisal_round):
+    if not whole_block(appraisal_round.block):
+        abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -173,6 +177,8 @@ def round_send(appraisal_round):
 @bp.get("/rounds/<int:round_id>/appraisal.csv")
 @round_view("appraiser")
 def round_export(appraisal_round):
+    if not whole_block(appraisal_round.block):
+        abort(403)  # every unit's points: not for an appraiser of one unit
     with db.transaction() as tx:
         text = progress_mod.appraisal_csv(tx, appraisal_round)
         audit.record(

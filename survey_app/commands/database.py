@@ -65,10 +65,25 @@ def init_db() -> None:
 @click.option("--seed", type=int, default=2025, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the demo wave has responses.")
 def seed_demo_command(responses: int, seed: int, if_empty: bool) -> None:
-    """Add a demo wave with synthetic, seeded responses, skewed the way field samples are."""
+    """Add a demo wave with synthetic, seeded responses, skewed the way field samples are, and a
+    demo appraisal round (once)."""
+    from ..appraisal.demo import seed_demo_round
     from .demo_data import demo_response_count, seed_demo
 
     with in_cli_locale():
+        # the demo round adds itself once, whatever the flags: a database seeded before it
+        # existed gets it on its next `make run`
+        with db.transaction() as session:
+            demo_round = seed_demo_round(session)
+        if demo_round is not None:
+            click.echo(
+                _(
+                    "Demo appraisal round %(year)s of the block %(block)s opened, with five "
+                    "units; three have submitted their self-assessment.",
+                    year=demo_round.year,
+                    block=demo_round.block,
+                )
+            )
         with db.transaction() as session:
             if if_empty and demo_response_count(session):
                 click.echo(_("The demo wave has responses already; nothing added."))

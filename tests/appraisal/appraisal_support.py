@@ -35,7 +35,14 @@ def scope(app, email: str, unit_id: int | None = None, block: str | None = None)
         assign(tx, user, user.role, unit_id, block)
 
 
-def open_round(client, auth, year: int = 2025, deadline: dt.datetime | None = None) -> int:
+def open_round(
+    client,
+    auth,
+    year: int = 2025,
+    deadline: dt.datetime | None = None,
+    scheme: str = SCHEME,
+    block: str = BLOCK,
+) -> int:
     """Open a round as the admin through the page; returns its id (and logs the admin out)."""
     auth.login("admin")
     page = client.get("/en/appraisal/rounds/new")
@@ -46,8 +53,8 @@ def open_round(client, auth, year: int = 2025, deadline: dt.datetime | None = No
         data={
             "csrf_token": csrf_token(page.get_data(as_text=True)),
             "year": str(year),
-            "scheme": SCHEME,
-            "block": BLOCK,
+            "scheme": scheme,
+            "block": block,
             "points_step": "0.25",
             "self_deadline": deadline.strftime("%Y-%m-%dT%H:%M"),
         },

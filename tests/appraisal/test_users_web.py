@@ -67,7 +67,7 @@ def test_create_edit_disable_and_reset(app, client, auth):
         data={
             "csrf_token": token,
             "role": "appraiser",
-            "unit": units["D1"],
+            "unit": "",
             "block": "departments",
         },
     )

@@ -10,6 +10,8 @@ OLDEST_BIN := $(OLDEST_VENV)/bin
 FLASK := $(BIN)/flask --app survey_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest-xdist workers for `make test` (auto: one per CPU); a test file stays on one worker
+TEST_WORKERS ?= auto
 
 .PHONY: run worker test test-oldest setup setup-test lint translations-extract translations-update translations-compile bench-respond bench-weighting clean
 
@@ -41,7 +43,7 @@ worker: setup
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 # The pure statistics (R comparisons included) on the oldest numpy, pandas, scipy, statsmodels...
 # that pyproject.toml allows: constraints-oldest.txt pins each direct dependency to its lower bound.

@@ -22,6 +22,31 @@ def _database_params() -> list:
     return params
 
 
+def pytest_configure(config):
+    """Under pytest-xdist every worker empties and fills the tables as its tests go, so each
+    gets a PostgreSQL database of its own beside TEST_DATABASE_URL's: `<name>_gw0`, `<name>_gw1`...
+    (.ci/run drops them with the rest)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not worker or not url:
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError:
+        return  # the database_url fixture says what is wrong with TEST_DATABASE_URL
+    finally:
+        server.dispose()
+    os.environ["TEST_DATABASE_URL"] = base.set(database=name).render_as_string(False)
+
+
 def pytest_collection_modifyitems(config, items):
     """A test marked postgresql_only is about a server several processes share: its SQLite
     variant is deselected (said in the summary), not skipped."""

@@ -15,7 +15,8 @@ from sqlalchemy.exc import OperationalError
 def _database_params() -> list:
     params = [pytest.param("sqlite", id="sqlite")]
     if os.environ.get("TEST_DATABASE_URL"):
-        params.append(pytest.param(os.environ["TEST_DATABASE_URL"], id="postgresql"))
+        # read when the fixture runs: a pytest-xdist worker has its own (pytest_configure)
+        params.append(pytest.param("postgresql", id="postgresql"))
     elif os.environ.get("CI"):
         # CI must test on PostgreSQL too: its tests fail saying why rather than not being collected
         params.append(pytest.param(None, id="postgresql"))
@@ -76,6 +77,8 @@ def database_url(request, tmp_path_factory) -> str:
             "(.ci/run sets it to a fresh database on the local server)",
             pytrace=False,
         )
+    if url == "postgresql":
+        url = os.environ["TEST_DATABASE_URL"]
     if url == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     engine = make_engine(url)

@@ -207,6 +207,13 @@ def create_mailing(
     """Write a sending with a queued message per recipient and defer its job, in the caller's
     transaction; audited (counts only)."""
     people = recipients(session, wave.id, questionnaire_code, kind)
+    # the kept links in a few queries, not one per recipient: `_ensure_link`'s `session.get`
+    # then finds them in the session
+    ids = [invitation.id for invitation, _person in people]
+    for start in range(0, len(ids), 1000):
+        session.scalars(
+            select(MailLink).where(MailLink.invitation_id.in_(ids[start : start + 1000]))
+        ).all()
     for invitation, _person in people:
         _ensure_link(session, secret_key, invitation)
     mailing = Mailing(

@@ -1,19 +1,27 @@
 """Respondent pages under load: gunicorn on PostgreSQL, measured with wrk.
 
 Prints requests/s and p50/p99 latency for a 30-question page (GET) and its save (POST) at 16 and
-64 connections, beside a bare Flask endpoint and a bare Flask + SQLAlchemy app doing the same page
-and save by hand (`BARE_DB_APP`), served the same way in the same run, with the ratios; then
-checks that what the database holds equals what the accepted POSTs sent.
+64 connections, beside two bare Flask apps doing the same page and save by hand, served the same
+way in the same run, with the ratios; then checks that what the database holds equals what the
+accepted POSTs sent. The two baselines:
+
+- `BARE_WTF_APP`, issue 13's own baseline ("a bare Flask + WTForms page of 30 questions", "a bare
+  Flask + SQLAlchemy one-transaction save (4 statements)"): a Flask-WTF form of 30 radio fields
+  rendered from one query's answers; its save validates the form (CSRF token, choices) and stores
+  the page in one transaction of 4 statements;
+- `BARE_DB_APP`, stricter: the same page written out in a Jinja loop with no form library, and a
+  save that checks nothing before its 4 statements. No app that takes answers from the public can
+  be this bare; it shows what the framework and the database alone cost.
 
     python benchmarks/respond.py [--duration 10] [--workers 3] [--threads 4]
     python benchmarks/respond.py --cpu [--requests 300]
 
 `--cpu` measures instead the CPU time each request costs, the server's process and its
-PostgreSQL backends together (from /proc), one gunicorn sync worker answering one request at a
+PostgreSQL backends together (from /proc), one gunicorn worker answering one request at a
 time: a figure that a machine shared with other work changes far less than requests/s. Beside
-ours and the bare Flask + SQLAlchemy app it measures two floors: the bare app's page without
-its template (`FLOOR_APP`: the session read, the one query, 28 KB returned) and the bare Flask
-endpoint.
+ours and the two baselines it measures two floors: `FLOOR_APP`, the least a page (the session
+read, one query, 28 KB returned) and a checked save (CSRF and choices checked, one read, one
+write) can cost, and the bare Flask endpoint.
 
 Needs wrk (apt-get install wrk) and a PostgreSQL server (BENCH_DATABASE_URL, default: a database
 par_bench on 127.0.0.1:5432 as user postgres, dropped and created anew).
@@ -51,7 +59,7 @@ def index():
     return "ok"
 """
 
-#: The baseline of the issue: a bare Flask + SQLAlchemy app doing the same work by hand. Its page
+#: The stricter baseline: a bare Flask + SQLAlchemy app doing the same work by hand. Its page
 #: reads the respondent's answers in one query (the response found from the session cookie, as
 #: ours) and renders the same 30 questions of 5 radio buttons with Jinja; its save is one
 #: transaction of 4 statements (the response row locked, the answers upserted, the response
@@ -119,11 +127,151 @@ def save():
     return redirect("/page", 303)
 """.replace("QUESTIONS", str(QUESTIONS))
 
-#: The bare page with nothing rendered: what reading the session and one query through
-#: SQLAlchemy cost by themselves, the least any page showing stored answers can cost.
-FLOOR_APP = BARE_DB_APP.replace(
-    "return render_template_string(PAGE, codes=CODES, answers=answers)", "return PAGE_BYTES"
-).replace("app = Flask(__name__)", "app = Flask(__name__)\nPAGE_BYTES = 'x' * 28_600")
+#: Issue 13's baseline: the page and save a Flask developer writes with Flask-WTF and SQLAlchemy.
+#: One form class of 30 radio fields (5 choices), made once; the page reads the answers in the
+#: same one query as `BARE_DB_APP` and renders the form's own widgets; the save validates the
+#: form (CSRF token, each answer one of the choices) and runs the same 4-statement transaction.
+BARE_WTF_APP = """
+import hashlib
+import os
+
+from flask import Flask, redirect, render_template_string, session
+from flask_wtf import FlaskForm
+from sqlalchemy import create_engine, text
+from wtforms import RadioField
+
+app = Flask(__name__)
+app.secret_key = os.environ["SECRET_KEY"]
+engine = create_engine(os.environ["DATABASE_URL"], pool_size=4, max_overflow=8)
+CODES = [f"q{i:02d}" for i in range(1, QUESTIONS + 1)]
+CHOICES = [(str(value), f"Option {value}") for value in range(1, 6)]
+
+
+class PageForm(FlaskForm):
+    pass
+
+
+for number, code in enumerate(CODES, 1):
+    setattr(PageForm, code, RadioField(f"Question number {number}", choices=CHOICES))
+
+PAGE = '''<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bench</title></head>
+<body><form method="post">{{ form.csrf_token }}
+{% for field in form if field.name != "csrf_token" %}<fieldset><legend>{{ field.label }}</legend>
+{{ field() }}</fieldset>{% endfor %}<button name="action" value="next">Next</button></form>
+</body></html>'''
+
+
+def key():
+    code = session["responses"]["bench"]
+    return hashlib.sha256(("resume:" + code).encode()).hexdigest()
+
+
+@app.get("/page")
+def page():
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT a.item_code, a.value FROM response r "
+                "LEFT JOIN answer a ON a.response_id = r.id WHERE r.key_hash = :k"
+            ),
+            {"k": key()},
+        ).all()
+    form = PageForm(data={c: v for c, v in rows if c})
+    return render_template_string(PAGE, form=form)
+
+
+@app.post("/page")
+def save():
+    form = PageForm()
+    if not form.validate_on_submit():
+        return "invalid", 400
+    with engine.begin() as conn:
+        rid = conn.execute(
+            text("SELECT id FROM response WHERE key_hash = :k FOR UPDATE"), {"k": key()}
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO answer (response_id, item_code, value) VALUES (:r, :c, :v) "
+                "ON CONFLICT (response_id, item_code) DO UPDATE SET value = EXCLUDED.value"
+            ),
+            [{"r": rid, "c": c, "v": form[c].data} for c in CODES],
+        )
+        conn.execute(
+            text(
+                "UPDATE response SET updated_at = now(), page_index = 1, "
+                "furthest_page = GREATEST(furthest_page, 1) WHERE id = :r"
+            ),
+            {"r": rid},
+        )
+    return redirect("/page", 303)
+""".replace("QUESTIONS", str(QUESTIONS))
+
+#: The floors: what a page and a save cost with nothing but what any such request must do. The
+#: page: the session read and one query through SQLAlchemy, 28 KB returned, nothing rendered. The
+#: save: the CSRF token and each answer checked against the 5 codes by hand (no form library),
+#: the stored answers read in one query and the page written with one statement, both outside
+#: any BEGIN/COMMIT, the write applied only if the response did not move since the read (the
+#: least a save that checks its input against what is stored can do: 2 round trips).
+FLOOR_APP = """
+import hashlib
+import os
+
+from flask import Flask, abort, redirect, request, session
+from flask_wtf.csrf import validate_csrf
+from sqlalchemy import create_engine, text
+
+app = Flask(__name__)
+app.secret_key = os.environ["SECRET_KEY"]
+engine = create_engine(
+    os.environ["DATABASE_URL"], pool_size=4, max_overflow=8, isolation_level="AUTOCOMMIT"
+)
+CODES = [f"q{i:02d}" for i in range(1, QUESTIONS + 1)]
+VALUES = frozenset("12345")
+PAGE_BYTES = "x" * 28_600
+READ = text(
+    "SELECT r.id, r.furthest_page, a.item_code, a.value FROM response r "
+    "LEFT JOIN answer a ON a.response_id = r.id WHERE r.key_hash = :k"
+)
+WRITE = text(
+    "WITH r AS (UPDATE response SET updated_at = now(), page_index = 1, "
+    "furthest_page = GREATEST(furthest_page, 1) WHERE id = :r AND furthest_page = :seen "
+    "RETURNING id), "
+    "a AS (INSERT INTO answer (response_id, item_code, value) SELECT r.id, c, v FROM r, "
+    "unnest(CAST(:codes AS text[]), CAST(:values AS text[])) AS t(c, v) "
+    "ON CONFLICT (response_id, item_code) DO UPDATE SET value = EXCLUDED.value RETURNING 1) "
+    "SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM a)"
+)
+
+
+def key():
+    code = session["responses"]["bench"]
+    return hashlib.sha256(("resume:" + code).encode()).hexdigest()
+
+
+@app.get("/page")
+def page():
+    with engine.connect() as conn:
+        rows = conn.execute(READ, {"k": key()}).all()
+    answers = {c: v for _, _, c, v in rows if c}
+    return PAGE_BYTES if answers is not None else ""
+
+
+@app.post("/page")
+def save():
+    form = request.form
+    validate_csrf(form.get("csrf_token"))
+    values = [form.get(c, "") for c in CODES]
+    if not all(value in VALUES for value in values):
+        abort(400)
+    with engine.connect() as conn:
+        rows = conn.execute(READ, {"k": key()}).all()
+        written, _ = conn.execute(
+            WRITE, {"r": rows[0][0], "seen": rows[0][1], "codes": CODES, "values": values}
+        ).one()
+    if not written:
+        abort(409)
+    return redirect("/page", 303)
+""".replace("QUESTIONS", str(QUESTIONS))
 
 LUA = r"""
 local lines = {}
@@ -374,84 +522,139 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def _backend_pids() -> list[int]:
+def _backend_pids(application: str) -> list[int]:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(f"{SERVER_URL}/postgres")
     with engine.connect() as conn:
         pids = conn.execute(
-            text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
-            {"name": DATABASE_URL.rsplit("/", 1)[1]},
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :name "
+                "AND application_name = :application"
+            ),
+            {"name": DATABASE_URL.rsplit("/", 1)[1], "application": application},
         ).scalars()
         found = list(pids)
     engine.dispose()
     return found
 
 
-def cpu_per_request(port: int, path: str, lines: list[str], method: str, pids: list[int]):
-    """CPU milliseconds per request of the server's processes and of its database backends."""
-    import http.client
+class Measured:
+    """One server of the CPU measurement: its processes, its PostgreSQL backends (told apart by
+    `application_name`), and the CPU ticks and requests counted per method."""
 
-    conn = http.client.HTTPConnection("127.0.0.1", port)
+    def __init__(self, label: str, target: str, chdir: Path, path: str, env: dict) -> None:
+        self.label, self.path = label, path
+        self.application = f"bench_{len(label)}_{abs(hash(label)) % 10**6}"
+        env = {**env, "DATABASE_URL": f"{DATABASE_URL}?application_name={self.application}"}
+        self.server = start_gunicorn(target, free_port(), 1, 1, env, chdir)
+        self.port = int(self.server.args[self.server.args.index("--bind") + 1].split(":")[1])
+        self.ticks: dict[str, list[int]] = {}
+        self.count: dict[str, int] = {}
 
-    def send(line: str) -> None:
-        cookie, body = line.split("\t")
-        headers = {"Cookie": cookie}
-        if method == "POST":
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn.request(method, path, body=body if method == "POST" else None, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        if response.status not in (200, 302, 303):
-            raise SystemExit(f"{method} {path} answered {response.status}")
+    def pids(self) -> list[int]:
+        children = subprocess.run(
+            ["pgrep", "-P", str(self.server.pid)], capture_output=True, text=True
+        ).stdout.split()
+        return [self.server.pid, *map(int, children)]
 
-    for line in lines[:20]:  # warm up
-        send(line)
-    backends = _backend_pids()
-    app_before = sum(_cpu_ticks(pid) for pid in pids)
-    db_before = sum(_cpu_ticks(pid) for pid in backends)
-    for line in lines:
-        send(line)
-    app_after = sum(_cpu_ticks(pid) for pid in pids)
-    db_after = sum(_cpu_ticks(pid) for pid in _backend_pids())  # a backend started anew counts
-    conn.close()
-    scale = 1000 / os.sysconf("SC_CLK_TCK") / len(lines)
-    return (app_after - app_before) * scale, (db_after - db_before) * scale
+    def send(self, method: str, lines: list[str], measure: bool = True) -> None:
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port)
+        pids, backends = self.pids(), _backend_pids(self.application)
+        app_before = sum(_cpu_ticks(pid) for pid in pids)
+        db_before = sum(_cpu_ticks(pid) for pid in backends)
+        for line in lines:
+            cookie, body = line.split("\t")
+            headers = {"Cookie": cookie}
+            if method == "POST":
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            conn.request(
+                method, self.path, body=body if method == "POST" else None, headers=headers
+            )
+            response = conn.getresponse()
+            response.read()
+            if response.status not in (200, 302, 303):
+                raise SystemExit(f"{self.label}: {method} {self.path} answered {response.status}")
+        app_after = sum(_cpu_ticks(pid) for pid in pids)
+        # a backend started during the requests counts from zero
+        db_after = sum(_cpu_ticks(pid) for pid in _backend_pids(self.application))
+        conn.close()
+        if measure:
+            app, db = self.ticks.setdefault(method, [0, 0])
+            self.ticks[method] = [app + app_after - app_before, db + db_after - db_before]
+            self.count[method] = self.count.get(method, 0) + len(lines)
+
+    def ms(self, method: str) -> tuple[float, float]:
+        scale = 1000 / os.sysconf("SC_CLK_TCK") / self.count[method]
+        app, db = self.ticks[method]
+        return app * scale, db * scale
+
+    def stop(self) -> None:
+        os.killpg(self.server.pid, signal.SIGTERM)
+        self.server.wait(timeout=30)
 
 
-def main_cpu(workdir: Path, env: dict, get_lines, post_lines) -> None:
-    servers = [
-        ("ours", "survey_app:create_app()", ROOT, "/en/s/bench/p/0", ("GET", "POST", "GET")),
-        ("bare Flask+SQLAlchemy", "bare_db_app:app", workdir, "/page", ("GET", "POST", "GET")),
-        ("bare page, nothing rendered", "floor_app:app", workdir, "/page", ("GET",)),
-        ("bare Flask endpoint", "bare_app:app", workdir, "/", ("GET",)),
+WTF = "bare Flask+WTForms+SQLAlchemy"
+BARE = "bare Flask+SQLAlchemy"
+FLOOR = "floor: least page and save"
+
+
+def main_cpu(workdir: Path, env: dict, get_lines, post_lines, requests: int) -> None:
+    """All servers up at once, measured in turns of 50 requests each, so that a spell of other
+    work on the machine falls on every server alike. Each server saves responses of its own:
+    every measured save is a response's first (30 answers inserted), every measured GET shows
+    30 stored answers."""
+    specs = [
+        ("ours", "survey_app:create_app()", ROOT, "/en/s/bench/p/0", True),
+        (WTF, "bare_wtf_app:app", workdir, "/page", True),
+        (BARE, "bare_db_app:app", workdir, "/page", True),
+        (FLOOR, "floor_app:app", workdir, "/page", True),
+        ("bare Flask endpoint", "bare_app:app", workdir, "/", False),
     ]
-    print("CPU ms per request, one gunicorn sync worker, one request at a time")
-    print(f"{'server':<30}{'method':>7}{'server':>9}{'database':>10}{'total':>8}")
+    servers, shares = [], {}
+    try:
+        for number, (label, target, chdir, path, saves) in enumerate(specs):
+            servers.append(Measured(label, target, chdir, path, env))
+            first = number * requests if saves else 0
+            shares[label] = (
+                post_lines[first : first + requests],
+                get_lines[first : first + requests],
+            )
+        time.sleep(1)
+        for server in servers:  # warm up: the first requests build caches and connections
+            server.send("GET", shares[server.label][1][:20], measure=False)
+        turn = 50
+        for start in range(0, requests, turn):
+            for server in servers:
+                posts, gets = shares[server.label]
+                if server.path != "/":
+                    server.send("POST", posts[start : start + turn])
+        for start in range(0, requests, turn):
+            for server in servers:
+                server.send("GET", shares[server.label][1][start : start + turn])
+    finally:
+        for server in servers:
+            server.stop()
+    print(f"CPU ms per request, one gunicorn worker each, one request at a time, {requests} each")
+    print(f"{'server':<32}{'method':>7}{'server':>9}{'database':>10}{'total':>8}")
     totals: dict[tuple[str, str], float] = {}
-    for label, target, chdir, path, methods in servers:
-        port = free_port()
-        server = start_gunicorn(target, port, 1, 1, env, chdir)
-        try:
-            time.sleep(1)
-            children = subprocess.run(
-                ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
-            ).stdout.split()
-            pids = [server.pid, *map(int, children)]
-            for method in methods:
-                lines = post_lines if method == "POST" else get_lines
-                app_ms, db_ms = cpu_per_request(port, path, lines, method, pids)
-                totals[(label, method)] = app_ms + db_ms  # the second GET (with answers) wins
-                print(f"{label:<30}{method:>7}{app_ms:>9.2f}{db_ms:>10.2f}{app_ms + db_ms:>8.2f}")
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-    bare, ours = "bare Flask+SQLAlchemy", "ours"
-    print(
-        "  ratios (bare CPU / ours: the requests/s ratio of a machine busy with nothing else): "
-        f"page {totals[(bare, 'GET')] / totals[(ours, 'GET')]:.2f}, "
-        f"save {totals[(bare, 'POST')] / totals[(ours, 'POST')]:.2f}"
-    )
+    for server in servers:
+        for method in ("GET", "POST"):
+            if method not in server.count:
+                continue
+            app_ms, db_ms = server.ms(method)
+            totals[(server.label, method)] = app_ms + db_ms
+            print(
+                f"{server.label:<32}{method:>7}{app_ms:>9.2f}{db_ms:>10.2f}{app_ms + db_ms:>8.2f}"
+            )
+    for bare in (WTF, BARE, FLOOR):
+        print(
+            f"  ratios to {bare} (its CPU / ours: the requests/s ratio of a machine busy with "
+            f"nothing else): page {totals[(bare, 'GET')] / totals[('ours', 'GET')]:.2f}, "
+            f"save {totals[(bare, 'POST')] / totals[('ours', 'POST')]:.2f}"
+        )
 
 
 def main() -> None:
@@ -470,10 +673,14 @@ def main() -> None:
         (workdir / "bench.yaml").write_text(questionnaire_yaml(), encoding="utf-8")
         (workdir / "bare_app.py").write_text(BARE_APP)
         (workdir / "bare_db_app.py").write_text(BARE_DB_APP)
+        (workdir / "bare_wtf_app.py").write_text(BARE_WTF_APP)
         (workdir / "floor_app.py").write_text(FLOOR_APP)
         script = workdir / "load.lua"
         script.write_text(LUA)
         recreate_database()
+        if args.cpu:  # each server that saves has responses of its own
+            global RESPONSES
+            RESPONSES = max(RESPONSES, 4 * args.requests)
         get_lines, post_lines, bodies = prepare(workdir)
         (workdir / "get.txt").write_text("\n".join(get_lines) + "\n")
         (workdir / "post.txt").write_text("\n".join(post_lines) + "\n")
@@ -486,15 +693,16 @@ def main() -> None:
             "PYTHONPATH": str(ROOT),
         }
         if args.cpu:
-            main_cpu(workdir, env, get_lines[: args.requests], post_lines[: args.requests])
+            main_cpu(workdir, env, get_lines, post_lines, args.requests)
             return
-        app_port, bare_port, db_port = free_port(), free_port(), free_port()
+        app_port, bare_port, db_port, wtf_port = free_port(), free_port(), free_port(), free_port()
         servers = [
             start_gunicorn(
                 "survey_app:create_app()", app_port, args.workers, args.threads, env, ROOT
             ),
             start_gunicorn("bare_app:app", bare_port, args.workers, args.threads, env, workdir),
             start_gunicorn("bare_db_app:app", db_port, args.workers, args.threads, env, workdir),
+            start_gunicorn("bare_wtf_app:app", wtf_port, args.workers, args.threads, env, workdir),
         ]
         try:
             page = f"http://127.0.0.1:{app_port}/en/s/bench/p/0"
@@ -507,14 +715,19 @@ def main() -> None:
             )
             print(f"{'what':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-3xx':>9}")
             bare_page = f"http://127.0.0.1:{db_port}/page"
+            wtf_page = f"http://127.0.0.1:{wtf_port}/page"
+            get, post = workdir / "get.txt", workdir / "post.txt"
             cases = [
                 ("bare Flask endpoint (GET)", f"http://127.0.0.1:{bare_port}/", None, "GET"),
-                ("bare Flask+SQLAlchemy page (GET)", bare_page, workdir / "get.txt", "GET"),
-                (f"page of {QUESTIONS} questions (GET)", page, workdir / "get.txt", "GET"),
-                ("bare Flask+SQLAlchemy save (POST)", bare_page, workdir / "post.txt", "POST"),
-                (f"save of {QUESTIONS} answers (POST)", page, workdir / "post.txt", "POST"),
+                ("page: bare Flask+WTForms", wtf_page, get, "GET"),
+                ("page: bare Flask, no forms", bare_page, get, "GET"),
+                (f"page of {QUESTIONS} questions (GET)", page, get, "GET"),
+                ("save: bare Flask+WTForms", wtf_page, post, "POST"),
+                ("save: bare Flask, no checks", bare_page, post, "POST"),
+                (f"save of {QUESTIONS} answers (POST)", page, post, "POST"),
             ]
-            run_wrk(bare_page, 16, 3, "GET", workdir / "get.txt", script)  # warm up
+            run_wrk(bare_page, 16, 3, "GET", get, script)  # warm up
+            run_wrk(wtf_page, 16, 3, "GET", get, script)
             for connections in (16, 64):
                 rates = {}
                 for label, url, lines, method in cases:
@@ -525,11 +738,12 @@ def main() -> None:
                         f"{label:<34}{connections:>6}{r['rps']:>10.0f}{r['p50']:>9.1f}"
                         f"{r['p99']:>9.1f}{r['bad']:>9}{note}"
                     )
-                labels = [case[0] for case in cases]
+                rate = [rates[case[0]] for case in cases]
                 print(
-                    f"  ratios at {connections} connections (ours / bare Flask+SQLAlchemy, "
-                    f"requests/s): page {rates[labels[2]] / rates[labels[1]]:.2f}, "
-                    f"save {rates[labels[4]] / rates[labels[3]]:.2f}"
+                    f"  ratios at {connections} connections (ours / bare, requests/s): "
+                    f"to Flask+WTForms page {rate[3] / rate[1]:.2f}, save {rate[6] / rate[4]:.2f}; "
+                    f"to Flask without forms page {rate[3] / rate[2]:.2f}, "
+                    f"save {rate[6] / rate[5]:.2f}"
                 )
         finally:
             for server in servers:

@@ -66,11 +66,14 @@ BARE_COMMON = """
 import hashlib
 import os
 
-from flask import Flask, redirect, render_template_string, request, session
+from flask import Flask, redirect, render_template, request, session
+from jinja2 import DictLoader
 from sqlalchemy import create_engine, text
 
 app = Flask(__name__)
 app.secret_key = os.environ["SECRET_KEY"]
+# The page is a template of the app's, compiled once and kept as render_template keeps a file's.
+app.jinja_loader = DictLoader({})
 engine = create_engine(os.environ["DATABASE_URL"], pool_size=4, max_overflow=8)
 CODES = [f"q{i:02d}" for i in range(1, QUESTIONS + 1)]
 
@@ -126,11 +129,12 @@ PAGE = '''<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Benc
 {% if answers.get(code) == value|string %} checked{% endif %}> Option {{ value }}</label>
 {% endfor %}</fieldset>{% endfor %}<button name="action" value="next">Next</button></form>
 </body></html>'''
+app.jinja_loader.mapping["page.html"] = PAGE
 
 
 @app.get("/page")
 def page():
-    return render_template_string(PAGE, codes=CODES, answers=stored())
+    return render_template("page.html", codes=CODES, answers=stored())
 
 
 @app.post("/page")
@@ -163,11 +167,12 @@ PAGE = '''<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Benc
 {% for field in form if field.name != "csrf_token" %}<fieldset><legend>{{ field.label }}</legend>
 {{ field() }}</fieldset>{% endfor %}<button name="action" value="next">Next</button></form>
 </body></html>'''
+app.jinja_loader.mapping["page.html"] = PAGE
 
 
 @app.get("/page")
 def page():
-    return render_template_string(PAGE, form=PageForm(data=stored()))
+    return render_template("page.html", form=PageForm(data=stored()))
 
 
 @app.post("/page")

@@ -201,6 +201,16 @@ SETTINGS = (
         described_default="empty (required with `SMTP_HOST`)",
     ),
     Setting(
+        "MAIL_STALE_SECONDS",
+        300,
+        "A sending that has made no progress for this many seconds lost its process (a worker "
+        "killed, a host restarted): a worker (PostgreSQL), or the app at its next request "
+        "(SQLite), resumes it with the e-mails not yet sent, and an admin may resume it by "
+        "hand. Keep it well above the time one e-mail can take (each step of SMTP waits up to "
+        "30 s).",
+        int,
+    ),
+    Setting(
         "PAR_LANG",
         None,
         "The language of command-line messages (`vi` or `en`).",

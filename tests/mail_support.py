@@ -81,3 +81,38 @@ class SMTPServer:
             "SMTP_SECURITY": "none",
             "MAIL_SENDER": "Khảo sát PAR <khaosat@sonoivu.example.vn>",
         }
+
+
+def wait_for(condition, timeout: float = 60.0, what: str = "the condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout:g} s")
+        time.sleep(0.05)
+
+
+def queue_sending(app, wave_code: str, addresses: list[str], per_minute: int = 600) -> int:
+    """Import an invitee of the `leader` questionnaire per address and write an invitation
+    sending to them, its job deferred as the app's RUN_QUEUE says; returns its id."""
+    from survey_app.extensions import db
+    from survey_app.fieldwork import invitations, invitee_file, mailing
+
+    lines = ["name,group,agency,unit,email,phone"]
+    lines += [f"Người {i},leader,Sở {i},,{address}," for i, address in enumerate(addresses)]
+    with app.test_request_context(), db.transaction() as tx:
+        wave = invitations.invitation_wave(tx, wave_code, "leader")
+        rows = invitee_file.read_invitee_file(("\n".join(lines) + "\n").encode(), "x.csv")
+        invitations.import_invitees(tx, wave, "leader", rows, "https://x.vn", "vi", "x.csv")
+        sending = mailing.create_mailing(
+            tx,
+            wave=wave,
+            questionnaire_code="leader",
+            kind="invitation",
+            language="en",
+            subject={"en": "Survey {survey}"},
+            body={"en": "Dear {name}: {link} {optout}"},
+            per_minute=per_minute,
+            base_url="https://khaosat.example.vn",
+            secret_key=app.config["SECRET_KEY"],
+        )
+        return sending.id

@@ -66,6 +66,15 @@ SKIP_REASONS = {
         "the sending stopped while this e-mail was being handed to the server: it may have "
         "arrived, and was not sent again"
     ),
+    smtp.NO_STARTTLS: _l(
+        "the mail server does not offer STARTTLS, so nothing was sent in clear text: check "
+        "SMTP_SECURITY and SMTP_PORT with the server's operator"
+    ),
+    smtp.UNTRUSTED: _l(
+        "the mail server's certificate is not trusted, so nothing was sent: give its CA in "
+        "SMTP_CA_FILE, or have the server's certificate fixed"
+    ),
+    smtp.TLS_FAILED: _l("no secure (TLS) connection could be made to the mail server"),
 }
 
 

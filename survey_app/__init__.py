@@ -40,11 +40,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from . import commands, i18n, web
+    from . import commands, i18n, jobs, web
     from .accounts import auth, throttle
     from .extensions import csrf, db, limiter
 
     db.init_app(app)
+    jobs.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)

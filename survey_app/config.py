@@ -38,6 +38,14 @@ def _smtp_security(text: str) -> str:
     return value
 
 
+def _readable_file(text: str) -> str:
+    """A path refused at start-up if it cannot be read, rather than at the first e-mail."""
+    path = Path(text.strip()).expanduser()
+    with path.open("rb"):
+        pass
+    return str(path)
+
+
 def _run_queue(text: str) -> str:
     value = text.strip().lower()
     if value not in ("auto", "procrastinate", "in-process"):
@@ -188,9 +196,19 @@ SETTINGS = (
         "SMTP_SECURITY",
         "starttls",
         "How the connection to the SMTP server is protected: `starttls` (upgraded after "
-        "connecting, port 587), `tls` (TLS from the start, port 465) or `none` (a relay on the "
-        "same host only).",
+        "connecting, port 587; a server that does not offer it is refused, nothing goes in "
+        "clear), `tls` (TLS from the start, port 465) or `none` (a relay on the same host "
+        "only). The certificate is checked against the system's CAs or `SMTP_CA_FILE`.",
         _smtp_security,
+    ),
+    Setting(
+        "SMTP_CA_FILE",
+        "",
+        "A PEM file of the certificate authorities trusted for the SMTP server's certificate "
+        "(`starttls` and `tls`), in place of the system's: a server with an internal CA. The "
+        "certificate must also name `SMTP_HOST`.",
+        _readable_file,
+        described_default="empty (the system's CAs)",
     ),
     Setting("SMTP_USER", "", "The SMTP login; empty: no login.", described_default="empty"),
     Setting("SMTP_PASSWORD", "", "The SMTP password.", described_default="empty"),
@@ -199,6 +217,16 @@ SETTINGS = (
         "",
         "The From address of invitations, e.g. `Khảo sát PAR <khaosat@sonoivu.gov.vn>`.",
         described_default="empty (required with `SMTP_HOST`)",
+    ),
+    Setting(
+        "MAIL_STALE_SECONDS",
+        300,
+        "A sending that has made no progress for this many seconds lost its process (a worker "
+        "killed, a host restarted): a worker (PostgreSQL), or the app at its next request "
+        "(SQLite), resumes it with the e-mails not yet sent, and an admin may resume it by "
+        "hand. Keep it well above the time one e-mail can take (each step of SMTP waits up to "
+        "30 s).",
+        int,
     ),
     Setting(
         "PAR_LANG",

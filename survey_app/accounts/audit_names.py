@@ -86,6 +86,7 @@ DETAILS = {
     "questionnaires": _l("questionnaires"),
     "quota": _l("quota"),
     "reason": _l("reason"),
+    "remaining": _l("e-mails still to send"),
     "response": _l("response"),
     "role": _l("role"),
     "run": _l("run"),

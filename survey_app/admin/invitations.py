@@ -62,7 +62,31 @@ SKIP_REASONS = {
     "revoked": _l("link revoked"),
     "link reissued": _l("link reissued meanwhile"),
     "link sealed under another key": _l("SECRET_KEY changed since the sending was written"),
+    mailing.INTERRUPTED: _l(
+        "the sending stopped while this e-mail was being handed to the server: it may have "
+        "arrived, and was not sent again"
+    ),
+    smtp.NO_STARTTLS: _l(
+        "the mail server does not offer STARTTLS, so nothing was sent in clear text: check "
+        "SMTP_SECURITY and SMTP_PORT with the server's operator"
+    ),
+    smtp.UNTRUSTED: _l(
+        "the mail server's certificate is not trusted, so nothing was sent: give its CA in "
+        "SMTP_CA_FILE, or have the server's certificate fixed"
+    ),
+    smtp.TLS_FAILED: _l("no secure (TLS) connection could be made to the mail server"),
 }
+
+
+def mail_reason(reason: str) -> str:
+    """A delivery's reason in the reader's language where it is one of ours (with the detail
+    after it kept as given); the SMTP server's own words as they came."""
+    code, _colon, detail = reason.partition(": ")
+    name = SKIP_REASONS.get(reason) or SKIP_REASONS.get(code)
+    if name is None:
+        return reason
+    return f"{name} ({detail})" if detail and reason not in SKIP_REASONS else str(name)
+
 
 STATUS_NAMES = {
     "issued": _l("not opened"),
@@ -153,7 +177,7 @@ def invitations_list(wave: Wave, questionnaire: str):
         mail_ready=smtp.configured(current_app.config),
         mail_status_names=MAIL_STATUS_NAMES,
         mail_kind_names=MAIL_KIND_NAMES,
-        skip_reasons=SKIP_REASONS,
+        mail_reason=mail_reason,
     )
 
 

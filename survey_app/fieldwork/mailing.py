@@ -7,6 +7,11 @@ procrastinate on PostgreSQL, the app's threads on SQLite). The job (`send_mailin
 message every 60/per_minute seconds, and records for each invitee sent or failed with the
 server's reason.
 
+A sending whose process died is resumed once it has made no progress for MAIL_STALE_SECONDS
+(`recover_stalled`, run by the workers, or by the app where it sends itself; `resume` is also
+the admin's button): the process's hold is a compare-and-set on `beat_at`, and each message is
+marked before it goes, so that nobody is mailed twice (docs/security.md).
+
 The link needs the token, which the invitation keeps only as a hash: the first mailing to an
 invitee draws a new token (the link of an earlier links file stops working) and keeps it sealed
 in `mail_link` (AES-GCM, key derived from SECRET_KEY, bound to the invitation's id), so that
@@ -28,10 +33,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from analysis.languages import LANGUAGES
@@ -59,10 +64,9 @@ log = logging.getLogger(__name__)
 TASK = "par_survey.send_mailing"
 QUEUE = "mail"
 LANGS = LANGUAGES
-#: A sending whose process has not been heard from for this long lost it (a message goes out at
-#: least once a minute, and each is recorded with a beat).
-STALE = dt.timedelta(minutes=3)
 KINDS = ("invitation", "reminder")
+#: The reason of a message whose process stopped while handing it to the server.
+INTERRUPTED = "interrupted"
 
 
 # --- sealing the token --------------------------------------------------------------------------
@@ -315,9 +319,14 @@ def preview(session: Session, fields: dict, wave: Wave, secret_key: str, base_ur
 # --- the job ------------------------------------------------------------------------------------
 
 
+def stale_after(app: Flask | None = None) -> dt.timedelta:
+    """How long a sending not done may make no progress before its process counts as lost."""
+    return dt.timedelta(seconds=(app or current_app).config["MAIL_STALE_SECONDS"])
+
+
 def send_mailing(app: Flask, mailing_id: int) -> None:
     """Send a sending's queued messages, one per 60/per_minute seconds, each outcome recorded
-    as it happens (a worker that stops leaves the rest queued; running the job again sends
+    as it happens (a process that stops leaves the rest queued; running the job again sends
     only those). Nothing is raised."""
     with app.app_context():
         try:
@@ -328,51 +337,182 @@ def send_mailing(app: Flask, mailing_id: int) -> None:
             db.session.remove()
 
 
-def _claim(session: Session, mailing_id: int) -> bool:
-    """Take the sending for this process: not done, and no other process heard from within
-    STALE (a resumed sending whose first process still works is left to it)."""
+class _Lease:
+    """A process's hold on a sending: `beat_at` as this process last wrote it. Each beat is a
+    compare-and-set on that value, so a process that was only slow (a frozen VM) and finds its
+    sending resumed by another stops instead of sending beside it."""
+
+    def __init__(self, mailing_id: int, at: dt.datetime, stale: dt.timedelta) -> None:
+        self.mailing_id, self.at = mailing_id, at
+        # several beats within the silence allowed, whatever the rate of the sending
+        self.every = max(0.2, stale.total_seconds() / 4)
+
+    def beat(self, session: Session) -> bool:
+        now = utcnow()
+        kept = session.execute(
+            update(Mailing)
+            .where(
+                Mailing.id == self.mailing_id,
+                Mailing.status == "sending",
+                Mailing.beat_at == self.at,
+            )
+            .values(beat_at=now)
+        )
+        if kept.rowcount != 1:
+            log.warning("mailing %s: resumed by another process; this one stops", self.mailing_id)
+            return False
+        self.at = now
+        return True
+
+    def wait_until(self, moment: float) -> bool:
+        """Sleep until time.monotonic() reaches `moment`, beating meanwhile; False once lost."""
+        while True:
+            left = moment - time.monotonic()
+            if left <= 0:
+                return True
+            time.sleep(min(left, self.every))
+            with db.transaction() as tx:
+                if not self.beat(tx):
+                    return False
+
+
+def _claim(session: Session, mailing_id: int, stale: dt.timedelta) -> _Lease | None:
+    """Take the sending for this process: one queued (new, or resumed), or one whose process
+    has made no progress within `stale`. A second job for the same sending finds it taken.
+    A message the lost process was handing to the server when it stopped may have arrived: it
+    is recorded failed with that reason, never sent twice."""
     now = utcnow()
     claimed = session.execute(
         update(Mailing)
         .where(
             Mailing.id == mailing_id,
-            Mailing.status != "done",
-            or_(Mailing.beat_at.is_(None), Mailing.beat_at < now - STALE),
+            or_(
+                Mailing.status == "queued",
+                and_(
+                    Mailing.status == "sending",
+                    or_(Mailing.beat_at.is_(None), Mailing.beat_at < now - stale),
+                ),
+            ),
         )
         .values(status="sending", beat_at=now)
     )
-    return claimed.rowcount == 1
+    if claimed.rowcount != 1:
+        return None
+    session.execute(
+        update(MailDelivery)
+        .where(
+            MailDelivery.mailing_id == mailing_id,
+            MailDelivery.status == "queued",
+            MailDelivery.sent_at.is_not(None),
+        )
+        .values(status="failed", reason=INTERRUPTED, sent_at=None)
+    )
+    return _Lease(mailing_id, now, stale)
 
 
 def stalled(mailing: Mailing, now: dt.datetime | None = None) -> bool:
-    """Whether a sending that is not done has no process working on it (any more)."""
+    """Whether a sending that is not done has made no progress for MAIL_STALE_SECONDS: its
+    process is lost (or, queued, it waits for one)."""
     now = now or utcnow()
     last = mailing.beat_at or mailing.created_at
-    return mailing.status != "done" and last < now - STALE
+    return mailing.status != "done" and last < now - stale_after()
 
 
-def resume(session: Session, mailing_id: int) -> Mailing:
-    """Defer a stalled sending's job again (its queued messages only); audited. Raises
-    LookupError, or ValueError when it is done or still being sent."""
-    sending = session.get(Mailing, mailing_id, with_for_update=True)
+def resume(
+    session: Session, mailing_id: int, *, actor: str | None = None, wait: bool = True
+) -> Mailing:
+    """Put a stalled sending back in the queue for its messages not yet sent, and defer its job;
+    audited (by `actor`, else the admin of the request). Raises LookupError, or ValueError when
+    it is done, not stalled, or resumed by someone else meanwhile (`wait=False`: also when
+    another transaction holds it now).
+
+    The row is locked, and the change is a compare-and-set on the state read: of two
+    processes resuming the same sending at once, one does."""
+    query = (
+        select(Mailing)
+        .where(Mailing.id == mailing_id)
+        .with_for_update(skip_locked=not wait)
+        .execution_options(populate_existing=True)
+    )
+    sending = session.scalars(query).one_or_none()
     if sending is None:
-        raise LookupError(mailing_id)
-    if not stalled(sending):
+        if wait or session.get(Mailing, mailing_id) is None:
+            raise LookupError(mailing_id)
         raise ValueError(mailing_id)
+    now = utcnow()
+    if not stalled(sending, now):
+        raise ValueError(mailing_id)
+    requeued = session.execute(
+        update(Mailing)
+        .where(
+            Mailing.id == mailing_id,
+            Mailing.status == sending.status,
+            Mailing.beat_at.is_not_distinct_from(sending.beat_at),
+        )
+        .values(status="queued", beat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if requeued.rowcount != 1:
+        raise ValueError(mailing_id)
+    session.refresh(sending)
     wave = session.get(Wave, sending.wave_id)
     sending.job_id = jobs.defer(session, TASK, mailing_id=sending.id)
+    remaining = session.scalar(
+        select(func.count(MailDelivery.id)).where(
+            MailDelivery.mailing_id == sending.id,
+            MailDelivery.status == "queued",
+            MailDelivery.sent_at.is_(None),  # one caught in flight is not sent again (`_claim`)
+        )
+    )
     audit.record(
         session,
         "mail_sending_resumed",
-        {"wave": wave.code, "questionnaire": sending.questionnaire_code, "mailing": sending.id},
+        {
+            "wave": wave.code,
+            "questionnaire": sending.questionnaire_code,
+            "mailing": sending.id,
+            "remaining": remaining,
+        },
+        actor=actor,
     )
     return sending
+
+
+def recover_stalled(app: Flask) -> list[int]:
+    """Resume, as the system, every sending that has made no progress for MAIL_STALE_SECONDS
+    (its worker was killed, its host restarted), except one not started whose job still waits
+    behind others (`jobs.pending`). Run by every worker now and then, and by the app itself
+    where sendings run in its process (`jobs.register_recovery`). Returns the ids resumed."""
+    if not smtp.configured(app.config):
+        return []
+    cutoff = utcnow() - stale_after(app)
+    with db.transaction() as tx:
+        silent = tx.execute(
+            select(Mailing.id, Mailing.status).where(
+                Mailing.status != "done",
+                func.coalesce(Mailing.beat_at, Mailing.created_at) < cutoff,
+            )
+        ).all()
+        pending = {job.get("mailing_id") for job in jobs.pending(tx, TASK)} if silent else set()
+    resumed = []
+    for mailing_id, status in silent:
+        if status == "queued" and mailing_id in pending:
+            continue  # its job waits for a free worker, or has just been taken by one
+        try:
+            with db.transaction() as tx:
+                resume(tx, mailing_id, actor="system", wait=False)
+        except (LookupError, ValueError):
+            continue  # done meanwhile, or another process resumes it
+        log.warning("mailing %s: no progress for %s; resumed", mailing_id, stale_after(app))
+        resumed.append(mailing_id)
+    return resumed
 
 
 def _send_all(app: Flask, mailing_id: int) -> None:
     secret = app.config["SECRET_KEY"]
     with db.transaction() as tx:
-        if not _claim(tx, mailing_id):
+        lease = _claim(tx, mailing_id, stale_after(app))
+        if lease is None:
             return
         interval = 60.0 / tx.get(Mailing, mailing_id).per_minute
     last_end: float | None = None
@@ -384,8 +524,15 @@ def _send_all(app: Flask, mailing_id: int) -> None:
             delivery_id, message = job
             if message is None:
                 continue
-            if last_end is not None:
-                time.sleep(max(0.0, last_end + interval - time.monotonic()))
+            # counted from the end of a message: the server sees them at least `interval` apart
+            # (never faster than the rate, however long a connection took)
+            if last_end is not None and not lease.wait_until(last_end + interval):
+                return
+            taken = _hand_over(lease, delivery_id)
+            if taken is None:
+                return
+            if not taken:
+                continue
             to, subject, body, headers = message
             try:
                 connection.send(to, subject, body, headers)
@@ -394,13 +541,36 @@ def _send_all(app: Flask, mailing_id: int) -> None:
                 log.info("mailing %s: message %s refused", mailing_id, delivery_id)
             else:
                 outcome = ("sent", None)
-            # counted from the end of a message: the server sees them at least `interval` apart
-            # (never faster than the rate, however long a connection took)
             last_end = time.monotonic()
-            _record(delivery_id, *outcome)
+            if not _record(lease, delivery_id, *outcome):
+                return
     with db.transaction() as tx:
-        mailing = tx.get(Mailing, mailing_id)
-        mailing.status, mailing.finished_at = "done", utcnow()
+        tx.execute(
+            update(Mailing)
+            .where(
+                Mailing.id == mailing_id, Mailing.status == "sending", Mailing.beat_at == lease.at
+            )
+            .values(status="done", finished_at=utcnow())
+        )
+
+
+def _hand_over(lease: _Lease, delivery_id: int) -> bool | None:
+    """Mark the message as being handed to the server (`sent_at` set while still queued), in
+    the transaction that checks the lease: True to send it, False when it is no longer queued
+    (an opt-out meanwhile), None when the sending was resumed by another process."""
+    with db.transaction() as tx:
+        if not lease.beat(tx):
+            return None
+        marked = tx.execute(
+            update(MailDelivery)
+            .where(
+                MailDelivery.id == delivery_id,
+                MailDelivery.status == "queued",
+                MailDelivery.sent_at.is_(None),
+            )
+            .values(sent_at=utcnow())
+        )
+        return marked.rowcount == 1
 
 
 def _next_message(mailing_id: int, secret: str):
@@ -408,7 +578,11 @@ def _next_message(mailing_id: int, secret: str):
     with db.transaction() as tx:
         delivery = tx.scalars(
             select(MailDelivery)
-            .where(MailDelivery.mailing_id == mailing_id, MailDelivery.status == "queued")
+            .where(
+                MailDelivery.mailing_id == mailing_id,
+                MailDelivery.status == "queued",
+                MailDelivery.sent_at.is_(None),
+            )
             .order_by(MailDelivery.id)
             .limit(1)
         ).first()
@@ -456,17 +630,19 @@ def _why_not(session: Session, mailing: Mailing, invitation: Invitation, person)
     return None
 
 
-def _record(delivery_id: int, status: str, reason: str | None) -> None:
+def _record(lease: _Lease, delivery_id: int, status: str, reason: str | None) -> bool:
+    """The message's outcome, kept whoever holds the sending now (it did go, or fail); False
+    when the sending was resumed by another process meanwhile."""
     with db.transaction() as tx:
         delivery = tx.get(MailDelivery, delivery_id)
         delivery.status, delivery.reason = status, reason
         delivery.sent_at = utcnow() if status == "sent" else None
-        tx.execute(
-            update(Mailing).where(Mailing.id == delivery.mailing_id).values(beat_at=utcnow())
-        )
+        tx.flush()
+        return lease.beat(tx)
 
 
 jobs.register_task(TASK, QUEUE, send_mailing)
+jobs.register_recovery(TASK, recover_stalled, lambda app: stale_after(app).total_seconds())
 
 
 # --- what the invitations page shows ------------------------------------------------------------
@@ -503,8 +679,6 @@ def mailings(session: Session, wave_id: int, questionnaire_code: str) -> list[Ma
 
 
 def mailing_counts(session: Session, mailing_id: int) -> dict[str, int]:
-    from sqlalchemy import func
-
     rows = session.execute(
         select(MailDelivery.status, func.count(MailDelivery.id))
         .where(MailDelivery.mailing_id == mailing_id)

@@ -2,6 +2,12 @@
 
 A refusal keeps the server's own words (code and text) as the reason shown to the admin; the
 message itself, which holds a personal link, is never logged.
+
+The connection is protected as SMTP_SECURITY says, and never less: with `starttls` a server
+that does not offer STARTTLS gets no message (no fallback to clear text), and with `starttls`
+or `tls` its certificate must chain to the system's CAs, or to those of SMTP_CA_FILE, and name
+SMTP_HOST. Such a failure is the reason recorded on each message, worded for the admin
+(`UNTRUSTED`, `NO_STARTTLS`, `TLS_FAILED`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,13 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 TIMEOUT = 30
+
+
+#: Reasons of a refusal by this side, before any message went: the admin's page words them in
+#: the reader's language, followed by the detail (after ": ") as the TLS library gave it.
+UNTRUSTED = "certificate not trusted"
+NO_STARTTLS = "STARTTLS not offered"
+TLS_FAILED = "TLS failed"
 
 
 class MailNotConfigured(RuntimeError):
@@ -44,15 +57,22 @@ class Connection:
     def _connect(self) -> None:
         host, port = self.config["SMTP_HOST"], int(self.config["SMTP_PORT"])
         security = self.config.get("SMTP_SECURITY", "starttls")
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=self.config.get("SMTP_CA_FILE") or None)
+        # a constructor that fails closes its socket itself (a TLS handshake refused included)
         if security == "tls":
             smtp = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=context)
         else:
             smtp = smtplib.SMTP(host, port, timeout=TIMEOUT)
+        try:
+            # the steps after it do not: a server without STARTTLS would leave it open
             if security == "starttls":
                 smtp.starttls(context=context)
-        if self.config.get("SMTP_USER"):
-            smtp.login(self.config["SMTP_USER"], self.config.get("SMTP_PASSWORD") or "")
+            if self.config.get("SMTP_USER"):
+                smtp.login(self.config["SMTP_USER"], self.config.get("SMTP_PASSWORD") or "")
+        except BaseException:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.close()
+            raise
         self.smtp = smtp
 
     def _drop(self) -> None:
@@ -81,6 +101,16 @@ class Connection:
             if self.smtp is None:
                 self._connect()
             self.smtp.send_message(message)
+        except ssl.SSLCertVerificationError as exc:
+            self.smtp = None
+            raise Refused(f"{UNTRUSTED}: {exc.verify_message or exc}"[:500]) from None
+        except ssl.SSLError as exc:
+            self.smtp = None
+            raise Refused(f"{TLS_FAILED}: {exc.reason or exc}"[:500]) from None
+        except smtplib.SMTPNotSupportedError:
+            # starttls() without the server's offer: refused before anything is said in clear
+            self.smtp = None
+            raise Refused(NO_STARTTLS) from None
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise Refused(_reason(code, text)) from None

@@ -50,8 +50,9 @@ class Mailing(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     job_id: Mapped[int | None] = mapped_column(BigInteger)
-    #: When the process sending it was last heard from (after each message): a sending silent
-    #: for `mailing.STALE` lost its process, and an admin may resume it.
+    #: When the process sending it was last heard from (each message, and while it waits for
+    #: the next): a sending silent for MAIL_STALE_SECONDS lost its process and is resumed.
+    #: Also that process's lease: it beats by compare-and-set on the value it last wrote.
     beat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     #: The site's address in the links (PUBLIC_URL, or the address the admin used).
     base_url: Mapped[str] = mapped_column(String(300))
@@ -76,6 +77,8 @@ class MailDelivery(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     #: The SMTP server's answer when it refused, or why the message was not sent.
     reason: Mapped[str | None] = mapped_column(String(500))
+    #: When the server took it; set on a message still `queued` while it is being handed over,
+    #: so that a process lost in between leaves a trace and the message is not sent twice.
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 

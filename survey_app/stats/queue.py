@@ -26,7 +26,19 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..jobs import TASKS, _bound, _executor, _job_app, conninfo, defer, mode, register_task
+from ..jobs import (
+    TASKS,
+    _bound,
+    _deferring_app,
+    _executor,
+    _job_app,
+    conninfo,
+    defer,
+    mode,
+    recover_all,
+    recovery_every,
+    register_task,
+)
 from ..models import AnalysisRun
 from . import runs
 
@@ -46,7 +58,7 @@ def enqueue(session: Session, run: AnalysisRun) -> None:
     connection (procrastinate), or the thread is started once the transaction commits."""
     if mode() == "procrastinate":
         connection = session.connection().connection.driver_connection
-        job = _job_app(current_app).configure_task(TASK, queue=QUEUE, connection=connection)
+        job = _deferring_app(current_app).configure_task(TASK, queue=QUEUE, connection=connection)
         run.job_id = job.defer(run_id=run.id)
         return
     app = current_app._get_current_object()
@@ -117,6 +129,10 @@ def work(app: Flask, concurrency: int = 2, worker_name: str | None = None) -> No
 
 
 async def _recover_forever(app: Flask, job_app, stale: float) -> None:
+    """From the worker's start, every few seconds: the stalled runs, then the other kinds of
+    jobs' own recoveries (`jobs.RECOVERIES`: e-mail sendings silent too long). Beside the
+    worker's jobs rather than a periodic task of the queue, which would wait for a free slot
+    while long sendings hold them all."""
     while True:
         try:
             await recover_stalled(app, job_app, stale)
@@ -124,13 +140,23 @@ async def _recover_forever(app: Flask, job_app, stale: float) -> None:
             raise
         except Exception:  # noqa: BLE001 - the next round tries again
             log.exception("recovering stalled runs failed")
-        await asyncio.sleep(max(1.0, stale / 3))
+        await asyncio.to_thread(_recover_others, app)
+        await asyncio.sleep(recovery_every(app, stale))
+
+
+def _recover_others(app: Flask) -> None:
+    with app.app_context():
+        try:
+            recover_all(app)
+        finally:
+            db.session.remove()
 
 
 async def recover_stalled(app: Flask, job_app, stale: float) -> list[tuple[int, str]]:
     """Jobs of workers silent for `stale` seconds (procrastinate's heartbeats): each run goes
-    back to the queue once, then fails (`runs.worker_lost`). One worker at a time does it (a
-    session advisory lock); returns what was done, as (run id, "retried" or "failed")."""
+    back to the queue once, then fails (`runs.worker_lost`); a job of another task is closed as
+    failed (its own recovery does it anew). One worker at a time does it (a session advisory
+    lock); returns what was done to runs, as (run id, "retried" or "failed")."""
     from procrastinate.jobs import Status
 
     manager = job_app.job_manager
@@ -140,6 +166,15 @@ async def recover_stalled(app: Flask, job_app, stale: float) -> list[tuple[int, 
         if not (await cursor.fetchone())[0]:
             return done
         try:
+            for name in TASKS:
+                # the other tasks' jobs are done anew by their own recovery: the dead worker's
+                # job is only closed, so that it does not stay `doing` for ever
+                others = await manager.get_stalled_jobs(
+                    task_name=name, seconds_since_heartbeat=stale
+                )
+                for job in others:
+                    await manager.finish_job(job, Status.FAILED, delete_job=False)
+                    log.warning("job %s (%s): its worker stopped; closed", job.id, name)
             stalled = await manager.get_stalled_jobs(task_name=TASK, seconds_since_heartbeat=stale)
             for job in stalled:
                 run_id = int(job.task_kwargs["run_id"])

@@ -32,7 +32,7 @@ def live(database_url):
     with app.app_context(), db.transaction() as tx:
         create_user(tx, "admin@example.vn", PASSWORD, "admin")
         council = create_user(tx, "council@example.vn", PASSWORD, "appraiser")
-        assign(tx, council, "appraiser", None, "departments")
+        assign(tx, council, "appraiser", blocks=["departments"])
     with live_server.serving(app) as server:
         server.app = app
         yield server

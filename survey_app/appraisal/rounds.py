@@ -19,6 +19,7 @@ from ..stats import services as stats_services
 from ..stats.services import schemes
 from . import operations as ops
 from . import progress as progress_mod
+from . import results as results_mod
 from .access import evidence_view, may_see_block, may_see_unit, round_view, whole_block
 from .blueprint import bp
 from .forms import ConfirmForm, PublishForm, ReopenForm, RoundForm, SendForm
@@ -213,6 +214,8 @@ def round_send(appraisal_round):
                 _file_name(appraisal_round),
                 content,
                 scheme=appraisal_round.scheme,
+                # the wave's next runs record the round, for its results page to find them
+                appraisal_round=results_mod.round_note(appraisal_round),
             )
             audit.record(
                 tx,
@@ -275,13 +278,13 @@ def _quoted(name: str) -> str:
 @round_view("appraisal")
 def round_results(appraisal_round):
     """The block's results, in the language of the URL: printable as the round's report."""
-    from . import results as results_mod
-
     try:
         with db.transaction() as tx:
             found = results_mod.round_results(tx, appraisal_round, g.lang)
     except results_mod.NoResults as exc:
-        page = render_template("appraisal/results.html", round=appraisal_round, problem=str(exc))
+        page = render_template(
+            "appraisal/results.html", round=appraisal_round, problem=str(exc), missing=exc
+        )
         return page, 409
     page = render_template("appraisal/results.html", round=appraisal_round, results=found)
     return page

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import login_manager
 from ..i18n import DEFAULT_LANGUAGE
-from ..models import ROLES, AppraiserScope, User, utcnow
+from ..models import ROLES, AppraiserScope, RatedUnit, User, utcnow
 from . import audit, sessions
 
 MIN_PASSWORD_LENGTH = 10
@@ -140,7 +140,14 @@ def assign(
             "email": user.email,
             "role": user.role,
             "unit": user.unit_id,
-            "units": unit_ids,
+            # codes, not ids: the audit page reads "units: D1, X2"
+            "units": list(
+                session.scalars(
+                    select(RatedUnit.code)
+                    .where(RatedUnit.id.in_(unit_ids))
+                    .order_by(RatedUnit.code)
+                )
+            ),
             "blocks": block_codes,
         },
     )

@@ -241,6 +241,7 @@ def test_a_final_round_is_reopened_with_a_reason_and_its_history_kept(app, clien
     assert "The round is open for appraisal again: its results are not final." in page
     assert "Reopened for appraisal on" in page and reason in page
     assert "finalise-form" in page and 'id="reopen-form"' not in page
+    assert 'id="delete-link"' not in page  # once reopened, never deleted
     with app.app_context():
         again = db.session.get(AppraisalRound, round_id)
         assert (again.status, again.finalised_at, again.reopen_reason) == ("open", None, reason)

@@ -3,18 +3,18 @@ Login throttling is in `throttle`, the sessions' lifetime in `sessions`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 
 from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import login_manager
 from ..i18n import DEFAULT_LANGUAGE
-from ..models import ROLES, User, utcnow
+from ..models import ROLES, AppraiserScope, RatedUnit, User, utcnow
 from . import audit, sessions
 
 MIN_PASSWORD_LENGTH = 10
@@ -109,23 +109,47 @@ def set_active(session: Session, user: User, active: bool) -> None:
 
 
 def assign(
-    session: Session, user: User, role: str, unit_id: int | None = None, block: str | None = None
+    session: Session,
+    user: User,
+    role: str,
+    unit_id: int | None = None,
+    units: Iterable[int] = (),
+    blocks: Iterable[str] = (),
 ) -> None:
-    """Give `user` a role and their part of the appraisal: an officer's unit, an appraiser's
-    one unit or block (neither: every block; a unit wins over a block). What the role does not
-    use is cleared, so a role change leaves no stale access; a role change ends the user's
-    sessions. Logged."""
+    """Give `user` a role and their part of the appraisal: an officer's one unit (`unit_id`), an
+    appraiser's set of units and blocks (none: every block). What the role does not use is
+    cleared, so a role change leaves no stale access; a role change ends the user's sessions.
+    Logged."""
     if role not in ROLES:
         raise ValueError(role)
     if role != user.role:
         user.role = role
         sessions.end_everywhere(user)
-    user.unit_id = unit_id if role in ("officer", "appraiser") else None
-    user.block = (block or None) if role == "appraiser" and unit_id is None else None
+    user.unit_id = unit_id if role == "officer" else None
+    appraiser = role == "appraiser"
+    unit_ids = sorted(set(units)) if appraiser else []
+    block_codes = sorted({b.strip() for b in blocks if b and b.strip()}) if appraiser else []
+    session.execute(delete(AppraiserScope).where(AppraiserScope.user_id == user.id))
+    session.add_all(AppraiserScope(user_id=user.id, unit_id=u) for u in unit_ids)
+    session.add_all(AppraiserScope(user_id=user.id, block=b) for b in block_codes)
+    session.flush()
     audit.record(
         session,
         "user_updated",
-        {"email": user.email, "role": user.role, "unit": user.unit_id, "block": user.block},
+        {
+            "email": user.email,
+            "role": user.role,
+            "unit": user.unit_id,
+            # codes, not ids: the audit page reads "units: D1, X2"
+            "units": list(
+                session.scalars(
+                    select(RatedUnit.code)
+                    .where(RatedUnit.id.in_(unit_ids))
+                    .order_by(RatedUnit.code)
+                )
+            ),
+            "blocks": block_codes,
+        },
     )
 
 

@@ -1,6 +1,6 @@
-"""Users on the web: create, disable, reset a password, give a role and a unit or block; unit
-officers imported from a CSV or Excel list. The rules are `accounts.auth`'s, as for the
-`flask users` commands."""
+"""Users on the web: create, disable, reset a password, give a role, an officer's unit and an
+appraiser's set of units and blocks; unit officers imported from a CSV or Excel list. The rules
+are `accounts.auth`'s, as for the `flask users` commands."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..accounts import auth
 from ..appraisal import officer_file
+from ..appraisal.access import scope_of, scopes
 from ..appraisal.officer_file import EMAIL_SHAPE
 from ..appraisal.operations import all_units
 from ..extensions import csrf, db
@@ -32,8 +33,10 @@ class UserForm(FlaskForm):
     )
     password = PasswordField(_l("Password"), validators=[Optional()])
     role = SelectField(_l("Role"))
-    unit = SelectField(_l("Unit (unit officers; an appraiser of one unit)"), coerce=str)
-    block = StringField(_l("Block (appraisers; empty: every block)"), validators=[Length(max=64)])
+    unit = SelectField(_l("Unit (unit officers)"), coerce=str)
+    #: an appraiser's set: single units (ticked, from any block) and whole blocks
+    units = SelectMultipleField(_l("Units appraised (appraisers)"), coerce=int)
+    blocks = StringField(_l("Blocks appraised (appraisers)"), validators=[Length(max=1000)])
 
 
 class PasswordResetForm(FlaskForm):
@@ -64,21 +67,47 @@ def _user_form(user: User | None = None, **kwargs) -> UserForm:
     form.unit.choices = [("", "–")] + [
         (str(u.id), f"{u.name} ({u.code}, {u.block})") for u in units
     ]
+    form.units.choices = [(u.id, f"{u.name} ({u.code})") for u in units]
+    form.units_by_block = {}
+    for u in units:
+        form.units_by_block.setdefault(u.block, []).append(u)
     if user is not None and not form.is_submitted():
         form.role.data = user.role
         form.unit.data = str(user.unit_id or "")
-        form.block.data = user.block or ""
+        scope = scope_of(db.session, user.id)
+        form.units.data = sorted(scope.units)
+        form.blocks.data = ", ".join(sorted(scope.blocks))
     return form
 
 
-def _scope(form: UserForm) -> tuple[int | None, str | None]:
+def _scope(form: UserForm) -> tuple[int | None, list[int], list[str]]:
+    """The officer's unit, the appraiser's units and blocks; errors on the form's fields."""
     unit_id = int(form.unit.data) if form.unit.data else None
-    block = form.block.data.strip() or None
+    units = list(form.units.data or [])
+    blocks = [b.strip() for b in (form.blocks.data or "").split(",") if b.strip()]
     if form.role.data == "officer" and unit_id is None:
         form.unit.errors.append(_("Choose the officer's unit."))
-    if form.role.data == "appraiser" and unit_id is not None and block is not None:
-        form.block.errors.append(_("Give an appraiser a unit or a block, not both."))
-    return unit_id, block
+    if form.role.data == "appraiser":
+        if unit_id is not None:
+            form.unit.errors.append(
+                _('An appraiser\'s units are ticked under "Units appraised"; leave this empty.')
+            )
+        for block in blocks:
+            if len(block) > 64:
+                form.blocks.errors.append(
+                    _("The block %(block)s is longer than 64 characters.", block=block[:70])
+                )
+    return unit_id, units, blocks
+
+
+def _known_blocks() -> list[str]:
+    return sorted({u.block for u in all_units(db.session)})
+
+
+def _form_page(form: UserForm, user: User | None, **kwargs):
+    return render_template(
+        "admin/user_form.html", form=form, user=user, known_blocks=_known_blocks(), **kwargs
+    )
 
 
 @bp.get("/users")
@@ -89,6 +118,7 @@ def users():
         "admin/users.html",
         users=auth.all_users(db.session),
         units=units,
+        scopes=scopes(db.session),
         confirm=ConfirmForm(formdata=None),
     )
 
@@ -98,7 +128,7 @@ def users():
 def user_new():
     form = _user_form()
     if form.validate_on_submit():
-        unit_id, block = _scope(form)
+        unit_id, unit_ids, blocks = _scope(form)
         password = form.password.data or ""
         if len(password) < auth.MIN_PASSWORD_LENGTH:
             form.password.errors.append(
@@ -109,15 +139,13 @@ def user_new():
                 with db.transaction() as tx:
                     user = auth.create_user(tx, form.email.data, password, form.role.data)
                     auth.audit.record(tx, "user_created", {"email": user.email, "role": user.role})
-                    auth.assign(tx, user, form.role.data, unit_id, block)
+                    auth.assign(tx, user, form.role.data, unit_id, unit_ids, blocks)
             except auth.EmailTaken:
                 form.email.errors.append(_("Another user has this e-mail."))
             else:
                 flash(_("User %(email)s created.", email=user.email), "info")
                 return redirect(url_for("admin.users"))
-    return render_template(
-        "admin/user_form.html", form=form, user=None
-    ), 400 if form.errors else 200
+    return _form_page(form, None), 400 if form.errors else 200
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -127,18 +155,16 @@ def user_edit(user_id: int):
     form = _user_form(user)
     del form.password, form.email  # the e-mail is the login: not changed here
     if form.validate_on_submit():
-        unit_id, block = _scope(form)
+        unit_id, unit_ids, blocks = _scope(form)
         if user.id == current_user.id and form.role.data != user.role:
             form.role.errors.append(_("You cannot change your own role."))
         if not form.errors:
             with db.transaction() as tx:
                 user = tx.get(User, user_id)
-                auth.assign(tx, user, form.role.data, unit_id, block)
+                auth.assign(tx, user, form.role.data, unit_id, unit_ids, blocks)
             flash(_("User %(email)s saved.", email=user.email), "info")
             return redirect(url_for("admin.users"))
-    page = render_template(
-        "admin/user_form.html", form=form, user=user, reset=PasswordResetForm(formdata=None)
-    )
+    page = _form_page(form, user, reset=PasswordResetForm(formdata=None))
     return page, 400 if form.errors else 200
 
 
@@ -176,8 +202,7 @@ def user_password(user_id: int):
             return redirect(url_for("admin.users"))
     form = _user_form(user)
     del form.password, form.email
-    page = render_template("admin/user_form.html", form=form, user=user, reset=reset)
-    return page, 400
+    return _form_page(form, user, reset=reset), 400
 
 
 @bp.route("/users/import", methods=["GET", "POST"])

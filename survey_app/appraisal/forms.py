@@ -107,5 +107,11 @@ class ConfirmForm(FlaskForm):
     """A button only: the CSRF token is the form."""
 
 
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why the round is reopened"), validators=[DataRequired(), Length(max=2000)]
+    )
+
+
 class SendForm(FlaskForm):
     wave = SelectField(_l("Wave whose index takes the appraised points"))

@@ -1,6 +1,6 @@
 """What people do in an appraisal, each in the caller's transaction, each change of points kept in
 its history and each step in the audit log: open a round, self-assess, submit, add evidence,
-appraise, publish, answer, finalise."""
+appraise, publish, answer, finalise, reopen; delete a round nothing was submitted to."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .. import storage
@@ -88,6 +88,128 @@ def open_round(
         {"round": appraisal_round.id, "year": year, "block": block, "scheme": scheme},
     )
     return appraisal_round
+
+
+@dataclass
+class RoundContents:
+    """What deleting a round removes with it."""
+
+    #: units with a draft (points, an explanation or evidence) or the council's points
+    units: int
+    evidence_files: int
+    evidence_links: int
+    council_points: int
+
+
+def round_contents(session: Session, appraisal_round: AppraisalRound) -> RoundContents:
+    in_round = select(AppraisalReturn.id).where(AppraisalReturn.round_id == appraisal_round.id)
+    scores_in = select(CriterionScore.id).where(CriterionScore.return_id.in_(in_round))
+    started = select(CriterionScore.return_id).where(
+        CriterionScore.return_id.in_(in_round),
+        (CriterionScore.self_points.is_not(None))
+        | (CriterionScore.explanation.is_not(None))
+        | (CriterionScore.appraised_points.is_not(None))
+        | CriterionScore.id.in_(select(Evidence.score_id)),
+    )
+
+    def count(query) -> int:
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+    evidence = select(Evidence.id).where(Evidence.score_id.in_(scores_in))
+    return RoundContents(
+        units=count(started.distinct()),
+        evidence_files=count(evidence.where(Evidence.file_key.is_not(None))),
+        evidence_links=count(evidence.where(Evidence.url.is_not(None))),
+        council_points=count(
+            select(CriterionScore.id).where(
+                CriterionScore.return_id.in_(in_round),
+                CriterionScore.appraised_points.is_not(None),
+            )
+        ),
+    )
+
+
+def why_not_deletable(
+    session: Session, appraisal_round: AppraisalRound, lock: bool = False
+) -> str | None:
+    """Why the round cannot be deleted now, or None: only a round nothing was submitted to, that
+    was never published (no unit has seen the council's points, none has answered). With
+    `lock`, the units' returns are held until the caller's transaction ends."""
+    if appraisal_round.status == "final":
+        return _("The round is final: it cannot be deleted. Reopen it if its points must change.")
+    if appraisal_round.status == "published":
+        return _("The round is published to the units: it cannot be deleted.")
+    if appraisal_round.reopened_at is not None:
+        return _("The round was published or final before it was reopened: it cannot be deleted.")
+    query = select(AppraisalReturn.submitted_at).where(
+        AppraisalReturn.round_id == appraisal_round.id
+    )
+    # every return locked: an officer submitting now waits for the deletion, then finds no round
+    found = session.scalars(query.with_for_update() if lock else query).all()
+    submitted = [at for at in found if at is not None]
+    if submitted:
+        return ngettext(
+            "%(num)d unit has submitted its self-assessment: the round cannot be deleted.",
+            "%(num)d units have submitted their self-assessment: the round cannot be deleted.",
+            len(submitted),
+        )
+    return None
+
+
+def delete_round(session: Session, appraisal_round: AppraisalRound) -> RoundContents:
+    """Delete a round nothing was submitted to, with its drafts, the council's points, the point
+    history and the evidence files, all in the caller's transaction; logged."""
+    session.refresh(appraisal_round, with_for_update=True)  # as it is now, held until the end
+    reason = why_not_deletable(session, appraisal_round, lock=True)
+    if reason is not None:
+        raise AppraisalRefused(reason)
+    contents = round_contents(session, appraisal_round)
+    # every evidence file of the round is under its folder (`add_evidence`)
+    files = storage.remove(session, f"appraisal/{appraisal_round.id}/")
+    details = {
+        "round": appraisal_round.id,
+        "year": appraisal_round.year,
+        "block": appraisal_round.block,
+        "scheme": appraisal_round.scheme,
+        "units": contents.units,
+        "evidence_files": files,
+        "evidence_links": contents.evidence_links,
+        "council_points": contents.council_points,
+    }
+    # returns, scores, their history and evidence rows go by ON DELETE CASCADE
+    session.execute(delete(AppraisalRound).where(AppraisalRound.id == appraisal_round.id))
+    audit.record(session, "appraisal_round_deleted", details)
+    return contents
+
+
+def reopen(session: Session, appraisal_round: AppraisalRound, reason: str) -> None:
+    """Bring a published or final round back to appraisal: the council's points may change
+    again (each change kept in the history, which stays), the results wait for it to be final
+    again. Logged with the reason."""
+    session.refresh(appraisal_round, with_for_update=True)
+    if appraisal_round.status == "open":
+        raise AppraisalRefused(
+            _("The round is open for appraisal already: there is nothing to reopen.")
+        )
+    reason = reason.strip()
+    if not reason:
+        raise AppraisalRefused(_("Say why the round is reopened."))
+    before = appraisal_round.status
+    appraisal_round.status = "open"
+    appraisal_round.finalised_at = None
+    appraisal_round.reopened_at = utcnow()
+    appraisal_round.reopen_reason = reason
+    audit.record(
+        session,
+        "appraisal_round_reopened",
+        {
+            "round": appraisal_round.id,
+            "year": appraisal_round.year,
+            "block": appraisal_round.block,
+            "from": before,
+            "reason": reason,
+        },
+    )
 
 
 def all_units(session: Session) -> list[RatedUnit]:

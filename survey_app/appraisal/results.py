@@ -1,6 +1,7 @@
-"""A round's results per block: the index built from the council's points (and the survey points
-of the wave's latest run where the scheme has survey criteria), last year's round for the
-changes, each unit's field ranks, criteria at 0, and the generated account of its move."""
+"""A round's results per block: the index built from the council's points (and, where the scheme
+has survey criteria, the latest finished run that used this round's points as finalised), last
+year's round for the changes, each unit's field ranks, criteria at 0, and the generated account
+of its move."""
 
 from __future__ import annotations
 
@@ -54,7 +55,13 @@ class RoundResults:
 
 
 class NoResults(ValueError):
-    """The round cannot give an index yet; the message says what is missing."""
+    """The round cannot give an index yet; the message says what is missing. `waves`: the codes
+    of the waves given the round's points, where a run is to be started (`needs_run`)."""
+
+    def __init__(self, message: str, needs_run: bool = False, waves: list[str] | None = None):
+        super().__init__(message)
+        self.needs_run = needs_run
+        self.waves = waves or []
 
 
 def _table(session: Session, appraisal_round: AppraisalRound):
@@ -79,14 +86,38 @@ def _previous_round(session: Session, appraisal_round: AppraisalRound) -> Apprai
     ).first()
 
 
-def _latest_run(session: Session, appraisal_round: AppraisalRound) -> AnalysisRun | None:
+def finalised_stamp(appraisal_round: AppraisalRound) -> str | None:
+    """The round's finalisation as a run records it: a round reopened and finalised again has
+    another, so a run of its earlier points is told apart."""
+    at = appraisal_round.finalised_at
+    return at.isoformat(timespec="microseconds") if at is not None else None
+
+
+def round_note(appraisal_round: AppraisalRound) -> dict[str, Any]:
+    """What "use in the index" writes beside the wave's appraisal file, and its runs keep."""
+    return {"id": appraisal_round.id, "finalised_at": finalised_stamp(appraisal_round)}
+
+
+def _run_of_round(
+    session: Session, appraisal_round: AppraisalRound
+) -> tuple[AnalysisRun | None, AnalysisRun | None]:
+    """(the latest finished run of the round's scheme that used the round's points as finalised
+    now, the latest that used them as they were before a reopening); never a run of another
+    round's points or of an uploaded file."""
     runs = session.scalars(
         select(AnalysisRun).where(AnalysisRun.status == "done").order_by(AnalysisRun.id.desc())
     )
+    stale = None
     for run in runs:
-        if Path(run.parameters.get("scheme", "")).name == appraisal_round.scheme:
-            return run
-    return None
+        used = (run.parameters or {}).get("appraisal_round") or {}
+        if used.get("id") != appraisal_round.id:
+            continue
+        if Path(run.parameters.get("scheme", "")).name != appraisal_round.scheme:
+            continue
+        if used.get("finalised_at") == finalised_stamp(appraisal_round):
+            return run, stale
+        stale = stale or run
+    return None, stale
 
 
 def _index_of_round(session: Session, appraisal_round: AppraisalRound, previous=None):
@@ -96,7 +127,7 @@ def _index_of_round(session: Session, appraisal_round: AppraisalRound, previous=
 
 def round_results(session: Session, appraisal_round: AppraisalRound, lang: str) -> RoundResults:
     """The block's results; `NoResults` when the round is not final, or its scheme needs survey
-    points and no finished run of the scheme has them."""
+    points and no finished run has used the round's points as finalised."""
     import pandas as pd
 
     from analysis.languages import in_language
@@ -108,15 +139,27 @@ def round_results(session: Session, appraisal_round: AppraisalRound, lang: str) 
     run_id = None
     previous_round = _previous_round(session, appraisal_round)
     if scheme.has_survey:
-        run = _latest_run(session, appraisal_round)
+        run, stale = _run_of_round(session, appraisal_round)
         if run is None:
-            raise NoResults(
-                _(
-                    "The scheme %(scheme)s needs survey points: give the round's points to a "
-                    "wave and run it with this scheme.",
+            from ..stats.services import waves_given_round
+
+            waves = [w.code for w in waves_given_round(session, round_note(appraisal_round))]
+            if stale is not None:
+                message = _(
+                    "Run %(run)s used this round's points as they were before it was reopened: "
+                    "give the round's points to a wave again and run it with the scheme "
+                    "%(scheme)s.",
+                    run=stale.id,
                     scheme=appraisal_round.scheme,
                 )
-            )
+            else:
+                message = _(
+                    "No statistics run has used this round's points yet. The scheme %(scheme)s "
+                    "needs survey points: give the round's points to a wave (\"Use in the "
+                    'index") and run it with this scheme.',
+                    scheme=appraisal_round.scheme,
+                )
+            raise NoResults(message, needs_run=True, waves=waves)
         from ..stats.services import results as run_results
 
         found = run_results(session, run)

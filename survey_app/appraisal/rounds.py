@@ -1,9 +1,10 @@
 """The pages every appraisal role starts from, and the admins' rounds: open one, follow its
-progress, publish the council's points, finalise, export the appraisal file; evidence files."""
+progress, publish the council's points, finalise, reopen, delete, export the appraisal file;
+evidence files."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, g, redirect, render_template, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,9 +19,10 @@ from ..stats import services as stats_services
 from ..stats.services import schemes
 from . import operations as ops
 from . import progress as progress_mod
+from . import results as results_mod
 from .access import evidence_view, may_see_block, may_see_unit, round_view, whole_block
 from .blueprint import bp
-from .forms import ConfirmForm, PublishForm, RoundForm, SendForm
+from .forms import ConfirmForm, PublishForm, ReopenForm, RoundForm, SendForm
 
 
 @bp.get("/")
@@ -68,7 +70,7 @@ def round_page(appraisal_round):
     return _progress_page(appraisal_round)
 
 
-def _progress_page(appraisal_round, problem=None, status=200):
+def _progress_page(appraisal_round, problem=None, status=200, reopen_form=None):
     with db.transaction() as tx:
         units, differences = progress_mod.round_progress(tx, appraisal_round)
         page = render_template(
@@ -81,6 +83,7 @@ def _progress_page(appraisal_round, problem=None, status=200):
             publish_form=PublishForm(formdata=None),
             send_form=_send_form(formdata=None),
             confirm_form=ConfirmForm(formdata=None),
+            reopen_form=reopen_form or ReopenForm(formdata=None),
             problem=problem,
         )
     return page, status
@@ -122,6 +125,62 @@ def round_finalise(appraisal_round):
     return redirect(url_for("appraisal.round_page", round_id=appraisal_round.id))
 
 
+@bp.post("/rounds/<int:round_id>/reopen")
+@round_view("admin")
+def round_reopen(appraisal_round):
+    """Back to appraisal from published or final, with the reason; the points and their history
+    stay, and change again only through the council's page."""
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        problem = (
+            _("The form expired. Please send it again.")
+            if "csrf_token" in form.errors
+            else _("Say why the round is reopened.")
+        )
+        return _progress_page(appraisal_round, problem, 400, reopen_form=form)
+    try:
+        with db.transaction() as tx:
+            ops.reopen(tx, appraisal_round, form.reason.data)
+    except ops.AppraisalRefused as exc:
+        return _progress_page(appraisal_round, str(exc), 409, reopen_form=form)
+    flash(_("The round is open for appraisal again: its results are not final."), "info")
+    return redirect(url_for("appraisal.round_page", round_id=appraisal_round.id))
+
+
+@bp.route("/rounds/<int:round_id>/delete", methods=["GET", "POST"])
+@round_view("admin")
+def round_delete(appraisal_round):
+    """A confirmation page saying what goes with the round (or why it cannot go), then the
+    deletion."""
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            return _delete_page(appraisal_round, _("The form expired. Please send it again."), 400)
+        year, block = appraisal_round.year, appraisal_round.block
+        try:
+            with db.transaction() as tx:
+                ops.delete_round(tx, appraisal_round)
+        except ops.AppraisalRefused as exc:
+            return _delete_page(appraisal_round, str(exc), 409)
+        flash(_("The round %(year)s of %(block)s is deleted.", year=year, block=block), "info")
+        return redirect(url_for("appraisal.home"))
+    return _delete_page(appraisal_round)
+
+
+def _delete_page(appraisal_round, problem=None, status=None):
+    with db.transaction() as tx:
+        refused = ops.why_not_deletable(tx, appraisal_round)
+        contents = ops.round_contents(tx, appraisal_round)
+        page = render_template(
+            "appraisal/round_delete.html",
+            round=appraisal_round,
+            contents=contents,
+            problem=problem or refused,
+            deletable=refused is None,
+            confirm_form=ConfirmForm(formdata=None),
+        )
+    return page, status or (409 if refused else 200)
+
+
 def _send_form(**kwargs) -> SendForm:
     form = SendForm(**kwargs)
     form.wave.choices = [(w.code, w.code) for w in waves_service.all_waves(db.session)]
@@ -155,6 +214,8 @@ def round_send(appraisal_round):
                 _file_name(appraisal_round),
                 content,
                 scheme=appraisal_round.scheme,
+                # the wave's next runs record the round, for its results page to find them
+                appraisal_round=results_mod.round_note(appraisal_round),
             )
             audit.record(
                 tx,
@@ -217,13 +278,13 @@ def _quoted(name: str) -> str:
 @round_view("appraisal")
 def round_results(appraisal_round):
     """The block's results, in the language of the URL: printable as the round's report."""
-    from . import results as results_mod
-
     try:
         with db.transaction() as tx:
             found = results_mod.round_results(tx, appraisal_round, g.lang)
     except results_mod.NoResults as exc:
-        page = render_template("appraisal/results.html", round=appraisal_round, problem=str(exc))
+        page = render_template(
+            "appraisal/results.html", round=appraisal_round, problem=str(exc), missing=exc
+        )
         return page, 409
     page = render_template("appraisal/results.html", round=appraisal_round, results=found)
     return page

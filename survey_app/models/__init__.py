@@ -4,6 +4,7 @@ from .analysis import RUN_STATUSES, AnalysisRun, StoredFile
 from .appraisal import (
     AppraisalReturn,
     AppraisalRound,
+    AppraiserScope,
     CriterionScore,
     Evidence,
     PointChange,
@@ -38,6 +39,7 @@ __all__ = [
     "Answer",
     "AppraisalReturn",
     "AppraisalRound",
+    "AppraiserScope",
     "CriterionScore",
     "Evidence",
     "PointChange",

@@ -67,6 +67,32 @@ class AppraisalRound(Base):
     answer_closes_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finalised_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: When an admin last brought the round back from published or final to appraisal, and why
+    #: (every reopening is in the audit log; the page shows the last).
+    reopened_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AppraiserScope(Base):
+    """One unit or one whole block an appraiser re-scores. An appraiser's set is every row of
+    theirs; an appraiser with no row re-scores every block (DOMAIN.md, "Appraisal")."""
+
+    __tablename__ = "appraiser_scope"
+    __table_args__ = (
+        CheckConstraint(
+            "(unit_id IS NOT NULL AND block IS NULL) OR (unit_id IS NULL AND block IS NOT NULL)",
+            name="unit_or_block",
+        ),
+        # named in full: the convention would name both after their first column
+        UniqueConstraint("user_id", "unit_id", name="uq_appraiser_scope_user_unit"),
+        UniqueConstraint("user_id", "block", name="uq_appraiser_scope_user_block"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("rated_unit.id", ondelete="CASCADE"))
+    #: A block code: every unit of it, and what needs the whole block (finalising, the file).
+    block: Mapped[str | None] = mapped_column(String(64))
 
 
 class AppraisalReturn(Base):

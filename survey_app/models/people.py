@@ -36,10 +36,9 @@ class User(Base):
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    #: An officer's unit: the one unit whose appraisal they see and fill in.
+    #: An officer's unit: the one unit whose appraisal they see and fill in. (An appraiser's
+    #: units and blocks are `AppraiserScope` rows.)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("rated_unit.id", ondelete="SET NULL"))
-    #: An appraiser's block: the units they re-score (none: every block).
-    block: Mapped[str | None] = mapped_column(String(64))
 
     # Flask-Login's protocol.
     @property

@@ -62,10 +62,17 @@ class Parameters:
     appraisal: str | None = None
     previous: str | None = None
     options: pipeline.Parameters = field(default_factory=_options)
+    #: The appraisal round whose points the appraisal file is ({"id", "finalised_at"}), when the
+    #: file came from a round ("use in the index"), not an upload: the round's results page
+    #: takes only a run of its own points.
+    appraisal_round: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         files = {k: getattr(self, k) for k in ("scheme", "targets", "appraisal", "previous")}
-        return {**files, **self.options.as_json()}
+        found = {**files, **self.options.as_json()}
+        if self.appraisal_round is not None:
+            found["appraisal_round"] = self.appraisal_round
+        return found
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Parameters:
@@ -75,6 +82,7 @@ class Parameters:
             appraisal=data.get("appraisal"),
             previous=data.get("previous"),
             options=_options(data),
+            appraisal_round=data.get("appraisal_round"),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import math
 import tempfile
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ if TYPE_CHECKING:  # numpy, pandas and scipy: imported where used (see `survey_a
 
 #: The stored name of each kind of input file.
 INPUT_FILES = {"targets": "targets.csv", "appraisal": "appraisal", "previous": "previous.csv"}
+#: Beside a wave's appraisal file when an appraisal round gave it: which round, as finalised when.
+APPRAISAL_ROUND_NOTE = "appraisal-round.json"
 DEFAULT_SCHEME = "par2022.yaml"
 
 
@@ -107,10 +110,12 @@ def save_input(
     filename: str,
     content: bytes,
     scheme: str | None = None,
+    appraisal_round: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Check an uploaded file and keep it for the wave's runs (in the caller's transaction);
     return what it holds. An appraisal file is checked against `scheme` (a file name), or the
-    default scheme."""
+    default scheme; `appraisal_round` names the round it came from ({"id", "finalised_at"}),
+    and the wave's next runs record it (an uploaded file comes from no round)."""
     from analysis.index import AppraisalError
 
     suffix = ".xlsx" if kind == "appraisal" and filename.lower().endswith(".xlsx") else ".csv"
@@ -128,8 +133,28 @@ def save_input(
             raise InputInvalid(reason.replace(str(trial), filename)) from None
     if kind == "appraisal":
         storage.remove(session, runs.wave_inputs(wave) + "appraisal.")
+        storage.remove(session, runs.wave_inputs(wave) + APPRAISAL_ROUND_NOTE)
+        if appraisal_round is not None:
+            note = json.dumps(appraisal_round).encode("utf-8")
+            storage.put(session, runs.wave_inputs(wave) + APPRAISAL_ROUND_NOTE, note)
     storage.put(session, runs.wave_inputs(wave) + name, content)
     return facts
+
+
+def appraisal_round_of(session: Session, wave: Wave) -> dict[str, Any] | None:
+    """The round the wave's appraisal file came from ({"id", "finalised_at"}); None for an
+    uploaded file or none."""
+    note = storage.get(session, runs.wave_inputs(wave) + APPRAISAL_ROUND_NOTE)
+    return json.loads(note) if note is not None else None
+
+
+def waves_given_round(session: Session, note: dict[str, Any]) -> list[Wave]:
+    """The waves whose appraisal file is the round's points as `note` says ({"id",
+    "finalised_at"}: a round finalised again after a reopening has another note)."""
+    from sqlalchemy import select
+
+    waves = session.scalars(select(Wave).order_by(Wave.id))
+    return [wave for wave in waves if appraisal_round_of(session, wave) == note]
 
 
 def _check_input(kind: str, path: Path, filename: str, scheme_name: str | None) -> dict[str, Any]:
@@ -175,6 +200,7 @@ def run_parameters(
         appraisal=found["appraisal"] if use_appraisal else None,
         previous=found["previous"] if use_previous else None,
         options=options,
+        appraisal_round=appraisal_round_of(session, wave) if use_appraisal else None,
     )
 
 

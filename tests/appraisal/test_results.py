@@ -10,6 +10,7 @@ import io
 import pandas as pd
 from app_support import ROOT
 from appraisal_support import make_units, scope
+from html_client import csrf_token
 from sqlalchemy import select
 from test_cli import run
 
@@ -17,9 +18,9 @@ from analysis.index import SurveyPoints, build_index, check_appraisal
 from survey_app import storage
 from survey_app.appraisal import criteria as criteria_mod
 from survey_app.appraisal import operations as ops
-from survey_app.appraisal import progress
 from survey_app.extensions import db
-from survey_app.models import AnalysisRun, RatedUnit, Wave
+from survey_app.models import AnalysisRun, AppraisalRound, RatedUnit, Wave
+from survey_app.stats import services as stats_services
 
 SCHEME = "departments_appraisal_example.yaml"
 #: unit: the share of each criterion's maximum it gets, per year (hand-picked: see below)
@@ -118,59 +119,153 @@ def test_results_wait_for_the_final_round_and_stay_in_the_block(app, client, aut
     assert client.get(f"/en/appraisal/rounds/{round_id}/results").status_code == 404
 
 
-def test_with_survey_criteria_the_results_are_the_latest_run_of_the_scheme(app, client, auth):
-    """departments_example has survey criteria: the page shows the index of the latest finished
-    run of that scheme, made here as the chain makes it (build_index on the round's appraisal
-    file and survey points), so the survey points reorder the block."""
-    make_units(app)
-    # appraisal (7 criteria of 10): D1 70, D2 35, D3 56; survey (30 points): D1 0, D2 30, D3 15
-    shares = {"D1": (1.0, 0.0), "D2": (0.5, 1.0), "D3": (0.8, 0.5)}
+def _survey_round(app, year: int, shares: dict[str, float]) -> int:
+    """A final round of departments_example (survey criteria too), the council giving each unit
+    its share of every appraisal criterion's maximum."""
     with app.app_context(), db.transaction() as tx:
         appraisal_round = ops.open_round(
-            tx, 2025, "departments", "departments_example.yaml", dt.datetime(2025, 12, 1)
+            tx, year, "departments", "departments_example.yaml", dt.datetime(year, 12, 1)
         )
         for unit in tx.scalars(select(RatedUnit).order_by(RatedUnit.code)):
             unit_return = ops.unit_return(tx, appraisal_round, unit)
             entries = {
-                c.code: ops.PointsEntry(c.max_points * shares[unit.code][0], "council")
+                c.code: ops.PointsEntry(c.max_points * shares[unit.code], "council")
                 for c in criteria_mod.of_round(appraisal_round)
             }
             ops.save_appraisal(tx, appraisal_round, unit_return, entries, "council@example.vn")
         ops.finalise(tx, appraisal_round)
-        round_id = appraisal_round.id
+        return appraisal_round.id
+
+
+def _give_to_wave(client, round_id: int, wave_code: str) -> None:
+    """The admin's "Use in the index" on the round's page."""
+    page = client.get(f"/en/appraisal/rounds/{round_id}").get_data(as_text=True)
+    sent = client.post(
+        f"/en/appraisal/rounds/{round_id}/index-input",
+        data={"csrf_token": csrf_token(page), "wave": wave_code},
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)
+
+
+def _finished_run(app, wave_code: str, survey_shares: dict[str, float]) -> int:
+    """A finished run of the wave as the statisticians' page starts it (its parameters from the
+    wave's inputs, the appraisal file included), its index built as the chain builds it from the
+    wave's appraisal file and these survey points."""
+    from analysis import pipeline
+
+    with app.app_context(), db.transaction() as tx:
+        wave = tx.scalars(select(Wave).where(Wave.code == wave_code)).one()
+        params = stats_services.run_parameters(
+            tx, wave, "departments_example.yaml", pipeline.Parameters(), True, False
+        )
         scheme = criteria_mod.load("departments_example.yaml")
-        table = pd.read_csv(io.StringIO(progress.appraisal_csv(tx, appraisal_round)), dtype=str)
+        content = storage.get(tx, f"inputs/{wave.id}/{params.appraisal}")
+        table = pd.read_csv(io.BytesIO(content), dtype=str)
         survey = pd.DataFrame(
             [
                 {
                     "unit": unit,
                     "code": c.code,
-                    "estimate": c.max_points * share[1],
+                    "estimate": c.max_points * share,
                     "se": 0.1,
                     "low_n": False,
                 }
-                for unit, share in shares.items()
+                for unit, share in survey_shares.items()
                 for c in scheme.criteria.values()
                 if c.source == "survey"
             ]
         )
         index = build_index(scheme, check_appraisal(scheme, table), SurveyPoints(survey, {}))
-        wave = tx.scalars(select(Wave)).first()
         run = AnalysisRun(
             wave_id=wave.id,
             status="done",
-            parameters={"scheme": "departments_example.yaml"},
+            parameters=params.as_json(),
             created_by="statistician@example.vn",
         )
         tx.add(run)
         tx.flush()
         for name, frame in (("index", index.table), ("weak", index.weak)):
             storage.put(tx, f"runs/{run.id}/out/{name}.csv", frame.to_csv(index=False).encode())
-        run_id = run.id
-    auth.login("admin")
-    text = client.get(f"/en/appraisal/rounds/{round_id}/results").get_data(as_text=True)
-    assert f"Survey points from run {run_id}." in text
-    # totals D3 71, D1 70, D2 65 of 100
-    for unit, rank, total in (("D3", 1, "71/100"), ("D1", 2, "70/100"), ("D2", 3, "65/100")):
+        return run.id
+
+
+def _ranks(text: str) -> dict[str, tuple[str, str]]:
+    """unit: (rank, total) of a results page."""
+    found = {}
+    for unit in ("D1", "D2", "D3"):
         row = text.split(f'id="unit-{unit}"')[1].split("</tr>")[0]
-        assert f"<td>{rank}/3</td>" in row and total in row, (unit, row)
+        cells = row.split("<td>")
+        found[unit] = (cells[1].split("</td>")[0], row.split("/100")[0].rsplit(">", 1)[-1])
+    return found
+
+
+def test_each_round_shows_the_run_of_its_own_points(app, client, auth):
+    """Two rounds of departments_example (it has survey criteria), each given to the wave and
+    run: each round's results are its own run's, though the other round's run is newer and of
+    the same scheme; a round whose points no run used yet says so, and where to start one."""
+    make_units(app)
+    with app.app_context():
+        wave_code = db.session.scalars(select(Wave.code).order_by(Wave.id)).first()
+    # appraisal 70 points, survey 30: 2024 D3 56+15, D1 70+0, D2 35+30
+    first = _survey_round(app, 2024, {"D1": 1.0, "D2": 0.5, "D3": 0.8})
+    auth.login("admin")
+    none_yet = client.get(f"/en/appraisal/rounds/{first}/results")
+    assert none_yet.status_code == 409
+    text = none_yet.get_data(as_text=True)
+    assert "No statistics run has used this round&#39;s points yet." in text
+    assert f'href="/en/appraisal/rounds/{first}#send-form"' in text
+    _give_to_wave(client, first, wave_code)
+    # given, not run: the link starts a run of the wave
+    text = client.get(f"/en/appraisal/rounds/{first}/results").get_data(as_text=True)
+    assert "No statistics run has used this round&#39;s points yet." in text
+    assert f'href="/en/stats/waves/{wave_code}#run-heading"' in text
+    first_run = _finished_run(app, wave_code, {"D1": 0.0, "D2": 1.0, "D3": 0.5})
+
+    # 2025: D1 35+30, D2 70+0, D3 35+6
+    second = _survey_round(app, 2025, {"D1": 0.5, "D2": 1.0, "D3": 0.5})
+    waiting = client.get(f"/en/appraisal/rounds/{second}/results")
+    assert waiting.status_code == 409  # the 2024 run is newer than the round, not of its points
+    assert "No statistics run has used this round&#39;s points yet." in waiting.get_data(True)
+    _give_to_wave(client, second, wave_code)
+    second_run = _finished_run(app, wave_code, {"D1": 1.0, "D2": 0.0, "D3": 0.2})
+    assert second_run > first_run
+
+    text = client.get(f"/en/appraisal/rounds/{first}/results").get_data(as_text=True)
+    assert f"Survey points from run {first_run}." in text
+    assert _ranks(text) == {"D3": ("1/3", "71"), "D1": ("2/3", "70"), "D2": ("3/3", "65")}
+    text = client.get(f"/en/appraisal/rounds/{second}/results").get_data(as_text=True)
+    assert f"Survey points from run {second_run}." in text
+    assert _ranks(text) == {"D2": ("1/3", "70"), "D1": ("2/3", "65"), "D3": ("3/3", "41")}
+    with app.app_context():
+        recorded = db.session.get(AnalysisRun, second_run).parameters["appraisal_round"]
+        assert recorded["id"] == second
+
+    # reopened and final again: the run of the points before is not taken
+    page = client.get(f"/en/appraisal/rounds/{second}").get_data(as_text=True)
+    reopened = client.post(
+        f"/en/appraisal/rounds/{second}/reopen",
+        data={"csrf_token": csrf_token(page), "reason": "D3 complained"},
+    )
+    assert reopened.status_code == 302
+    with app.app_context(), db.transaction() as tx:
+        ops.finalise(tx, tx.get(AppraisalRound, second))
+    stale = client.get(f"/en/appraisal/rounds/{second}/results")
+    assert stale.status_code == 409
+    assert (
+        f"Run {second_run} used this round&#39;s points as they were before it was reopened"
+        in stale.get_data(as_text=True)
+    )
+    # a file the statisticians upload comes from no round: the wave's runs record none
+    with app.app_context(), db.transaction() as tx:
+        wave = tx.scalars(select(Wave).where(Wave.code == wave_code)).one()
+        content = storage.get(tx, f"inputs/{wave.id}/appraisal.csv")
+        stats_services.save_input(
+            tx, wave, "appraisal", "appraisal.csv", content, "departments_example.yaml"
+        )
+        assert stats_services.appraisal_round_of(tx, wave) is None
+    uploaded_run = _finished_run(app, wave_code, {"D1": 1.0, "D2": 0.0, "D3": 0.2})
+    with app.app_context():
+        assert "appraisal_round" not in db.session.get(AnalysisRun, uploaded_run).parameters
+    assert client.get(f"/en/appraisal/rounds/{second}/results").status_code == 409
+    text = client.get(f"/en/appraisal/rounds/{first}/results").get_data(as_text=True)
+    assert f"Survey points from run {first_run}." in text

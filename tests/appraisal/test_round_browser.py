@@ -32,7 +32,7 @@ def live(database_url):
     with app.app_context(), db.transaction() as tx:
         create_user(tx, "admin@example.vn", PASSWORD, "admin")
         council = create_user(tx, "council@example.vn", PASSWORD, "appraiser")
-        assign(tx, council, "appraiser", None, "departments")
+        assign(tx, council, "appraiser", blocks=["departments"])
     with live_server.serving(app) as server:
         server.app = app
         yield server
@@ -212,6 +212,32 @@ def test_a_round_in_the_browser(browser, live, tmp_path):
         assert "Initiatives 0/1.5" in page.content()
         page.goto(f"{url}/vi/appraisal/rounds/{round_id}/results")
         assert "Sáng kiến, giải pháp mới 0/1,5" in page.content() and "96,43" in page.content()
+        _logout(page)
+
+        # the admin gives a council member one unit by ticking it, and reopens the round
+        _login(page, url, "admin@example.vn")
+        page.goto(url + "/en/admin/users/new")
+        page.get_by_label("E-mail").fill("member@example.vn")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Role").select_option("appraiser")
+        page.get_by_label("Sở Tư pháp (S2)").check()
+        page.get_by_role("button", name="Save").click()
+        page.wait_for_load_state("load")
+        assert "User member@example.vn created." in page.content()
+        row = page.locator("#users tr", has_text="member@example.vn").inner_text()
+        assert "Sở Tư pháp (S2)" in row and "every block" not in row
+        page.goto(round_url)
+        page.get_by_label("Why the round is reopened").fill("S2 showed decree 7 was on time")
+        page.get_by_role("button", name="Reopen the round").click()
+        page.wait_for_load_state("load")
+        assert "The round is open for appraisal again" in page.content()
+        assert "S2 showed decree 7 was on time" in page.locator("#reopened").inner_text()
+        _logout(page)
+        _login(page, url, "member@example.vn")
+        page.goto(round_url)
+        assert page.locator("#progress tbody tr").count() == 1
+        assert "Sở Tư pháp" in page.locator("#progress").inner_text()
+        assert page.locator("#finalise-form").count() == 0
     finally:
         context.close()
     assert errors == []

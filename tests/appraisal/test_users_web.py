@@ -1,5 +1,5 @@
 """Users on the web: an admin creates, edits, disables and resets users, gives officers their
-unit and appraisers their block, and imports unit officers from a CSV or Excel list, all or
+unit and appraisers their blocks, and imports unit officers from a CSV or Excel list, all or
 nothing."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from appraisal_support import make_units
 from html_client import csrf_token
 from sqlalchemy import func, select
 
+from survey_app.appraisal.access import scope_of
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, RatedUnit, User
 
@@ -39,7 +40,7 @@ def test_create_edit_disable_and_reset(app, client, auth):
         "password": PASSWORD,
         "role": "officer",
         "unit": "",
-        "block": "",
+        "blocks": "",
     }
     no_unit = client.post("/en/admin/users/new", data=new)
     assert no_unit.status_code == 400 and "Choose the officer" in no_unit.get_data(as_text=True)
@@ -48,7 +49,7 @@ def test_create_edit_disable_and_reset(app, client, auth):
     made = client.post("/en/admin/users/new", data={**new, "unit": units["D1"]})
     assert made.status_code == 302
     officer = _user(app, "officer.one@example.vn")
-    assert (officer.role, officer.unit_id, officer.block) == ("officer", units["D1"], None)
+    assert (officer.role, officer.unit_id) == ("officer", units["D1"])
     taken = client.post("/en/admin/users/new", data={**new, "unit": units["D1"]})
     assert taken.status_code == 400 and "Another user has this e-mail" in taken.get_data(
         as_text=True
@@ -68,12 +69,14 @@ def test_create_edit_disable_and_reset(app, client, auth):
             "csrf_token": token,
             "role": "appraiser",
             "unit": "",
-            "block": "departments",
+            "blocks": "departments",
         },
     )
     assert edited.status_code == 302
     changed = _user(app, "officer.one@example.vn")
-    assert (changed.role, changed.unit_id, changed.block) == ("appraiser", None, "departments")
+    assert (changed.role, changed.unit_id) == ("appraiser", None)
+    with app.app_context():
+        assert scope_of(db.session, changed.id).blocks == {"departments"}
     assert "/admin/login" in other.get("/en/appraisal/").headers["Location"]
 
     # a password reset lets the user in with the new password only
@@ -97,7 +100,7 @@ def test_create_edit_disable_and_reset(app, client, auth):
     assert _user(app, "admin@example.vn").active is True
     own = client.post(
         f"/en/admin/users/{admin.id}/edit",
-        data={"csrf_token": token, "role": "monitor", "unit": "", "block": ""},
+        data={"csrf_token": token, "role": "monitor", "unit": "", "blocks": ""},
     )
     assert own.status_code == 400 and _user(app, "admin@example.vn").role == "admin"
     with app.app_context():

@@ -483,7 +483,7 @@ def codebook_html(
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
         "width:100%;margin-bottom:2em}th,td{border:1px solid #999;padding:4px 8px;"
         "vertical-align:top;text-align:left}code{white-space:nowrap}</style>",
-        f"</head><body><h1>{esc(words['title'])}: {esc(title)}</h1>",
+        f"</head><body><main><h1>{esc(words['title'])}: {esc(title)}</h1>",
     ]
     current = None
     for variable in variables(definition):
@@ -513,5 +513,5 @@ def codebook_html(
         )
     if current is not None:
         parts.append("</tbody></table>")
-    parts.append("</body></html>")
+    parts.append("</main></body></html>")
     return "\n".join(parts) + "\n"

@@ -472,10 +472,14 @@ def read_previous(path: str | Path) -> pd.DataFrame:
                 values.append(np.nan)
     if problems:
         raise AppraisalError(sorted(problems, key=lambda problem: problem.line))
+    ranks = pd.Series(numbers["rank"], dtype="float64")
+    if ranks.notna().all() and (ranks % 1 == 0).all():
+        # whole ranks as pandas reads them, so that the index writes them back as 3, not 3.0
+        ranks = ranks.astype("int64")
     out = pd.DataFrame(
         {
             "unit_code": table["unit_code"].astype(str).str.strip(),
-            "previous_rank": numbers["rank"],
+            "previous_rank": ranks.to_numpy(),
             "previous_percent": numbers["percent"],
         }
     )

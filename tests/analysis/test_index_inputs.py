@@ -109,3 +109,10 @@ def test_an_appraisal_file_of_more_rows_than_the_limit_is_refused(files):
         "the appraisal file appraisal.csv has more than 500,000 rows under its header; at most "
         "500,000 are read" in done.stderr
     )
+
+
+def test_whole_ranks_of_last_year_are_written_back_whole(files):
+    done = index(files, "--appraisal", "appraisal.csv", "--previous", "last.csv")
+    assert done.returncode == 0, done.stderr
+    written = pd.read_csv(files / "index.csv", dtype=str).set_index("unit_code")
+    assert written.loc[["d1", "d2"], "previous_rank"].tolist() == ["2", "1"]

@@ -200,7 +200,7 @@ def check_appraisal(
     seen: dict[tuple[str, str], int] = {}
     out = []
     problems: list[Problem] = []
-    # the columns as lists: a cell by .iloc costs some 10 us, 80 s for a file of MAX_APPRAISAL_ROWS
+    # the columns as lists: a cell by .iloc costs some 10 us, a minute for MAX_APPRAISAL_ROWS rows
     columns = {c: table[c].tolist() for c in APPRAISAL_COLUMNS}
     for i in range(len(table)):
         row = i + 2

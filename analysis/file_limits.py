@@ -1,6 +1,6 @@
 """Limits checked before a file a person gave us is parsed, so that no file, however small on the
-wire, can make a reader run for minutes or fill the memory: a workbook's uncompressed size and
-declared dimensions, and the number of columns of a CSV's header. Workbooks are parsed with
+wire, can make a reader run for minutes or fill the memory: a workbook's uncompressed size,
+dimensions and cells, and the number of columns of a CSV's header. Workbooks are parsed with
 defusedxml underneath openpyxl (a dependency), so XML entities are refused too."""
 
 from __future__ import annotations
@@ -24,6 +24,12 @@ MAX_WORKBOOK_BYTES = 50 * 1024 * 1024
 #: Sheets of a workbook: openpyxl reads a sheet's part once for each sheet naming it, so 20,000
 #: sheets naming one small part cost 20,000 readings of it.
 MAX_SHEETS = 50
+#: Cells of a whole workbook, counted as openpyxl gives them (every row as wide as the used
+#: columns): 100,000 rows x 200 columns inside the limits above is 20 million cells, minutes of
+#: openpyxl and gigabytes in pandas. The largest real input is far less (an appraisal workbook of
+#: 100,000 rows x 8 columns, 20,000 invitees x ~20 columns); this many cells read in under a
+#: minute even when every one has a value (some 20 s a million here), in 2 s when empty.
+MAX_WORKBOOK_CELLS = 2_000_000
 
 _DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+\d+:([A-Z]+)(\d+)"')
 #: A row's start tag with its attributes (any namespace prefix; a quoted value may hold ">"),
@@ -76,10 +82,13 @@ def _row_width(xml: bytes, start: int, end: int) -> int:
     return farthest + cells - len(named)
 
 
-def _sheet_extent(xml: bytes, max_rows: int, max_columns: int) -> tuple[int, int]:
+def _sheet_extent(
+    xml: bytes, max_rows: int, max_columns: int, max_cells: int = MAX_WORKBOOK_CELLS
+) -> tuple[int, int]:
     """The rows and columns openpyxl would give for a sheet's XML, counted as it counts them (it
-    fills in every row and cell missing before one it finds), stopping past the limits. The
-    dimension a sheet declares is only a claim; this is what reading it would cost."""
+    fills in every row and cell missing before one it finds), stopping past the limits (rows x
+    columns past `max_cells` too). The dimension a sheet declares is only a claim; this is what
+    reading it would cost."""
     named = _NAMED_CELL.findall(xml)
     # Excel, LibreOffice and openpyxl name every cell: then the farthest name is the width
     every_cell_named = len(named) == len(_CELL.findall(xml))
@@ -93,7 +102,7 @@ def _sheet_extent(xml: bytes, max_rows: int, max_columns: int) -> tuple[int, int
         row = row + 1 if number is None else number
         rows = max(rows, row)
         content = None if found[2] else found.end()
-        if rows > max_rows or columns > max_columns:
+        if rows > max_rows or columns > max_columns or rows * columns > max_cells:
             return rows, columns
     if content is not None and not every_cell_named:
         columns = max(columns, _row_width(xml, content, len(xml)))
@@ -105,9 +114,11 @@ def check_workbook(
     max_rows: int = MAX_ROWS,
     max_columns: int = MAX_COLUMNS,
     max_bytes: int = MAX_WORKBOOK_BYTES,
+    max_cells: int = MAX_WORKBOOK_CELLS,
 ) -> None:
-    """Refuse a workbook whose parts unpack past `max_bytes`, or whose sheets say or hold more
-    than `max_rows` x `max_columns`, before any XML is parsed. A file that is not a zip
+    """Refuse a workbook whose parts unpack past `max_bytes`, whose sheets say or hold more
+    than `max_rows` x `max_columns`, or whose sheets hold more than `max_cells` cells in all
+    (each sheet's rows x its used columns), before any XML is parsed. A file that is not a zip
     is left to the reader, which says so."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -123,7 +134,7 @@ def check_workbook(
                 )
             )
         # every part, wherever it is: the workbook names its parts, they need not be in xl/
-        sheets = 0
+        sheets = cells = 0
         for member in members:
             try:
                 xml = archive.read(member)  # no more than the sizes checked above
@@ -141,10 +152,11 @@ def check_workbook(
             if b"sheetData" not in xml:
                 continue
             found = _DIMENSION.search(xml[:4096])
-            rows, columns = _sheet_extent(xml, max_rows, max_columns)
+            rows, columns = _sheet_extent(xml, max_rows, max_columns, max_cells - cells)
             if found is not None:
                 rows = max(rows, int(found[2]))
                 columns = max(columns, _column_number(found[1]))
+            cells += rows * columns
             if rows > max_rows or columns > max_columns:
                 raise FileTooLarge(
                     _(
@@ -154,6 +166,14 @@ def check_workbook(
                         columns=columns,
                         max_rows=max_rows,
                         max_columns=max_columns,
+                    )
+                )
+            if cells > max_cells:
+                raise FileTooLarge(
+                    _(
+                        "the workbook has more than %(max_cells)s cells (the rows of its sheets "
+                        "x their columns); at most %(max_cells)s are read",
+                        max_cells=max_cells,
                     )
                 )
 

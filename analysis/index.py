@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.file_limits import FileTooLarge, check_csv_header, check_workbook
-from analysis.messages import _, reasons
+from analysis.messages import _, ngettext, reasons
 from analysis.problems import FileInvalid, Problem
 from analysis.scheme import DECIMALS, Field, Scheme
 
@@ -42,6 +42,15 @@ APPRAISAL_COLUMNS = [
 POINTS = ("appraised", "self")
 #: What an appraisal file is called in messages about it.
 APPRAISAL_FILE = _("appraisal file")
+#: Rows under the header of an appraisal file, one per unit and appraisal criterion: a national
+#: file is at most a few thousand units x ~100 criteria (2022: 88 component criteria), so this
+#: holds the largest with room, and is still read and checked in seconds. The survey scores (a
+#: row per unit, criterion and group) are bounded alike. Without a bound the command line would
+#: read a file of any length; the web's 512 KB upload limit is far below it.
+MAX_APPRAISAL_ROWS = 500_000
+#: Rows of last year's index, one per unit: several times the few thousand units of the largest
+#: exercise.
+MAX_PREVIOUS_ROWS = 20_000
 WEAK_COLUMNS = [
     "unit_code",
     "unit_name",
@@ -90,8 +99,10 @@ class IndexResult:
 # Reading
 
 
-def read_table(path: str | Path, what: str) -> pd.DataFrame:
-    """A CSV or Excel (.xlsx) file as text cells; empty cells are missing."""
+def read_table(path: str | Path, what: str, max_rows: int = MAX_APPRAISAL_ROWS) -> pd.DataFrame:
+    """A CSV or Excel (.xlsx) file as text cells; empty cells are missing. A file of more than
+    `max_rows` rows under its header is refused, having read no more than one row past it (a
+    workbook is bounded by `check_workbook` as well)."""
     path = Path(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -105,14 +116,28 @@ def read_table(path: str | Path, what: str) -> pd.DataFrame:
         pass  # said below, with the reader's own words
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            table = pd.read_excel(path, dtype=str, keep_default_na=False, na_values=[""])
+            table = pd.read_excel(
+                path, dtype=str, keep_default_na=False, na_values=[""], nrows=max_rows + 1
+            )
         else:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+            table = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], nrows=max_rows + 1
+            )
     except FileNotFoundError:
         raise AppraisalError(_cannot_read(what, path, _("no such file"))) from None
     except Exception as exc:  # noqa: BLE001 - whatever the readers refuse, the file is unreadable
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise AppraisalError(_cannot_read(what, path, reason)) from None
+    if len(table) > max_rows:
+        raise AppraisalError(
+            _(
+                "the %(what)s %(path)s has more than %(max_rows)s rows under its header; at "
+                "most %(max_rows)s are read",
+                what=what,
+                path=str(path),
+                max_rows=max_rows,
+            )
+        )
     table.columns = [str(c).strip() for c in table.columns]
     return table
 
@@ -123,8 +148,9 @@ def _cannot_read(what, path, reason):
     )
 
 
-def _number(table: pd.DataFrame, column: str, row: int, required: bool = True):
-    text = table[column].iloc[row]
+def _number(text, column: str, required: bool = True) -> float:
+    """A cell as a finite number: "inf", "nan" and "1e400" (which float() reads as inf) are
+    refused as not numbers, an empty cell too unless not `required` (then NaN)."""
     if pd.isna(text) or not str(text).strip():
         if required:
             raise _CellError(_("%(column)s is empty", column=column))
@@ -143,18 +169,12 @@ def _not_a_number(column, text):
 
 
 def _columns_missing(what, missing: list[str], needed: str):
-    columns = ", ".join(missing)
-    if len(missing) == 1:
-        return _(
-            "the %(what)s lacks the column %(columns)s (it needs %(needed)s)",
-            what=what,
-            columns=columns,
-            needed=needed,
-        )
-    return _(
+    return ngettext(
+        "the %(what)s lacks the column %(columns)s (it needs %(needed)s)",
         "the %(what)s lacks the columns %(columns)s (it needs %(needed)s)",
+        len(missing),
         what=what,
-        columns=columns,
+        columns=", ".join(missing),
         needed=needed,
     )
 
@@ -180,14 +200,16 @@ def check_appraisal(
     seen: dict[tuple[str, str], int] = {}
     out = []
     problems: list[Problem] = []
+    # the columns as lists: a cell by .iloc costs some 10 us, a minute for MAX_APPRAISAL_ROWS rows
+    columns = {c: table[c].tolist() for c in APPRAISAL_COLUMNS}
     for i in range(len(table)):
         row = i + 2
         try:
-            cell = {c: _text(table[c].iloc[i]) for c in ("unit_code", "unit_name", "block")}
+            cell = {c: _text(columns[c][i]) for c in ("unit_code", "unit_name", "block")}
             code, criterion_code, field_code = (
                 cell["unit_code"],
-                _text(table["criterion"].iloc[i]),
-                _text(table["field"].iloc[i]),
+                _text(columns["criterion"][i]),
+                _text(columns["field"][i]),
             )
             for column in ("unit_code", "block", "criterion"):
                 if not (cell.get(column) if column != "criterion" else criterion_code):
@@ -226,7 +248,7 @@ def check_appraisal(
                         given=repr(field_code),
                     )
                 )
-            max_points = _number(table, "max_points", i)
+            max_points = _number(columns["max_points"][i], "max_points")
             if abs(max_points - criterion.max_points) > 1e-9:
                 raise _CellError(
                     _(
@@ -240,7 +262,7 @@ def check_appraisal(
             values = {}
             for column in ("self_points", "appraised_points"):
                 required = column == f"{points}_points"
-                value = _number(table, column, i, required)
+                value = _number(columns[column][i], column, required)
                 if np.isfinite(value) and (value < 0 or value > criterion.max_points + 1e-9):
                     raise _CellError(
                         _(
@@ -302,18 +324,14 @@ def check_appraisal(
                     what,
                     None,
                     None,
-                    _(
+                    ngettext(
+                        "no row for the unit %(unit)s and the criterion %(criteria)s: every "
+                        "appraisal criterion needs one",
                         "no row for the unit %(unit)s and the criteria %(criteria)s: every "
                         "appraisal criterion needs one",
+                        len(lacking),
                         unit=code,
                         criteria=", ".join(lacking[:10]) + (" ..." if len(lacking) > 10 else ""),
-                    )
-                    if len(lacking) > 1
-                    else _(
-                        "no row for the unit %(unit)s and the criterion %(criterion)s: every "
-                        "appraisal criterion needs one",
-                        unit=code,
-                        criterion=lacking[0],
                     ),
                 )
             )
@@ -334,18 +352,14 @@ def survey_points(
     missing = sorted(needed - set(scores.columns))
     if missing:
         raise AppraisalError(
-            _(
-                "the %(what)s lack the columns %(columns)s: give the output of "
-                "python -m analysis score",
-                what=what,
-                columns=", ".join(missing),
-            )
-            if len(missing) > 1
-            else _(
+            ngettext(
                 "the %(what)s lack the column %(columns)s: give the output of "
                 "python -m analysis score",
+                "the %(what)s lack the columns %(columns)s: give the output of "
+                "python -m analysis score",
+                len(missing),
                 what=what,
-                columns=missing[0],
+                columns=", ".join(missing),
             )
         )
     group = scores["group"].fillna("").astype(str).str.strip()
@@ -430,30 +444,43 @@ def _check_blocks(scheme: Scheme, units: pd.DataFrame) -> None:
 
 
 def read_previous(path: str | Path) -> pd.DataFrame:
-    """Last year's index file: ``unit_code``, ``rank`` and ``percent`` are used."""
-    table = read_table(path, _("previous index"))
+    """Last year's index file: ``unit_code``, ``rank`` and ``percent`` are used. An empty rank
+    or % is a unit that had none; anything else that is not a finite number is refused, every
+    such cell named with its row."""
+    table = read_table(path, _("previous index"), max_rows=MAX_PREVIOUS_ROWS)
     missing = [c for c in ("unit_code", "rank", "percent") if c not in table.columns]
     if missing:
         raise AppraisalError(
-            _(
+            ngettext(
+                "the previous index %(path)s lacks the column %(columns)s: give an index file "
+                "written by python -m analysis index",
                 "the previous index %(path)s lacks the columns %(columns)s: give an index file "
                 "written by python -m analysis index",
+                len(missing),
                 path=str(path),
                 columns=", ".join(missing),
             )
-            if len(missing) > 1
-            else _(
-                "the previous index %(path)s lacks the column %(columns)s: give an index file "
-                "written by python -m analysis index",
-                path=str(path),
-                columns=missing[0],
-            )
         )
+    numbers: dict[str, list[float]] = {"rank": [], "percent": []}
+    problems = []
+    for column, values in numbers.items():
+        for row, text in enumerate(table[column].tolist(), start=2):
+            try:
+                values.append(_number(text, column, required=False))
+            except _CellError as exc:
+                problems.append(Problem(str(path), row, None, exc.args[0]))
+                values.append(np.nan)
+    if problems:
+        raise AppraisalError(sorted(problems, key=lambda problem: problem.line))
+    ranks = pd.Series(numbers["rank"], dtype="float64")
+    if ranks.notna().all() and (ranks % 1 == 0).all():
+        # whole ranks as pandas reads them, so that the index writes them back as 3, not 3.0
+        ranks = ranks.astype("int64")
     out = pd.DataFrame(
         {
             "unit_code": table["unit_code"].astype(str).str.strip(),
-            "previous_rank": pd.to_numeric(table["rank"], errors="coerce"),
-            "previous_percent": pd.to_numeric(table["percent"], errors="coerce"),
+            "previous_rank": ranks.to_numpy(),
+            "previous_percent": numbers["percent"],
         }
     )
     if out["unit_code"].duplicated().any():

@@ -8,7 +8,9 @@ catalog when it shows them (`survey_app.i18n.say`). A run stores them as JSON (`
 failure is told in the language of whoever opens it later.
 
 Templates use only ``%(name)s``; a parameter is a string, a number (formatted for the reader's
-locale by the web app), or a message itself (translated in turn).
+locale by the web app), or a message itself (translated in turn). A sentence that depends on a
+count is made with `ngettext` (extracted as a plural message): English takes the singular for 1,
+the web app the form its catalog gives for the count.
 """
 
 from __future__ import annotations
@@ -27,37 +29,49 @@ def number_text(value: float) -> str:
 
 
 class Message(str):
-    """An English sentence that remembers its template and parameters."""
+    """An English sentence that remembers its template and parameters (and, for a sentence
+    that depends on a count, its plural template; the count is the parameter ``num``)."""
 
     template: str
     params: dict[str, Any]
+    plural: str | None
 
-    def __new__(cls, template: str, /, **params: Any) -> Message:
+    def __new__(cls, template: str, /, plural: str | None = None, **params: Any) -> Message:
         shown = {
             k: str(v) if isinstance(v, bool) or not isinstance(v, int | float) else number_text(v)
             for k, v in params.items()
         }
-        self = super().__new__(cls, template % shown if params else template)
-        self.template, self.params = template, params
+        english = template if plural is None or params["num"] == 1 else plural
+        self = super().__new__(cls, english % shown if params else english)
+        self.template, self.params, self.plural = template, params, plural
         return self
 
     def __reduce__(self):  # pickled (a worker's exception) as the message it is
-        return (_rebuild, (self.template, self.params))
+        return (_rebuild, (self.template, self.params, self.plural))
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "template": self.template,
             "params": {k: to_json(v) for k, v in self.params.items()},
         }
+        if self.plural is not None:
+            data["plural"] = self.plural
+        return data
 
 
-def _rebuild(template: str, params: dict[str, Any]) -> Message:
-    return Message(template, **params)
+def _rebuild(template: str, params: dict[str, Any], plural: str | None = None) -> Message:
+    return Message(template, plural, **params)
 
 
 def _(template: str, /, **params: Any) -> Message:
     """A message to be said in the reader's language (see the module's docstring)."""
     return Message(template, **params)
+
+
+def ngettext(singular: str, plural: str, num: int, /, **params: Any) -> Message:
+    """A message whose words depend on the count `num` (a parameter too, as in Flask-Babel's
+    ``ngettext``): said with the singular or the plural the reader's language uses for it."""
+    return Message(singular, plural, num=num, **params)
 
 
 def to_json(value: Any) -> Any:
@@ -80,7 +94,7 @@ def from_json(data: Any) -> Any:
     """The message, problem or text `to_json` stored."""
     if isinstance(data, dict) and "template" in data:
         params = {k: from_json(v) for k, v in (data.get("params") or {}).items()}
-        return Message(data["template"], **params)
+        return Message(data["template"], data.get("plural"), **params)
     if isinstance(data, dict) and "message" in data:
         return Problem(
             data.get("file"), data.get("line"), data.get("key"), from_json(data["message"])

@@ -3,8 +3,8 @@
 One type for every file: questionnaires and scoring schemes (file, line, key path), and tables
 such as invitee lists, quota targets and appraisal files (file, row, column). Readers collect
 every problem before giving up, so a file is corrected in one go, and refuse the file whole.
-(Population targets and last year's index still stop at their first problem, with the row in
-the message.)
+(Population targets still stop at their first problem, with the row in the message; last
+year's index names every cell that is not a number, and stops at its first other problem.)
 """
 
 from __future__ import annotations

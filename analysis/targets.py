@@ -14,18 +14,22 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.file_limits import FileTooLarge, check_csv_header
+from analysis.file_limits import MAX_ROWS, FileTooLarge, check_csv_header
 from analysis.messages import _, reasons
 
 CROSS = ":"
 
 #: Margins whose totals differ by more than this (relative) are refused.
 TOTAL_TOLERANCE = 1e-6
+#: Rows of a targets file, one per level: a crossing of district x sex x age group for a whole
+#: country is under it, as a national quota's cells are (survey_app/fieldwork/quota_file.py).
+MAX_TARGET_ROWS = MAX_ROWS
 
 
 class TargetError(ValueError):
@@ -220,7 +224,10 @@ def read_targets(path: str | Path) -> Targets:
                     )
                 )
             reader.fieldnames = header
-            rows = [(r["variable"], r["level"], r["target"]) for r in reader]
+            rows = [
+                (r["variable"], r["level"], r["target"])
+                for r in itertools.islice(reader, MAX_TARGET_ROWS + 1)
+            ]
     except OSError as exc:
         raise TargetError(
             _("cannot read targets %(path)s: %(reason)s", path=str(path), reason=exc.strerror)
@@ -231,6 +238,16 @@ def read_targets(path: str | Path) -> Targets:
         raise TargetError(
             _("cannot read targets %(path)s: %(reason)s", path=str(path), reason=reasons(exc)[0])
         ) from None
+    if len(rows) > MAX_TARGET_ROWS:
+        raise TargetError(
+            _(
+                "the %(what)s %(path)s has more than %(max_rows)s rows under its header; at "
+                "most %(max_rows)s are read",
+                what=_("targets"),
+                path=str(path),
+                max_rows=MAX_TARGET_ROWS,
+            )
+        )
     for row in rows:
         if any(v is None for v in row):
             raise TargetError(_("%(path)s: a row has fewer than three fields", path=str(path)))

@@ -18,6 +18,7 @@ from flask_babel import (
     format_decimal,
     format_percent,
     get_locale,
+    get_translations,
     gettext,
 )
 
@@ -66,6 +67,11 @@ def say(message) -> str:
         return ": ".join(part for part in (where, message.key, text) if part)
     if isinstance(message, Message):
         params = {key: _param(value) for key, value in message.params.items()}
+        if message.plural is not None:
+            # the catalog's form for the count, the count itself formatted as any number is
+            # (Flask-Babel's ngettext would put it in as it is)
+            count = message.params["num"]
+            return get_translations().ngettext(message.template, message.plural, count) % params
         return gettext(message.template, **params) if params else gettext(message.template)
     return str(message)
 

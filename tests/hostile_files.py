@@ -15,3 +15,18 @@ def rewritten(data: bytes, member: str, change) -> bytes:
             content = source.read(item.filename)
             target.writestr(item, change(content) if item.filename == member else content)
     return out.getvalue()
+
+
+def sparse_workbook(*rows_of_sheets: int, columns: int = 200) -> bytes:
+    """A real workbook whose sheets have the given rows, each with one value in the last of
+    `columns` columns: openpyxl gives every row that wide, so cheap to write, costly to read."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for rows in rows_of_sheets:
+        sheet = book.create_sheet()
+        for number in range(rows):
+            sheet.append([None] * (columns - 1) + [f"x{number}"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -30,6 +30,7 @@ from wtforms import SelectField
 
 from ..accounts import audit
 from ..accounts.auth import role_required
+from ..downloads import content_disposition
 from ..extensions import csrf, db
 from ..fieldwork import identities, invitee_file, link_store, mailing, smtp
 from ..fieldwork import invitations as service
@@ -206,7 +207,7 @@ def invitees_export(wave: Wave, questionnaire: str):
         mimetype="text/csv",
     )
     filename = f"{wave.code}-{questionnaire}-invitees.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -307,7 +308,7 @@ def invitations_links(links_id: str):
     response = make_response(data)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     filename = f"links-{meta.get('wave', 'wave')}-{meta.get('questionnaire', 'q')}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "no-store"
     return response
 

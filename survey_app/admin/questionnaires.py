@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from analysis.problems import Problem
 
 from ..accounts.auth import role_required
+from ..downloads import content_disposition
 from ..extensions import csrf, db
 from ..fieldwork.xlsform_import import import_xlsform
 from ..questionnaire.paper_form import paper_form
@@ -74,7 +75,7 @@ def questionnaire_xlsform(code: str):
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     filename = f"{code}-v{version.version}-xlsform.xlsx"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "no-store"
     return response
 

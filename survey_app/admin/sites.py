@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..downloads import content_disposition
 from ..extensions import db
 from ..fieldwork import site_links
 from ..handlers import wave_view
@@ -101,7 +102,7 @@ def _link(wave: Wave, link_id: int) -> SiteLink:
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = content_disposition(filename)
     return response
 
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 from .. import storage
 from ..accounts import audit
 from ..accounts.auth import role_required
+from ..downloads import content_disposition
 from ..extensions import db
 from ..fieldwork import waves as waves_service
 from ..i18n import to_utc
@@ -247,7 +248,7 @@ def round_export(appraisal_round):
         )
     name = _file_name(appraisal_round)
     response = Response(text, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = content_disposition(name)
     return response
 
 
@@ -261,17 +262,9 @@ def evidence_file(evidence):
         abort(404)
     response = Response(content, mimetype=evidence.content_type)
     # always a download, never shown inline: a document is not run in our origin
-    response.headers["Content-Disposition"] = "attachment; filename*=UTF-8''" + _quoted(
-        evidence.filename or "evidence"
-    )
+    response.headers["Content-Disposition"] = content_disposition(evidence.filename or "evidence")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _quoted(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")
 
 
 @bp.get("/rounds/<int:round_id>/results")

@@ -24,6 +24,7 @@ from analysis.choices import METHODS
 
 from ..accounts import audit
 from ..accounts.auth import role_required
+from ..downloads import content_disposition
 from ..extensions import db
 from ..fieldwork.waves import all_waves, complete_by_wave, complete_counts
 from ..handlers import wave_view
@@ -68,7 +69,7 @@ def _audit_export(what: str, **details) -> None:
 
 
 def _attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return {"Content-Disposition": content_disposition(filename)}
 
 
 @bp.get("/stats.css")
@@ -346,7 +347,9 @@ def export_codebook(wave: Wave, questionnaire: str, fmt: str):
         headers={
             # opens in the browser tab (and "save as" keeps the name); a stand-alone document
             # with its own <style> and no script, so it gets a policy of its own
-            "Content-Disposition": f'inline; filename="{questionnaire}-codebook-{g.lang}.html"',
+            "Content-Disposition": content_disposition(
+                f"{questionnaire}-codebook-{g.lang}.html", "inline"
+            ),
             "Content-Security-Policy": (
                 "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
                 "base-uri 'none'; form-action 'none'"

@@ -1,5 +1,5 @@
-"""Files refused before they are parsed: workbooks that unpack to gigabytes or claim millions of
-rows, CSV headers of 200,000 columns, XML entities."""
+"""Files refused before they are parsed: workbooks that unpack to gigabytes, claim millions of
+rows or hold millions of cells, CSV headers of 200,000 columns, XML entities."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ import io
 import re
 
 import pytest
-from hostile_files import rewritten
+from hostile_files import rewritten, sparse_workbook
 
-from analysis.file_limits import FileTooLarge, check_csv_header, check_workbook
+from analysis.file_limits import (
+    MAX_COLUMNS,
+    MAX_WORKBOOK_CELLS,
+    FileTooLarge,
+    check_csv_header,
+    check_workbook,
+)
 from analysis.index import AppraisalError, read_table
 
 
@@ -140,7 +146,29 @@ def test_a_workbook_as_large_as_the_limits_passes():
             b"</sheetData>", b'<row r="100000"><c r="GR100000"/></row></sheetData>'
         ),
     )
-    check_workbook(wide)  # column GR is the 200th, row 100,000 the last one read
+    # column GR is the 200th, row 100,000 the last one read (20 million cells: not the limit here)
+    check_workbook(wide, max_cells=20_000_000)
+
+
+def test_a_workbook_of_more_cells_than_the_limit_is_refused_unread(tmp_path):
+    rows = MAX_WORKBOOK_CELLS // MAX_COLUMNS  # 10,000 rows x 200 columns: the limit exactly
+    check_workbook(sparse_workbook(rows))
+    over = sparse_workbook(rows + 1)
+    assert len(over) < 512 * 1024  # small enough to upload
+    with pytest.raises(FileTooLarge, match="more than 2,000,000 cells") as caught:
+        check_workbook(over)
+    assert "at most 2,000,000 are read" in str(caught.value)
+    path = tmp_path / "appraisal.xlsx"
+    path.write_bytes(over)
+    with pytest.raises(AppraisalError, match="more than 2,000,000 cells"):
+        read_table(path, "appraisal file")
+
+
+def test_the_cells_of_every_sheet_count_together():
+    half = MAX_WORKBOOK_CELLS // MAX_COLUMNS // 2
+    check_workbook(sparse_workbook(half, half))
+    with pytest.raises(FileTooLarge, match="more than 2,000,000 cells"):
+        check_workbook(sparse_workbook(half, half + 1))
 
 
 def test_a_workbook_of_thousands_of_sheets_is_refused_unread():

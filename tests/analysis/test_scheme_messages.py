@@ -103,3 +103,32 @@ def test_a_questionnaire_the_folder_lacks_is_said_in_vietnamese(app):
         assert say(problem) == (
             f"s.yaml:5: groups.leader.questionnaire: {wanted}: không có tệp phiếu khảo sát này"
         )
+
+
+def test_a_sentence_that_depends_on_a_count_is_said_for_the_count(app, tmp_path):
+    """analysis' ngettext: English takes the singular for 1; stored and read back, pickled for a
+    worker, and said by the web app with the form for the count and the count as a number."""
+    import pickle
+
+    from analysis.index import AppraisalError, read_previous
+    from analysis.messages import from_json, ngettext, to_json
+
+    (tmp_path / "one.csv").write_text("unit_code,percent\nu1,80\n")
+    (tmp_path / "two.csv").write_text("unit_code\nu1\n")
+    said = []
+    for name in ("one.csv", "two.csv"):
+        with pytest.raises(AppraisalError) as caught:
+            read_previous(tmp_path / name)
+        said.append(str(caught.value))
+    assert "lacks the column rank:" in said[0] and "lacks the columns rank, percent:" in said[1]
+
+    many = ngettext("%(num)s row is bad", "%(num)s rows are bad", 1234)
+    assert str(many) == "1,234 rows are bad"
+    assert str(ngettext("%(num)s row is bad", "%(num)s rows are bad", 1)) == "1 row is bad"
+    for again in (from_json(to_json(many)), pickle.loads(pickle.dumps(many))):
+        assert again == many and again.plural == many.plural and again.params == {"num": 1234}
+    with app.test_request_context("/en/"), force_locale("en"):
+        assert say(many) == "1,234 rows are bad"
+        assert say(from_json(to_json(ngettext("%(num)s row", "%(num)s rows", 1)))) == "1 row"
+    with app.test_request_context("/vi/"), force_locale("vi"):
+        assert say(many) == "1.234 rows are bad"  # no msgstr yet: the count in Vietnamese style

@@ -91,6 +91,16 @@ def test_read_targets_checks_numbers(tmp_path):
         read_targets(path)
 
 
+def test_read_targets_reads_at_most_100000_rows(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = [f"district,d{n},1" for n in range(100_000)]
+    path.write_text("\n".join(["variable,level,target", *rows]) + "\n")
+    assert len(read_targets(path).margins[0].levels) == 100_000
+    path.write_text("\n".join(["variable,level,target", *rows, "district,extra,1"]) + "\n")
+    with pytest.raises(TargetError, match="t.csv has more than 100,000 rows under its header"):
+        read_targets(path)
+
+
 def test_trim_keeps_total_and_spreads_equally():
     w = np.array([1.0, 2.0, 3.0, 10.0])
     trimmed, count = trim_weights(w, upper=6)

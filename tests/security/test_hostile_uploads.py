@@ -9,7 +9,7 @@ import re
 import zipfile
 
 import pytest
-from hostile_files import rewritten
+from hostile_files import rewritten, sparse_workbook
 from html_client import csrf_token
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
@@ -64,6 +64,8 @@ def _hostile_workbooks(header: list[str], row: list[str]) -> dict[str, bytes]:
                 b"</sheetData>", b'<row r="20000000"><c r="A20000000"/></row></sheetData>'
             ),
         ),
+        # every row as wide as the 200th column: 2,000,200 cells for openpyxl, 100 KB zipped
+        "two-million-cells.xlsx": sparse_workbook(10_001),
         "not-a-workbook.xlsx": _zip_of({"hello.txt": b"not a workbook"}),
         "bad-checksum.xlsx": _flagged(plain, crc=True),
         "encrypted.xlsx": _flagged(plain, encrypted=True),

@@ -139,34 +139,42 @@ SEEDS = {
 }
 
 
-def _keys_and_references(engine) -> dict[str, list[tuple]]:
-    """Every row of every table, by its primary key and its foreign-key columns, so that a row
-    lost or a reference emptied shows as a difference."""
+#: Values migrations change on purpose: 0006 gives invited responses keys owing nothing to a token.
+REWRITTEN = {("response", "key_hash")}
+
+
+def _rows(engine) -> dict[str, list[dict]]:
+    """Every row of every table, with every value but those rewritten on purpose, so that a row
+    lost, a reference emptied or a value changed by a table's copy shows as a difference."""
     found = {}
     inspector = inspect(engine)
     for table in inspector.get_table_names():
         if not include_name(table, "table") or table == "alembic_version":
             continue
-        columns = list(inspector.get_pk_constraint(table)["constrained_columns"])
-        for fk in inspector.get_foreign_keys(table):
-            columns += [c for c in fk["constrained_columns"] if c not in columns]
+        key = inspector.get_pk_constraint(table)["constrained_columns"][0]
+        columns = [
+            c["name"] for c in inspector.get_columns(table) if (table, c["name"]) not in REWRITTEN
+        ]
+        listed = ", ".join(f'"{c}"' for c in columns)
         with engine.connect() as conn:
-            rows = conn.execute(
-                text(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {columns[0]}")
-            ).all()
+            rows = conn.execute(text(f'SELECT {listed} FROM {table} ORDER BY "{key}"')).all()
         found[table] = [dict(zip(columns, row, strict=True)) for row in rows]
     return found
 
 
-def _as_now(before: dict[str, list[dict]], engine) -> dict[str, list[dict]]:
-    """`before` cut to the tables and columns the database has now."""
+def _kept_and_found(before: dict[str, list[dict]], engine) -> tuple[dict, dict]:
+    """`before`, and what the database has now, both cut to the tables and the columns that were
+    there before and still are."""
     inspector = inspect(engine)
-    kept = {}
+    now = _rows(engine)
+    kept, found = {}, {}
     for table, rows in before.items():
         if inspector.has_table(table):
             columns = {c["name"] for c in inspector.get_columns(table)}
+            columns &= set(rows[0]) if rows else set()
             kept[table] = [{k: v for k, v in row.items() if k in columns} for row in rows]
-    return kept
+            found[table] = [{k: v for k, v in row.items() if k in columns} for row in now[table]]
+    return kept, found
 
 
 def test_upgrades_and_downgrades_keep_every_row_and_reference(database_url, tmp_path):
@@ -177,30 +185,70 @@ def test_upgrades_and_downgrades_keep_every_row_and_reference(database_url, tmp_
     seeded: dict[str, list[dict]] = {}
     for revision, statements in SEEDS.items():
         upgrade(engine, revision)
-        kept = _as_now(seeded, engine)
-        now = _keys_and_references(engine)
-        assert {t: now[t] for t in kept} == kept, f"rows or references lost up to {revision}"
+        kept, found = _kept_and_found(seeded, engine)
+        assert found == kept, f"rows or references lost up to {revision}"
         with engine.begin() as conn:
             for statement in statements:
                 conn.execute(text(statement))
-        seeded = _keys_and_references(engine)
+        seeded = _rows(engine)
     assert len(seeded["answer"]) == 5 and seeded["response"][2]["entered_by_id"] == 2
 
     upgrade(engine)
-    at_head = _keys_and_references(engine)
-    assert _as_now(seeded, engine) == {t: at_head[t] for t in seeded}
+    at_head = _rows(engine)
+    kept, found = _kept_and_found(seeded, engine)
+    assert found == kept
     assert at_head["answer"] == seeded["answer"]
     assert [e["user_id"] for e in at_head["audit_event"]] == [1, 2]
 
     downgrade(engine, "0002")
     # 0008's downgrade deletes the users of the roles it added, and with them their user ids in
     # the audit log, as their foreign key says (SET NULL); nothing else goes.
-    expected = _as_now(at_head, engine)
+    expected, found = _kept_and_found(at_head, engine)
     expected["app_user"] = [u for u in expected["app_user"] if u["id"] == 1]
-    expected["audit_event"] = [{"id": 1, "user_id": 1}, {"id": 2, "user_id": None}]
-    now = _keys_and_references(engine)
-    assert {t: now[t] for t in expected} == expected
+    expected["audit_event"][1]["user_id"] = None
+    assert found == expected
     assert len(expected["answer"]) == 5
     upgrade(engine)
-    assert len(_keys_and_references(engine)["answer"]) == 5
+    assert len(_rows(engine)["answer"]) == 5
+    engine.dispose()
+
+
+def test_sqlite_upgrade_refuses_to_leave_references_dangling(tmp_path):
+    """Foreign keys are off while migrating on SQLite; what they would have refused is refused
+    after the migrations, before anything is committed, and they are on again afterwards."""
+    from app_support import make_app
+
+    from survey_app.extensions import db
+
+    url = f"sqlite:///{tmp_path / 'dangling.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "0009_h_sites")
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        raw.driver_connection.execute(
+            "INSERT INTO answer (id, response_id, item_code, value) VALUES (7, 99, 'q1', '1')"
+        )
+        raw.driver_connection.execute("PRAGMA foreign_keys=ON")
+    finally:
+        raw.close()
+
+    app = make_app(url)
+    result = app.test_cli_runner().invoke(args=["init-db"], env={"PAR_LANG": "en"})
+    assert result.exit_code == 1
+    assert "The database was not changed" in result.output
+    assert "answer row 7 refers to a missing row of response" in result.output
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == (
+            "0009_h_sites"
+        )
+    with db.engine_of(app).connect() as conn:  # the connection that migrated, back in the pool
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+    assert "mailing" not in inspect(engine).get_table_names()
+
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM answer WHERE id = 7"))
+    result = app.test_cli_runner().invoke(args=["init-db"], env={"PAR_LANG": "en"})
+    assert result.exit_code == 0, result.output
+    assert "mailing" in inspect(engine).get_table_names()
     engine.dispose()

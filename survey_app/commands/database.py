@@ -27,10 +27,13 @@ SYNC_ACTIONS = {
 def init_db() -> None:
     """Create or upgrade the schema, load the questionnaires, open a default wave if none."""
     from ..fieldwork.waves import ensure_default_wave
-    from ..schema import upgrade
+    from ..schema import DanglingReferences, upgrade
 
     with in_cli_locale():
-        upgrade(db.engine)
+        try:
+            upgrade(db.engine)
+        except DanglingReferences as exc:
+            fail(str(exc), 1)
         try:
             with db.transaction() as session:
                 results = sync_questionnaires(session, current_app.config["QUESTIONNAIRE_DIR"])

@@ -1,10 +1,10 @@
 """Alembic environment: the connection comes from the app (see survey_app.schema)."""
 
 from alembic import context
-from sqlalchemy import create_engine
 
+from survey_app.db import make_engine
 from survey_app.models import Base
-from survey_app.schema import include_name
+from survey_app.schema import include_name, migrating
 
 config = context.config
 target_metadata = Base.metadata
@@ -15,9 +15,11 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.begin() as conn:
+    # the alembic command run by hand: the same connection settings and checks as the app's
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with migrating(engine) as conn:
         _run(conn)
+    engine.dispose()
 
 
 def _run(connection) -> None:

@@ -28,5 +28,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # what the audit log's foreign key (ON DELETE SET NULL) would do, done here: migrations run
+    # with foreign keys off on SQLite (survey_app.schema.migrating)
+    op.execute(
+        "UPDATE audit_event SET user_id = NULL WHERE user_id IN "
+        "(SELECT id FROM app_user WHERE role IN ('interviewer', 'officer', 'appraiser'))"
+    )
     op.execute("DELETE FROM app_user WHERE role IN ('interviewer', 'officer', 'appraiser')")
     _check(OLD)

@@ -7,8 +7,9 @@ Create Date: 2026-12-03 16:45:00.000000
 Each appraiser's one unit (``app_user.unit_id``) or one block (``app_user.block``) becomes a row
 of ``appraiser_scope``; ``app_user.unit_id`` is then an officer's only and ``app_user.block``
 goes. The column is dropped with ALTER TABLE, not a batch copy of ``app_user``: on SQLite a
-batch drops the old table with foreign keys on, which would fire the ON DELETE actions of every
-table that refers to users (the audit log's user ids, the scopes just made).
+batch drops the old table, which with foreign keys on would fire the ON DELETE actions of every
+table that refers to users (the audit log's user ids, the scopes just made). The migrations now
+run with foreign keys off on SQLite (survey_app.schema.migrating), so a batch would be safe too.
 """
 
 import sqlalchemy as sa

@@ -164,6 +164,10 @@ def delete_round(session: Session, appraisal_round: AppraisalRound) -> RoundCont
     if reason is not None:
         raise AppraisalRefused(reason)
     contents = round_contents(session, appraisal_round)
+    # returns, scores, their history and evidence rows go by ON DELETE CASCADE. First: an
+    # evidence row an officer is adding now holds its return until it commits, so the cascade
+    # waits for it and takes it too, and the files read after it include its file.
+    session.execute(delete(AppraisalRound).where(AppraisalRound.id == appraisal_round.id))
     # every evidence file of the round is under its folder (`add_evidence`)
     files = storage.remove(session, f"appraisal/{appraisal_round.id}/")
     details = {
@@ -176,8 +180,6 @@ def delete_round(session: Session, appraisal_round: AppraisalRound) -> RoundCont
         "evidence_links": contents.evidence_links,
         "council_points": contents.council_points,
     }
-    # returns, scores, their history and evidence rows go by ON DELETE CASCADE
-    session.execute(delete(AppraisalRound).where(AppraisalRound.id == appraisal_round.id))
     audit.record(session, "appraisal_round_deleted", details)
     return contents
 

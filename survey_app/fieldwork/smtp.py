@@ -66,7 +66,11 @@ class Connection:
         try:
             # the steps after it do not: a server without STARTTLS would leave it open
             if security == "starttls":
-                smtp.starttls(context=context)
+                try:
+                    smtp.starttls(context=context)
+                except smtplib.SMTPNotSupportedError:
+                    # not offered: refused before anything is said in clear
+                    raise Refused(NO_STARTTLS) from None
             if self.config.get("SMTP_USER"):
                 smtp.login(self.config["SMTP_USER"], self.config.get("SMTP_PASSWORD") or "")
         except BaseException:
@@ -107,10 +111,6 @@ class Connection:
         except ssl.SSLError as exc:
             self.smtp = None
             raise Refused(f"{TLS_FAILED}: {exc.reason or exc}"[:500]) from None
-        except smtplib.SMTPNotSupportedError:
-            # starttls() without the server's offer: refused before anything is said in clear
-            self.smtp = None
-            raise Refused(NO_STARTTLS) from None
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise Refused(_reason(code, text)) from None
@@ -119,8 +119,9 @@ class Connection:
                 self._drop()  # e.g. a refused login: the session cannot be trusted further
             raise Refused(_reason(exc.smtp_code, exc.smtp_error)) from None
         except (smtplib.SMTPException, OSError) as exc:
-            # the connection is gone (or never came): the next message tries a new one
-            self.smtp = None
+            # the connection is gone (or never came), or the server cannot do what this message
+            # needs (SMTPUTF8 for an address, AUTH for the login): the next message tries a new one
+            self._drop()
             raise Refused(_reason_of(exc)) from None
 
 

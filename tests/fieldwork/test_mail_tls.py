@@ -100,6 +100,19 @@ def test_starttls_required_and_not_offered_sends_nothing_in_clear(database_url):
     assert html.count("does not offer STARTTLS, so nothing was sent in clear text") == 2
 
 
+def test_a_login_to_a_server_without_auth_is_not_taken_for_missing_starttls(database_url):
+    """smtplib raises the same error class for a missing AUTH as for a missing STARTTLS: the
+    reason recorded must name what is missing."""
+    with SMTPServer() as server:  # plain: it offers AUTH only over TLS, so not here
+        app = mail_app(database_url, server, SMTP_USER="mailer", SMTP_PASSWORD="secret")
+        deliveries = send_and_wait(app)
+    assert server.handler.received == []
+    assert all(d.status == "failed" for d in deliveries)
+    assert all("AUTH" in d.reason and "STARTTLS" not in d.reason for d in deliveries), [
+        d.reason for d in deliveries
+    ]
+
+
 def test_a_plain_client_cannot_skip_a_servers_required_starttls(database_url, certificates):
     """The test server itself refuses mail before STARTTLS (what the tests above rely on)."""
     with SMTPServer("starttls", certificates) as server:

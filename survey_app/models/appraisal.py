@@ -90,7 +90,9 @@ class AppraiserScope(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("rated_unit.id", ondelete="CASCADE"))
+    # RESTRICT, not CASCADE: an appraiser whose last unit went would have no row left, which
+    # reads as every block (fail open); a unit someone appraises is taken out of sets first.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("rated_unit.id", ondelete="RESTRICT"))
     #: A block code: every unit of it, and what needs the whole block (finalising, the file).
     block: Mapped[str | None] = mapped_column(String(64))
 

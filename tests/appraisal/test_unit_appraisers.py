@@ -5,12 +5,14 @@ block (finalising, the file of every unit's points) only for a block of the set.
 
 from __future__ import annotations
 
+import pytest
 from appraisal_support import add_evidence, make_units, open_round, scope
 from html_client import csrf_token
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from survey_app.extensions import db
-from survey_app.models import AppraiserScope, AuditEvent, User
+from survey_app.models import AppraiserScope, AuditEvent, RatedUnit, User
 
 DISTRICTS = {"X1": "District 1", "X2": "District 2"}
 
@@ -184,3 +186,16 @@ def test_a_whole_block_and_a_unit_of_another(app, client, auth):
     assert client.get(f"{other}/units/{districts['X1']}").status_code == 200
     assert client.get(f"{other}/units/{districts['X2']}").status_code == 403
     assert client.get(f"{other}/appraisal.csv").status_code == 403
+
+
+def test_a_unit_in_an_appraisers_set_cannot_be_deleted_from_under_it(app, auth):
+    """With the unit gone, an appraiser whose only unit it was would have no row left, which
+    reads as every block: the database refuses the deletion instead."""
+    units = make_units(app)
+    auth.ensure_user("appraiser", "one@example.vn")
+    scope(app, "one@example.vn", units=(units["D1"],))
+    with app.app_context():
+        with pytest.raises(IntegrityError), db.transaction() as tx:
+            tx.execute(delete(RatedUnit).where(RatedUnit.id == units["D1"]))
+        db.session.remove()
+    assert _scope_rows(app, "one@example.vn") == ({units["D1"]}, set())

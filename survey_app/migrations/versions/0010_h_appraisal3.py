@@ -42,7 +42,7 @@ def upgrade() -> None:
             ["unit_id"],
             ["rated_unit.id"],
             name=op.f("fk_appraiser_scope_unit_id_rated_unit"),
-            ondelete="CASCADE",
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appraiser_scope")),
         sa.UniqueConstraint("user_id", "unit_id", name="uq_appraiser_scope_user_unit"),

@@ -22,7 +22,9 @@ def record(
 ) -> AuditEvent:
     """Add an event to the caller's transaction: it is kept only if the action itself is."""
     ip = None
-    if has_request_context():
+    # the system's own acts (a sending resumed) may run inside someone else's request: that
+    # person's address is not theirs to carry
+    if has_request_context() and actor != "system":
         ip = request.remote_addr
         if actor is None and current_user and current_user.is_authenticated:
             actor, user_id = current_user.email, current_user.id

@@ -473,7 +473,8 @@ def read_previous(path: str | Path) -> pd.DataFrame:
     if problems:
         raise AppraisalError(sorted(problems, key=lambda problem: problem.line))
     ranks = pd.Series(numbers["rank"], dtype="float64")
-    if ranks.notna().all() and (ranks % 1 == 0).all():
+    # a whole number past 2**53 (1e300) is no rank, and would not survive int64 unchanged
+    if ranks.notna().all() and (ranks % 1 == 0).all() and (ranks.abs() <= 2**53).all():
         # whole ranks as pandas reads them, so that the index writes them back as 3, not 3.0
         ranks = ranks.astype("int64")
     out = pd.DataFrame(

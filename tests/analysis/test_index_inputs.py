@@ -116,3 +116,10 @@ def test_whole_ranks_of_last_year_are_written_back_whole(files):
     assert done.returncode == 0, done.stderr
     written = pd.read_csv(files / "index.csv", dtype=str).set_index("unit_code")
     assert written.loc[["d1", "d2"], "previous_rank"].tolist() == ["2", "1"]
+
+
+def test_a_huge_whole_rank_is_kept_as_read_not_wrapped_around_in_int64(tmp_path):
+    path = tmp_path / "last.csv"
+    path.write_text("unit_code,rank,percent\nd1,1e300,61.5\nd2,2,70\n")
+    ranks = read_previous(path)["previous_rank"].tolist()
+    assert ranks == [1e300, 2.0]

@@ -30,6 +30,7 @@ TABLES = [
     "quota",
     "invitation",
     "invitee",
+    "appraiser_scope",
     "app_user",
     "rated_unit",
     "wave_questionnaire",

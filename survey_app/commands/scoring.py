@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from analysis.choices import DF, INTERVALS, LONELY_PSU, METHODS
@@ -171,7 +172,8 @@ def score_wave(
         for name in summary["files"]:
             click.echo(_("Wrote %(path)s.", path=out_dir / name))
         if summary.get("sipas") is not None:
-            click.echo(_("SIPAS: %(value)s%%.", value=f"{summary['sipas']:.2f}"))
+            sipas = format_decimal(summary["sipas"], "0.00")  # 71,25 in Vietnamese
+            click.echo(_("SIPAS: %(value)s%%.", value=sipas))
         if summary.get("no_data"):
             click.echo(
                 _(

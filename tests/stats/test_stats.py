@@ -379,6 +379,11 @@ def test_score_wave_command_matches_the_page(stats_app, client, auth, tmp_path):
     assert result.exit_code == 0, result.output
     for name in ("scores.csv", "index.csv", "weights.csv", "results.xlsx"):
         assert (out / name).exists()
+    sipas = re.search(r"SIPAS: (\d+)\.(\d\d)%\.", result.output)
+    assert sipas, result.output
+    in_vi = runner.invoke(args=[*args, "--out", str(tmp_path / "vi")], env={"PAR_LANG": "vi"})
+    assert in_vi.exit_code == 0, in_vi.output
+    assert f"SIPAS: {sipas[1]},{sipas[2]}%." in in_vi.output, in_vi.output
     page_scores = read_export(client, f"/en/stats/runs/{run_id}/files/scores.csv")
     cli_scores = pd.read_csv(out / "scores.csv", dtype=str, keep_default_na=False)
     pd.testing.assert_series_equal(

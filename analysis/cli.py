@@ -362,7 +362,9 @@ def cmd_index(args) -> int:
         table = read_table(args.appraisal, APPRAISAL_FILE)
         appraisal = check_appraisal(scheme, table, points=args.points)
     if args.survey:
-        survey = survey_points(scheme, read_table(args.survey, "survey scores"))
+        survey = survey_points(
+            scheme, read_table(args.survey, "survey scores"), source=str(args.survey)
+        )
     previous = read_previous(args.previous) if args.previous else None
     result = build_index(scheme, appraisal, survey, previous)
     _write(args.out, lambda p: write_csv(result.table, p))

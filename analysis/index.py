@@ -344,10 +344,31 @@ def _text(value) -> str:
     return "" if pd.isna(value) else str(value).strip()
 
 
+def _refuse_numbers_not_finite(table: pd.DataFrame, columns, what) -> None:
+    """Every cell of `columns` empty (no value) or a finite number: "inf" and "1e400" in a
+    scores file would otherwise go on as infinite points. Rows counted as in the file, the
+    header being row 1."""
+    problems = []
+    for column in columns:
+        if column not in table:
+            continue
+        for row, text in enumerate(table[column].tolist(), start=2):
+            try:
+                _number(text, column, required=False)
+            except _CellError as exc:
+                problems.append(Problem(str(what), row, None, exc.args[0]))
+    if problems:
+        raise AppraisalError(sorted(problems, key=lambda problem: problem.line))
+
+
 def survey_points(
-    scheme: Scheme, scores: pd.DataFrame, what: str = _("survey scores")
+    scheme: Scheme,
+    scores: pd.DataFrame,
+    what: str = _("survey scores"),
+    source: str | None = None,
 ) -> SurveyPoints:
-    """Combined points per unit and survey criterion from a scores table (`analysis.scoring`)."""
+    """Combined points per unit and survey criterion from a scores table (`analysis.scoring`);
+    `source`, the file it was read from, names where a bad cell is."""
     needed = {"unit", "kind", "code", "group", "estimate"}
     missing = sorted(needed - set(scores.columns))
     if missing:
@@ -362,6 +383,7 @@ def survey_points(
                 columns=", ".join(missing),
             )
         )
+    _refuse_numbers_not_finite(scores, ("estimate", "se"), source or what)
     group = scores["group"].fillna("").astype(str).str.strip()
     rows = scores[(scores["kind"] == "criterion") & (group == "")].copy()
     rows["unit"] = rows["unit"].astype(str).str.strip()

@@ -172,3 +172,22 @@ def test_index_bad_appraisal_is_one_line(files):
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "appraisal file:2: appraised_points 2.5 is outside 0 to the maximum 2" in done.stderr
     assert not (files / "index.csv").exists()
+
+
+@pytest.mark.parametrize("spelling", ["inf", "-inf", "nan", "1e400"])
+def test_a_scores_file_with_a_number_that_is_not_finite_is_refused(files, spelling):
+    assert run(files, *score_args(files), "--out", "scores.csv").returncode == 0
+    lines = (files / "scores.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[3].split(",")
+    cells[header.index("estimate")] = spelling
+    lines[3] = ",".join(cells)
+    (files / "scores.csv").write_text("\n".join(lines) + "\n")
+    done = run(
+        files,
+        *("index", "--scheme", "hand.yaml", "--survey", "scores.csv"),
+        *("--appraisal", "appraisal.csv", "--out", "i.csv"),
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"scores.csv:4: estimate '{spelling}' is not a number" in done.stderr
+    assert not (files / "i.csv").exists()

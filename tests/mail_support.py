@@ -10,6 +10,8 @@ import email.policy
 import ipaddress
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -228,3 +230,16 @@ def queue_sending(app, wave_code: str, addresses: list[str], per_minute: int = 6
             secret_key=app.config["SECRET_KEY"],
         )
         return sending.id
+
+
+def start_worker(env: dict, output) -> subprocess.Popen:
+    """A `flask worker` process in a session of its own (killed whole by the test), its output
+    into `output`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "survey_app", "worker"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )

@@ -7,15 +7,13 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 
 import psycopg
 import pytest
 from app_support import ROOT, make_app, reset_database
-from mail_support import SMTPServer, queue_sending
+from mail_support import SMTPServer, queue_sending, start_worker
 from server_support import app_environment
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -56,14 +54,7 @@ def test_a_worker_process_sends_a_queued_sending(database_url):
         assert smtp_server.handler.received == []  # nothing in this process sends it
         output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
         env = app_environment(database_url, ROOT / "questionnaires", PAR_LANG="en", **settings)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "survey_app", "worker"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        worker = start_worker(env, output)
         try:
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline and len(smtp_server.handler.received) < 3:

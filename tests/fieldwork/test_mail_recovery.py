@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -21,7 +20,7 @@ import psycopg
 import pytest
 from app_support import ROOT, make_app, reset_database
 from auth_support import AuthActions
-from mail_support import SMTPServer, queue_sending, wait_for
+from mail_support import SMTPServer, queue_sending, start_worker, wait_for
 from server_support import app_environment
 from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
@@ -290,17 +289,6 @@ def test_the_queue_resumes_a_lost_sending_once_and_leaves_one_whose_job_is_pendi
     assert [e.actor for e in resumes(app)] == ["system"]
 
 
-def _start_worker(env: dict, output) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "survey_app", "worker"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 def _kill(worker: subprocess.Popen, how: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(worker.pid, how)
@@ -320,14 +308,14 @@ def test_a_worker_killed_mid_sending_is_replaced_by_the_next_one(database_url, s
         **{k: str(v) for k, v in {**smtp_server.settings(), **settings}.items()},
     )
     with tempfile.TemporaryFile() as output:
-        first = _start_worker(env, output)
+        first = start_worker(env, output)
         try:
             wait_for(lambda: len(smtp_server.handler.received) >= 2, 90, "two messages")
         finally:
             _kill(first, signal.SIGKILL)  # no goodbye: as the host going down
         before = received(smtp_server)
         assert 2 <= sum(before.values()) < len(ADDRESSES)
-        second = _start_worker(env, output)
+        second = start_worker(env, output)
         try:
             wait_until_done(app, mailing_id)
             # the dead worker's job is closed, not left `doing` for ever

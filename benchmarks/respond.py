@@ -522,11 +522,10 @@ class Measured:
     `application_name`), and the CPU ticks and requests counted per method."""
 
     def __init__(self, label: str, target: str, chdir: Path, path: str, env: dict) -> None:
-        self.label, self.path = label, path
-        self.application = f"bench_{len(label)}_{abs(hash(label)) % 10**6}"
+        self.label, self.path, self.port = label, path, free_port()
+        self.application = f"bench_{self.port}"  # one port, one server
         env = {**env, "DATABASE_URL": f"{DATABASE_URL}?application_name={self.application}"}
-        self.server = start_gunicorn(target, free_port(), 1, 1, env, chdir)
-        self.port = int(self.server.args[self.server.args.index("--bind") + 1].split(":")[1])
+        self.server = start_gunicorn(target, self.port, 1, 1, env, chdir)
         self.ticks: dict[str, list[int]] = {}
         self.count: dict[str, int] = {}
 

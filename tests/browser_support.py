@@ -44,3 +44,21 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+def click_and_load(page, locator, status: int = 200):
+    """Click a submit button or a link and wait for the page it leads to (after redirects).
+
+    Playwright's click() returns once a navigation has started, not once it has ended: what is
+    read straight after (page.content(), page.url, a count) can be the old page or none at all
+    (page.content() once returned '' in CI). Clicks that stay on the page need none of this.
+    """
+    with page.expect_navigation() as navigation:
+        locator.click()
+    response = navigation.value
+    assert response is not None and response.status == status, (
+        page.url,
+        response and response.status,
+    )
+    page.wait_for_load_state("load")
+    return response

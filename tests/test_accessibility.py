@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import live_server
 import pytest
 from app_support import PASSWORD, make_app, reset_database
+from browser_support import click_and_load
 from html_client import csrf_token
 from sqlalchemy import select
 
@@ -140,8 +141,7 @@ def test_a_respondents_way_has_no_accessibility_violation(browser, live, axe, la
             page.goto(live.url + path)
             seen.append(urlsplit(page.url).path)
             problems += violations(axe, page)
-        page.locator("main form button[type=submit]").first.click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.locator("main form button[type=submit]").first)
         for _ in range(30):
             path = urlsplit(page.url).path
             seen.append(path)
@@ -149,13 +149,11 @@ def test_a_respondents_way_has_no_accessibility_violation(browser, live, axe, la
             if path.endswith("/done"):
                 break
             if len(seen) == 6:  # the second page of questions, sent empty: its errors
-                page.locator("button[name=action][value=next]").click()
-                page.wait_for_load_state("load")
+                click_and_load(page, page.locator("button[name=action][value=next]"), 400)
                 assert page.locator("[aria-invalid=true]").count() > 0, page.url
                 problems += violations(axe, page)
             _answer_everything(page)
-            page.locator("button[name=action][value=next]").click()
-            page.wait_for_load_state("load")
+            click_and_load(page, page.locator("button[name=action][value=next]"))
     finally:
         context.close()
     assert seen[-1] == f"/{lang}/s/citizen/done", seen
@@ -177,8 +175,7 @@ def test_every_page_a_role_reaches_has_no_accessibility_violation(browser, live,
         problems += violations(axe, page)
         page.locator("input[name=email]").fill(f"{role}@example.vn")
         page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("main form button[type=submit]").last.click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.locator("main form button[type=submit]").last)
         queue, queued = deque([page.url]), {page.url}
         while queue:
             url = queue.popleft()

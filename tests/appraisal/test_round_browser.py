@@ -11,6 +11,7 @@ import re
 import live_server
 import pytest
 from app_support import PASSWORD, make_app, reset_database
+from browser_support import click_and_load
 from sqlalchemy import select
 
 from survey_app.accounts.auth import assign, create_user
@@ -42,13 +43,11 @@ def _login(page, url, email, password=PASSWORD, lang="en"):
     page.goto(f"{url}/{lang}/admin/login")
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password]").fill(password)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_load_state("load")
+    click_and_load(page, page.locator("form button[type=submit]").last)
 
 
 def _logout(page):
-    page.locator("form.logout button").click()
-    page.wait_for_load_state("load")
+    click_and_load(page, page.locator("form.logout button"))
 
 
 def _fill(page, values: list[str], texts: list[str]):
@@ -78,8 +77,7 @@ def test_a_round_in_the_browser(browser, live, tmp_path):
         _login(page, url, "admin@example.vn")
         page.goto(url + "/en/admin/users/import")
         page.locator("input[type=file]").set_input_files(str(tmp_path / "officers.csv"))
-        page.get_by_role("button", name="Import").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Import"))
         cells = page.locator("#imported tbody tr td code")
         passwords = {
             "one@example.vn": cells.nth(0).inner_text(),
@@ -92,8 +90,7 @@ def test_a_round_in_the_browser(browser, live, tmp_path):
         page.get_by_label("Points are given in steps of").fill("0.05")
         deadline = (dt.datetime.now() + dt.timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
         page.get_by_label("Self-assessment deadline").fill(deadline)
-        page.get_by_role("button", name="Open the round").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Open the round"))
         assert "The round is open." in page.content()
         round_url = page.url
         round_id = re.search(r"/rounds/(\d+)", round_url).group(1)
@@ -104,16 +101,13 @@ def test_a_round_in_the_browser(browser, live, tmp_path):
         page.goto(f"{url}/en/appraisal/rounds/{round_id}/unit")
         ones = ["0" if c.code == "1.4" else f"{c.max_points:g}" for c in criteria]
         _fill(page, ones, [f"report {c.code}" for c in criteria])
-        page.get_by_role("button", name="Save the draft").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Save the draft"))
         assert "The draft is saved." in page.content()
         page.locator("#evidence-criterion").select_option("1.1")
         page.locator("#evidence-form input[type=file]").set_input_files(str(tmp_path / "plan.pdf"))
-        page.locator("#evidence-form button").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.locator("#evidence-form button"))
         assert "The evidence is added." in page.content() and "plan.pdf" in page.content()
-        page.get_by_role("button", name="Submit the self-assessment").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Submit the self-assessment"))
         assert "The self-assessment is submitted." in page.content()
         assert page.locator("input[name=points_0]").count() == 0
         _logout(page)
@@ -124,8 +118,7 @@ def test_a_round_in_the_browser(browser, live, tmp_path):
         assert "Sở Tư pháp" in page.content() and "Sở Tài chính" not in page.content()
         twos = [f"{0.8 * c.max_points:g}".replace(".", ",") for c in criteria]
         _fill(page, twos, [f"báo cáo {c.code}" for c in criteria])
-        page.locator("button[value=submit]").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.locator("button[value=submit]"))
         assert page.locator("input[name=points_0]").count() == 0  # submitted: read-only
         # another unit's evidence is not there to be found
         with live.app.app_context():
@@ -137,27 +130,22 @@ def test_a_round_in_the_browser(browser, live, tmp_path):
         # the appraiser: unit one's 2.1 lowered with a comment, the rest as the units gave
         _login(page, url, "council@example.vn")
         page.goto(round_url)
-        page.get_by_role("link", name="Sở Tài chính").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("link", name="Sở Tài chính"))
         assert "plan.pdf" in page.content() and "report 1.3" in page.content()
         council_one = list(ones)
         council_one[[c.code for c in criteria].index("2.1")] = "3"
         _fill(page, council_one, ["" for _c in criteria])
-        page.get_by_role("button", name="Save the council's points").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Save the council's points"), 400)
         assert "say why the points differ" in page.content()
         page.locator(f"textarea[name=text_{[c.code for c in criteria].index('2.1')}]").fill(
             "Two of the four decrees were late"
         )
-        page.get_by_role("button", name="Save the council's points").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Save the council's points"))
         assert "The council's points are saved." in page.content()
         page.goto(round_url)
-        page.get_by_role("link", name="Sở Tư pháp").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("link", name="Sở Tư pháp"))
         _fill(page, [t.replace(",", ".") for t in twos], ["" for _c in criteria])
-        page.get_by_role("button", name="Save the council's points").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Save the council's points"))
         assert "The council's points are saved." in page.content()
         _logout(page)
 
@@ -171,16 +159,14 @@ def test_a_round_in_the_browser(browser, live, tmp_path):
         page.get_by_label("until", exact=True).fill(
             (now + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
         )
-        page.get_by_role("button", name="Publish", exact=True).click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Publish", exact=True))
         assert "published to the units" in page.content()
         _logout(page)
         _login(page, url, "one@example.vn", passwords["one@example.vn"])
         page.goto(f"{url}/en/appraisal/rounds/{round_id}/unit")
         assert "Two of the four decrees were late" in page.content()
         page.get_by_label("Your answer to the council").fill("Decree 3 was <b>on time</b>")
-        page.get_by_role("button", name="Send the answer").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Send the answer"))
         assert "Your answer is sent to the council." in page.content()
         assert page.locator("#answer-form").count() == 0
         _logout(page)
@@ -188,12 +174,10 @@ def test_a_round_in_the_browser(browser, live, tmp_path):
         # the appraiser reads the answer (escaped) and finalises
         _login(page, url, "council@example.vn")
         page.goto(round_url)
-        page.get_by_role("link", name="Sở Tài chính").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("link", name="Sở Tài chính"))
         assert "Decree 3 was &lt;b&gt;on time&lt;/b&gt;" in page.content()
         page.goto(round_url)
-        page.get_by_role("button", name="Finalise the round").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Finalise the round"))
         assert "The round is final." in page.content()
 
         # results worked out by hand: S1 67.5/70 (96.43 %), S2 56/70 (80 %)
@@ -221,15 +205,13 @@ def test_a_round_in_the_browser(browser, live, tmp_path):
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_label("Role").select_option("appraiser")
         page.get_by_label("Sở Tư pháp (S2)").check()
-        page.get_by_role("button", name="Save").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Save"))
         assert "User member@example.vn created." in page.content()
         row = page.locator("#users tr", has_text="member@example.vn").inner_text()
         assert "Sở Tư pháp (S2)" in row and "every block" not in row
         page.goto(round_url)
         page.get_by_label("Why the round is reopened").fill("S2 showed decree 7 was on time")
-        page.get_by_role("button", name="Reopen the round").click()
-        page.wait_for_load_state("load")
+        click_and_load(page, page.get_by_role("button", name="Reopen the round"))
         assert "The round is open for appraisal again" in page.content()
         assert "S2 showed decree 7 was on time" in page.locator("#reopened").inner_text()
         _logout(page)

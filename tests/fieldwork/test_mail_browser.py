@@ -11,6 +11,7 @@ import live_server
 import pytest
 from app_support import make_app, reset_database
 from auth_support import AuthActions
+from browser_support import click_and_load
 from html_client import csrf_token
 from mail_support import SMTPServer
 from sqlalchemy import func, select
@@ -68,7 +69,7 @@ def answer_in_the_browser(page, link: str) -> int:
     """Open the link and answer every page like a person: the first option of each choice,
     the smallest number allowed; returns how many pages were answered."""
     page.goto(link)
-    page.get_by_role("button", name=re.compile("Bắt đầu|Start")).click()
+    click_and_load(page, page.get_by_role("button", name=re.compile("Bắt đầu|Start")))
     pages = 0
     while "/p/" in page.url:
         controls = page.locator("form.page-form").evaluate(CONTROLS_JS)

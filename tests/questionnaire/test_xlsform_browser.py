@@ -9,6 +9,7 @@ import re
 import live_server
 import pytest
 from app_support import PASSWORD, make_app, reset_database
+from browser_support import click_and_load
 from sqlalchemy import select
 from xlsform_support import pizza_form
 
@@ -52,17 +53,17 @@ def test_an_xlsform_uploaded_by_the_admin_is_answered_on_a_phone(browser, live, 
         page.goto(live.url + "/en/admin/login")
         page.get_by_label("E-mail").fill("admin@example.vn")
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.get_by_role("link", name="Questionnaires").click()
+        click_and_load(page, page.get_by_role("button", name="Log in"))
+        click_and_load(page, page.get_by_role("link", name="Questionnaires"))
         page.get_by_label("Questionnaire code").fill("pizza")
         page.get_by_label("XLSForm (.xlsx)").set_input_files(str(form))
-        page.get_by_role("button", name="Import").click()
+        click_and_load(page, page.get_by_role("button", name="Import"))
         assert "Questionnaire pizza version 1 imported from pizza.xlsx." in page.content()
         assert page.get_by_role("link", name="Download pizza as XLSForm").count() == 1
-        page.get_by_role("link", name="Waves").click()
-        page.get_by_role("link", name=re.compile("^Edit")).first.click()
+        click_and_load(page, page.get_by_role("link", name="Waves"))
+        click_and_load(page, page.get_by_role("link", name=re.compile("^Edit")).first)
         page.locator("#q-pizza").check()
-        page.get_by_role("button", name="Save").click()
+        click_and_load(page, page.get_by_role("button", name="Save"))
         assert "/en/admin/waves" in page.url
     finally:
         admin.close()
@@ -73,28 +74,28 @@ def test_an_xlsform_uploaded_by_the_admin_is_answered_on_a_phone(browser, live, 
     try:
         page.goto(live.url + "/vi/s/pizza")
         assert "Pizza survey" in page.content()
-        page.locator("button.primary").click()
+        click_and_load(page, page.locator("button.primary"))
         page.get_by_label("Bạn tên là gì?").fill("Lan")
         page.get_by_label("Bạn bao nhiêu tuổi?").fill("17")
-        page.locator("button[value=next]").click()
+        click_and_load(page, page.locator("button[value=next]"), status=400)
         assert "Tuổi phải từ 18 đến 110." in page.locator("#err-age").inner_text()
         page.get_by_label("Bạn bao nhiêu tuổi?").fill("35")
-        page.locator("button[value=next]").click()
+        click_and_load(page, page.locator("button[value=next]"))
         page.get_by_label("Có", exact=True).check()
-        page.locator("button[value=next]").click()
+        click_and_load(page, page.locator("button[value=next]"))
         # the follow-up, shown because the answer was yes
         assert "Nhân bánh yêu thích" in page.content()
         page.get_by_label("Phô mai").check()
-        page.locator("button[value=next]").click()
+        click_and_load(page, page.locator("button[value=next]"))
         assert "Người thích phô mai: thêm một câu hỏi." in page.content()
         assert "Chọn ba màu." in page.content()
         for colour in ("Đỏ", "Xanh dương", "Vàng", "Xanh lá"):
             page.get_by_label(colour, exact=True).check()
-        page.locator("button[value=next]").click()
+        click_and_load(page, page.locator("button[value=next]"), status=400)
         assert "Chọn nhiều nhất ba màu." in page.locator("#err-color_prefs").inner_text()
         page.get_by_label("Xanh lá", exact=True).uncheck()
         page.get_by_label("Vàng", exact=True).uncheck()
-        page.locator("button[value=next]").click()
+        click_and_load(page, page.locator("button[value=next]"))
         assert "/p/" not in page.url
     finally:
         phone.close()

@@ -20,6 +20,7 @@ import live_server
 import pytest
 import yaml
 from app_support import ROOT, make_app, reset_database
+from browser_support import click_and_load
 from html_client import csrf_token, fill, parse_forms, path_of
 from sqlalchemy import select
 
@@ -190,19 +191,10 @@ def tab(browser, server) -> Iterator[Tab]:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def click_and_load(tab: Tab, locator, status: int = 200) -> None:
-    """Click a submit button or link and wait for the page it leads to (after redirects)."""
-    with tab.page.expect_navigation() as navigation:
-        locator.click()
-    response = navigation.value
-    assert response is not None and response.status == status, (tab.page.url, response.status)
-    tab.page.wait_for_load_state("load")
-
-
 def start_survey(tab: Tab, lang: str = "vi") -> None:
     tab.goto(f"/{lang}/s/citizen")
     start = {"vi": "Bắt đầu", "en": "Start"}[lang]
-    click_and_load(tab, tab.page.get_by_role("button", name=start, exact=True))
+    click_and_load(tab.page, tab.page.get_by_role("button", name=start, exact=True))
     assert tab.path() == f"/{lang}/s/citizen/p/0"
 
 
@@ -308,9 +300,9 @@ def test_citizen_survey_filled_in_vietnamese_like_a_person(tab, server, tmp_path
     page = tab.page
     tab.goto("/vi/")
     assert page.locator("html").get_attribute("lang") == "vi"
-    click_and_load(tab, page.get_by_role("link", name="Tham gia").first)
+    click_and_load(tab.page, page.get_by_role("link", name="Tham gia").first)
     assert tab.path() == "/vi/s/citizen"
-    click_and_load(tab, page.get_by_role("button", name="Bắt đầu", exact=True))
+    click_and_load(tab.page, page.get_by_role("button", name="Bắt đầu", exact=True))
     # Nothing is stored before the first page is saved, so no resume code is shown yet.
     assert page.locator(".notice-resume").count() == 0
 
@@ -357,7 +349,7 @@ def test_citizen_survey_filled_in_vietnamese_like_a_person(tab, server, tmp_path
         asked += answer_page(page, FULL_ANSWERS, done=done)
         last = page.get_by_role("button", name="Gửi phiếu")
         button = last if last.count() else page.get_by_role("button", name="Tiếp theo")
-        click_and_load(tab, button)
+        click_and_load(tab.page, button)
 
     assert tab.path() == "/vi/s/citizen/done"
     assert page.locator("h1").inner_text() == "Xin cảm ơn"
@@ -398,7 +390,7 @@ def test_errors_are_summarised_focused_and_linked(tab, server):
     page = tab.page
     start_survey(tab)
     tab.expect_status(400, "/vi/s/citizen/p/0")
-    click_and_load(tab, page.get_by_role("button", name="Tiếp theo"), status=400)
+    click_and_load(tab.page, page.get_by_role("button", name="Tiếp theo"), status=400)
 
     summary = page.locator("#error-summary")
     assert summary.is_visible()
@@ -430,7 +422,7 @@ def test_errors_are_summarised_focused_and_linked(tab, server):
     page.locator("#q-sex").check()
     district = page.locator("#q-district option").nth(3).get_attribute("value")
     page.locator("#q-district").select_option(district)
-    click_and_load(tab, page.get_by_role("link", name="English"))
+    click_and_load(tab.page, page.get_by_role("link", name="English"))
     assert tab.path() == "/en/s/citizen/p/0"
     assert page.locator("#q-sex").is_checked()
     assert page.locator("#q-district").input_value() == district
@@ -442,7 +434,7 @@ def test_errors_are_summarised_focused_and_linked(tab, server):
     assert page.get_by_role("link", name="Tiếng Việt").is_visible()
     # In English the errors are English too.
     tab.expect_status(400, "/en/s/citizen/p/0")
-    click_and_load(tab, page.get_by_role("button", name="Next"), status=400)
+    click_and_load(tab.page, page.get_by_role("button", name="Next"), status=400)
     # the kept answers stand: only the age group is missing
     assert "There is 1 problem on this page" in page.locator("#error-summary").inner_text()
     assert page.evaluate("document.activeElement.id") == "error-summary"
@@ -488,7 +480,7 @@ def test_double_clicks_send_one_post(tab, server):
 
     # Back in the browser: continue where the other device stopped, and send the last page.
     tab.goto("/vi/s/citizen")
-    click_and_load(tab, page.get_by_role("button", name="Tiếp tục từ chỗ đã dừng"))
+    click_and_load(tab.page, page.get_by_role("button", name="Tiếp tục từ chỗ đã dừng"))
     assert tab.path() == last.replace("/en/", "/vi/")
     answer_page(page, REQUIRED_ANSWERS, every=False)
     tab.posts.clear()
@@ -539,13 +531,13 @@ def test_pages_fit_a_phone(browser, server, tmp_path):
         start_survey(tab)
         _assert_fits_a_phone(page, "first page")
         tab.expect_status(400, "/vi/s/citizen/p/0")
-        click_and_load(tab, page.get_by_role("button", name="Tiếp theo"), status=400)
+        click_and_load(tab.page, page.get_by_role("button", name="Tiếp theo"), status=400)
         _assert_fits_a_phone(page, "first page with errors")
         page.screenshot(path=str(tmp_path / "errors-375.png"), full_page=True)
         answer_page(page, REQUIRED_ANSWERS, every=False)
-        click_and_load(tab, page.get_by_role("button", name="Tiếp theo"))
+        click_and_load(tab.page, page.get_by_role("button", name="Tiếp theo"))
         answer_page(page, REQUIRED_ANSWERS, every=False)  # the service used
-        click_and_load(tab, page.get_by_role("button", name="Tiếp theo"))
+        click_and_load(tab.page, page.get_by_role("button", name="Tiếp theo"))
         # The Likert grid of the third page: access, 3 items on the satisfaction scale.
         assert page.locator(".grid-question").count() == 1
         assert page.locator('.grid-question input[type="radio"]').count() == 3 * 6
@@ -565,26 +557,26 @@ def test_works_with_javascript_off(browser, server):
         start_survey(tab)
         # Without app.js the error summary is still there, only not focused.
         tab.expect_status(400, "/vi/s/citizen/p/0")
-        click_and_load(tab, page.get_by_role("button", name="Tiếp theo"), status=400)
+        click_and_load(tab.page, page.get_by_role("button", name="Tiếp theo"), status=400)
         assert page.locator("#error-summary a").count() == 3
         assert page.evaluate("document.activeElement.tagName") == "BODY"
 
         first = {k: FULL_ANSWERS[k] for k in questions_on_page(page)}
         answer_page(page, first)
-        click_and_load(tab, page.get_by_role("button", name="Tiếp theo"))
+        click_and_load(tab.page, page.get_by_role("button", name="Tiếp theo"))
         assert tab.path() == "/vi/s/citizen/p/1"
         service = {k: FULL_ANSWERS[k] for k in questions_on_page(page)}
         answer_page(page, service)
-        click_and_load(tab, page.get_by_role("button", name="Tiếp theo"))
+        click_and_load(tab.page, page.get_by_role("button", name="Tiếp theo"))
         assert tab.path() == "/vi/s/citizen/p/2"
         third = {k: FULL_ANSWERS[k] for k in questions_on_page(page)}
         assert sorted(third) == ["acc_equipment", "acc_seats", "acc_signs"]
         answer_page(page, third)
-        click_and_load(tab, page.get_by_role("button", name="Tiếp theo"))
+        click_and_load(tab.page, page.get_by_role("button", name="Tiếp theo"))
         assert tab.path() == "/vi/s/citizen/p/3"
         assert page.locator("h1").inner_text() == PAGE_TITLES_VI[3]
         # Back goes back, with the answers shown again.
-        click_and_load(tab, page.get_by_role("button", name="Quay lại"))
+        click_and_load(tab.page, page.get_by_role("button", name="Quay lại"))
         assert tab.path() == "/vi/s/citizen/p/2"
         assert page.locator('input[name="acc_equipment"][value="9"]').is_checked()
 
@@ -609,7 +601,7 @@ def test_error_link_shows_the_question(browser, live):
     with open_tab(browser, live) as tab:  # no database reset needed: it only starts a response
         page = tab.page
         start_survey(tab)
-        click_and_load(tab, page.get_by_role("button", name="Tiếp theo"), status=400)
+        click_and_load(tab.page, page.get_by_role("button", name="Tiếp theo"), status=400)
         page.locator("#error-summary a").nth(1).click()
         assert page.evaluate("document.activeElement.id") == "q-sex"
         legend = page.locator("#q-sex").locator("xpath=ancestor::fieldset/legend")

@@ -10,6 +10,7 @@ import re
 import live_server
 import pytest
 from app_support import PASSWORD, TABLES, make_app, reset_database
+from browser_support import click_and_load
 from sqlalchemy import select, text
 
 from survey_app.accounts.auth import create_user
@@ -118,10 +119,10 @@ def test_a_phone_opens_a_site_link_and_the_response_carries_its_district(browser
     try:
         log_in(page, server.url, "en")
         page.goto(server.url + "/en/admin/waves")
-        page.get_by_role("link", name="Site links").first.click()
+        click_and_load(page, page.get_by_role("link", name="Site links").first)
         page.locator("#site_value").select_option("ky_anh_town")
         page.locator("#name").fill("Bộ phận một cửa thị xã Kỳ Anh")
-        page.get_by_role("button", name="Make the link").click()
+        click_and_load(page, page.get_by_role("button", name="Make the link"))
         assert "Bộ phận một cửa thị xã Kỳ Anh" in page.locator("table.data").inner_text()
         # The poster in the respondent's language, printed: one A4 page with the QR code.
         page.locator(f'a[hreflang="{lang}"][href*="/poster"]').click()

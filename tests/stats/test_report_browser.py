@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import live_server
 import pytest
 from app_support import PASSWORD, make_app, reset_database
+from browser_support import click_and_load
 from test_stats import PREVIOUS, appraisal_csv, targets_csv
 
 from survey_app.accounts.auth import create_user
@@ -54,12 +55,12 @@ def test_report_opens_in_both_languages_with_its_charts(browser, live, tmp_path)
         page.goto(live.url + "/en/admin/login")
         page.get_by_label("E-mail").fill("statistician@example.vn")
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        click_and_load(page, page.get_by_role("button", name="Log in"))
         page.goto(live.url + "/en/stats/waves/demo")
         for kind, name in (("targets", "t.csv"), ("appraisal", "a.csv"), ("previous", "p.csv")):
             page.get_by_label("What the file holds").select_option(kind)
             page.get_by_label("File", exact=True).set_input_files(str(tmp_path / name))
-            page.get_by_role("button", name="Check and save the file").click()
+            click_and_load(page, page.get_by_role("button", name="Check and save the file"))
             assert "The file was checked and saved" in page.content()
         page.get_by_label("Weighting method").select_option("rake")
         page.get_by_label("Build the index").check()
@@ -101,7 +102,7 @@ def test_html_codebook_opens_in_the_browser(browser, live):
         page.goto(live.url + "/vi/admin/login")
         page.get_by_label("Thư điện tử").fill("statistician@example.vn")
         page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        click_and_load(page, page.get_by_role("button", name="Đăng nhập"))
         page.goto(live.url + "/vi/stats/waves/demo")
         link = page.locator("a[href$='/codebook/citizen.html']")
         with page.expect_navigation():

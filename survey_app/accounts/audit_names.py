@@ -96,6 +96,7 @@ DETAILS = {
     "reason": _l("reason"),
     "remaining": _l("e-mails still to send"),
     "response": _l("response"),
+    "resumes": _l("resumes without an e-mail sent"),
     "role": _l("role"),
     "run": _l("run"),
     "site": _l("site"),

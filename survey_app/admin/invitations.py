@@ -172,7 +172,12 @@ def invitations_list(wave: Wave, questionnaire: str):
         deliveries=mailing.last_deliveries(db.session, [inv.id for inv, _p in rows]),
         opted_out=mailing.opted_out(db.session, [p.id for _inv, p in rows if p is not None]),
         mailings=[
-            (m, mailing.mailing_counts(db.session, m.id), mailing.stalled(m))
+            (
+                m,
+                mailing.mailing_counts(db.session, m.id),
+                mailing.stalled(m),
+                mailing.left_to_admin(m),
+            )
             for m in mailing.mailings(db.session, wave.id, questionnaire)[:10]
         ],
         mail_ready=smtp.configured(current_app.config),

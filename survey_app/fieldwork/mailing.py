@@ -10,7 +10,9 @@ server's reason.
 A sending whose process died is resumed once it has made no progress for MAIL_STALE_SECONDS
 (`recover_stalled`, run by the workers, or by the app where it sends itself; `resume` is also
 the admin's button): the process's hold is a compare-and-set on `beat_at`, and each message is
-marked before it goes, so that nobody is mailed twice (docs/security.md).
+marked before it goes, so that nobody is mailed twice (docs/security.md). A sending resumed
+AUTO_RESUMES times without a message's outcome recorded in between fails the same way each time:
+the workers leave it, and the admin sees it stopped, with the button.
 
 The link needs the token, which the invitation keeps only as a hash: the first mailing to an
 invitee draws a new token (the link of an earlier links file stops working) and keeps it sealed
@@ -319,6 +321,12 @@ def preview(session: Session, fields: dict, wave: Wave, secret_key: str, base_ur
 # --- the job ------------------------------------------------------------------------------------
 
 
+#: Resumes by the workers in a row, with no message's outcome recorded in between, after which
+#: a sending is left to an admin: one that dies before any message (a message that cannot be
+#: built) would otherwise be resumed every MAIL_STALE_SECONDS for ever.
+AUTO_RESUMES = 3
+
+
 def stale_after(app: Flask | None = None) -> dt.timedelta:
     """How long a sending not done may make no progress before its process counts as lost."""
     return dt.timedelta(seconds=(app or current_app).config["MAIL_STALE_SECONDS"])
@@ -347,8 +355,11 @@ class _Lease:
         # several beats within the silence allowed, whatever the rate of the sending
         self.every = max(0.2, stale.total_seconds() / 4)
 
-    def beat(self, session: Session) -> bool:
+    def beat(self, session: Session, progress: bool = False) -> bool:
+        """Renew the hold (`progress`: a message's outcome was recorded, which also clears the
+        count of resumes without one); False when another process holds it now."""
         now = utcnow()
+        progressed = {"idle_resumes": 0} if progress else {}
         kept = session.execute(
             update(Mailing)
             .where(
@@ -356,7 +367,7 @@ class _Lease:
                 Mailing.status == "sending",
                 Mailing.beat_at == self.at,
             )
-            .values(beat_at=now)
+            .values(beat_at=now, **progressed)
         )
         if kept.rowcount != 1:
             log.warning("mailing %s: resumed by another process; this one stops", self.mailing_id)
@@ -418,13 +429,20 @@ def stalled(mailing: Mailing, now: dt.datetime | None = None) -> bool:
     return mailing.status != "done" and last < now - stale_after()
 
 
+def left_to_admin(mailing: Mailing, now: dt.datetime | None = None) -> bool:
+    """Whether a stalled sending is no longer resumed by the workers: resumed AUTO_RESUMES times
+    with no message's outcome recorded since."""
+    return stalled(mailing, now) and mailing.idle_resumes >= AUTO_RESUMES
+
+
 def resume(
     session: Session, mailing_id: int, *, actor: str | None = None, wait: bool = True
 ) -> Mailing:
     """Put a stalled sending back in the queue for its messages not yet sent, and defer its job;
-    audited (by `actor`, else the admin of the request). Raises LookupError, or ValueError when
-    it is done, not stalled, or resumed by someone else meanwhile (`wait=False`: also when
-    another transaction holds it now).
+    audited (by `actor`, else the admin of the request), and counted in `idle_resumes` until a
+    message's outcome is recorded. Raises LookupError, or ValueError when it is done, not
+    stalled, or resumed by someone else meanwhile (`wait=False`: also when another transaction
+    holds it now).
 
     The row is locked, and the change is a compare-and-set on the state read: of two
     processes resuming the same sending at once, one does."""
@@ -449,7 +467,7 @@ def resume(
             Mailing.status == sending.status,
             Mailing.beat_at.is_not_distinct_from(sending.beat_at),
         )
-        .values(status="queued", beat_at=now)
+        .values(status="queued", beat_at=now, idle_resumes=Mailing.idle_resumes + 1)
         .execution_options(synchronize_session=False)
     )
     if requeued.rowcount != 1:
@@ -472,6 +490,7 @@ def resume(
             "questionnaire": sending.questionnaire_code,
             "mailing": sending.id,
             "remaining": remaining,
+            "resumes": sending.idle_resumes,
         },
         actor=actor,
     )
@@ -481,8 +500,9 @@ def resume(
 def recover_stalled(app: Flask) -> list[int]:
     """Resume, as the system, every sending that has made no progress for MAIL_STALE_SECONDS
     (its worker was killed, its host restarted), except one not started whose job still waits
-    behind others (`jobs.pending`). Run by every worker now and then, and by the app itself
-    where sendings run in its process (`jobs.register_recovery`). Returns the ids resumed."""
+    behind others (`jobs.pending`) and one resumed AUTO_RESUMES times already without a message
+    sent or refused since. Run by every worker now and then, and by the app itself where
+    sendings run in its process (`jobs.register_recovery`). Returns the ids resumed."""
     if not smtp.configured(app.config):
         return []
     cutoff = utcnow() - stale_after(app)
@@ -491,6 +511,7 @@ def recover_stalled(app: Flask) -> list[int]:
             select(Mailing.id, Mailing.status).where(
                 Mailing.status != "done",
                 func.coalesce(Mailing.beat_at, Mailing.created_at) < cutoff,
+                Mailing.idle_resumes < AUTO_RESUMES,
             )
         ).all()
         pending = {job.get("mailing_id") for job in jobs.pending(tx, TASK)} if silent else set()
@@ -500,10 +521,17 @@ def recover_stalled(app: Flask) -> list[int]:
             continue  # its job waits for a free worker, or has just been taken by one
         try:
             with db.transaction() as tx:
-                resume(tx, mailing_id, actor="system", wait=False)
+                resumes = resume(tx, mailing_id, actor="system", wait=False).idle_resumes
         except (LookupError, ValueError):
             continue  # done meanwhile, or another process resumes it
         log.warning("mailing %s: no progress for %s; resumed", mailing_id, stale_after(app))
+        if resumes >= AUTO_RESUMES:
+            log.error(
+                "mailing %s: resumed %s times without a message sent or refused; if it stops "
+                "again it is left to an admin (see the errors logged above)",
+                mailing_id,
+                resumes,
+            )
         resumed.append(mailing_id)
     return resumed
 
@@ -602,6 +630,7 @@ def _next_message(mailing_id: int, secret: str):
                 why_not = None if token else "link sealed under another key"
         if why_not is not None:
             delivery.status, delivery.reason = "skipped", why_not
+            mailing.idle_resumes = 0  # an outcome, as much as a message sent
             return delivery.id, None
         base = mailing.base_url
         links = {lang: personal_link(base, lang, token) for lang in LANGS}
@@ -638,7 +667,7 @@ def _record(lease: _Lease, delivery_id: int, status: str, reason: str | None) ->
         delivery.status, delivery.reason = status, reason
         delivery.sent_at = utcnow() if status == "sent" else None
         tx.flush()
-        return lease.beat(tx)
+        return lease.beat(tx, progress=True)
 
 
 jobs.register_task(TASK, QUEUE, send_mailing)

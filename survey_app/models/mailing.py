@@ -56,6 +56,10 @@ class Mailing(Base):
     beat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     #: The site's address in the links (PUBLIC_URL, or the address the admin used).
     base_url: Mapped[str] = mapped_column(String(300))
+    #: Times it was resumed since the last message's outcome was recorded: a sending that fails
+    #: the same way each time (a message that cannot be built) is resumed by the workers up to
+    #: `fieldwork.mailing.AUTO_RESUMES` times, then left to an admin.
+    idle_resumes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MailDelivery(Base):

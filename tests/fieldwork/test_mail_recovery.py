@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from app_support import ROOT, make_app, reset_database
 from auth_support import AuthActions
+from html_client import csrf_token
 from mail_support import SMTPServer, queue_sending, start_worker, wait_for
 from server_support import app_environment
 from sqlalchemy import select, update
@@ -137,6 +138,7 @@ def test_a_sending_left_by_a_dead_process_is_resumed_at_the_next_request(
         "questionnaire": "leader",
         "mailing": mailing_id,
         "remaining": 3,
+        "resumes": 1,
     }
     client = app.test_client()
     AuthActions(client).login("admin")
@@ -218,6 +220,60 @@ def test_a_sending_waiting_for_a_free_thread_is_left_to_it(database_url, smtp_se
     wait_until_done(app, mailing_id)
     assert received(smtp_server) == {address: 1 for address in ADDRESSES}
     assert resumes(app) == []
+
+
+def test_a_sending_that_fails_the_same_way_each_time_is_left_to_an_admin(
+    database_url, smtp_server, monkeypatch, caplog
+):
+    """A message that cannot be built (a subject with a lone brace, as an older version could
+    keep) kills the job before any message, each time: the workers resume it AUTO_RESUMES
+    times, then leave it; once mended, the admin's resume sends it all."""
+    app = mail_app(database_url, smtp_server)
+    mailing_id = written_by_a_dead_process(app, monkeypatch)
+    age(app, mailing_id, subject={"en": "Survey {survey"})
+
+    def job_ended() -> bool:
+        with app.app_context():
+            running = jobs.pending(db.session, mailing.TASK)
+            db.session.remove()
+        return running == []
+
+    for attempt in range(1, mailing.AUTO_RESUMES + 1):
+        with app.app_context():
+            assert mailing.recover_stalled(app) == [mailing_id], attempt
+            db.session.remove()
+        wait_for(job_ended, what=f"the end of resume {attempt}")
+        age(app, mailing_id)
+    with app.app_context():
+        assert mailing.recover_stalled(app) == []  # left to an admin from now on
+        sending = db.session.get(Mailing, mailing_id)
+        assert (sending.status, sending.idle_resumes) == ("sending", mailing.AUTO_RESUMES)
+        assert mailing.left_to_admin(sending)
+        db.session.remove()
+    assert smtp_server.handler.received == []
+    assert [e.details["resumes"] for e in resumes(app)] == [1, 2, 3]
+    assert f"mailing {mailing_id} stopped" in caplog.text
+    assert "left to an admin" in caplog.text
+
+    client = app.test_client()
+    AuthActions(client).login("admin")
+    listing = client.get(f"/en/admin/invitations/{WAVE}/leader").get_data(as_text=True)
+    assert "after being resumed 3 times without an e-mail sent" in listing
+    assert "Resume sending" in listing
+    vietnamese = client.get(f"/vi/admin/invitations/{WAVE}/leader").get_data(as_text=True)
+    assert "after being resumed 3 times" not in vietnamese and "3 lần" in vietnamese
+
+    age(app, mailing_id, subject={"en": "Survey {survey}"})  # mended
+    resumed = client.post(
+        f"/en/admin/invitations/mailings/{mailing_id}/resume",
+        data={"csrf_token": csrf_token(listing)},
+    )
+    assert resumed.status_code == 302
+    wait_until_done(app, mailing_id)
+    assert received(smtp_server) == {address: 1 for address in ADDRESSES}
+    with app.app_context():
+        assert db.session.get(Mailing, mailing_id).idle_resumes == 0  # it went on
+    assert [e.actor for e in resumes(app)] == ["system"] * 3 + ["admin@example.vn"]
 
 
 # --- PostgreSQL: the job queue and `flask worker` ------------------------------------------------

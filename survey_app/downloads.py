@@ -5,7 +5,8 @@ often Vietnamese. The header gives the exact name percent-encoded as UTF-8 in ``
 5987), which browsers prefer, and an ASCII ``filename`` for the clients that know no other: the
 name without its accents, Đ as D, with no quote, backslash or control character, which a client
 could read as the end of the name or of the header. Built as `flask.send_file` builds it, with
-Werkzeug's quoting; send_file itself needs the whole body as a file.
+Werkzeug's quoting; send_file itself needs the whole body as a file. `download` is the response
+every view that hands out a file returns.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import quote
 
+from flask import Response
 from werkzeug.http import quote_header_value
 
 #: RFC 5987's attr-char besides letters and digits: what filename* keeps as it is (send_file's set)
@@ -31,6 +33,26 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
             "filename=" + quote_header_value(_ascii_name(name), allow_token=False),
             "filename*=UTF-8''" + quote(name, safe=_ATTR_CHARS),
         ]
+    )
+
+
+def download(
+    body,
+    filename: str,
+    mimetype: str,
+    *,
+    disposition: str = "attachment",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A response that is a file: `body` (bytes, text, or an iterable of them, streamed) under
+    `filename`, with any other `headers`."""
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": content_disposition(filename, disposition),
+            **(headers or {}),
+        },
     )
 
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 import itertools
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -30,7 +28,7 @@ from wtforms import SelectField
 
 from ..accounts import audit
 from ..accounts.auth import role_required
-from ..downloads import content_disposition
+from ..downloads import download
 from ..extensions import csrf, db
 from ..fieldwork import identities, invitee_file, link_store, mailing, smtp
 from ..fieldwork import invitations as service
@@ -207,14 +205,12 @@ def invitees_export(wave: Wave, questionnaire: str):
     with db.transaction() as tx:
         audit.record(tx, "export_invitees", {**details, "personal_data": True})
     chunks = service.invitees_csv_chunks(db.session, wave.id, questionnaire)
-    response = Response(
+    return download(
         stream_with_context(itertools.chain(["\ufeff"], chunks)),
-        mimetype="text/csv",
+        f"{wave.code}-{questionnaire}-invitees.csv",
+        "text/csv",
+        headers={"Cache-Control": "no-store"},  # personal data, whatever the blueprint's rule
     )
-    filename = f"{wave.code}-{questionnaire}-invitees.csv"
-    response.headers["Content-Disposition"] = content_disposition(filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # --- import -------------------------------------------------------------------------------------
@@ -310,12 +306,12 @@ def invitations_links(links_id: str):
             )
     if taken is None:
         return render_template("admin/invitations_links_gone.html"), 404
-    response = make_response(data)
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    filename = f"links-{meta.get('wave', 'wave')}-{meta.get('questionnaire', 'q')}.csv"
-    response.headers["Content-Disposition"] = content_disposition(filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download(
+        data,
+        f"links-{meta.get('wave', 'wave')}-{meta.get('questionnaire', 'q')}.csv",
+        "text/csv",
+        headers={"Cache-Control": "no-store"},  # the links open the questionnaires
+    )
 
 
 # --- revoke and reissue -------------------------------------------------------------------------

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from analysis.problems import Problem
 
 from ..accounts.auth import role_required
-from ..downloads import content_disposition
+from ..downloads import download
 from ..extensions import csrf, db
 from ..fieldwork.xlsform_import import import_xlsform
 from ..questionnaire.paper_form import paper_form
@@ -70,14 +70,11 @@ def questionnaire_xlsform(code: str):
         abort(404)
     target = io.BytesIO()
     write_xlsform(definition(version), target)
-    response = Response(
+    return download(
         target.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"{code}-v{version.version}-xlsform.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    filename = f"{code}-v{version.version}-xlsform.xlsx"
-    response.headers["Content-Disposition"] = content_disposition(filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.post("/questionnaires/import")

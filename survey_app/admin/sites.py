@@ -4,7 +4,6 @@ and a printable A4 poster in the page's language."""
 from __future__ import annotations
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -17,7 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from ..downloads import content_disposition
+from ..downloads import download
 from ..extensions import db
 from ..fieldwork import site_links
 from ..handlers import wave_view
@@ -100,18 +99,12 @@ def _link(wave: Wave, link_id: int) -> SiteLink:
     return link
 
 
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = content_disposition(filename)
-    return response
-
-
 @bp.get("/waves/<wave_code>/sites/<int:link_id>/qr.svg")
 @wave_view("admin")
 def site_qr_svg(wave: Wave, link_id: int):
     link = _link(wave, link_id)
     body = site_links.qr_svg(link_url(link))
-    return _download(body, "image/svg+xml", f"site-{site_links.format_code(link.code)}.svg")
+    return download(body, f"site-{site_links.format_code(link.code)}.svg", "image/svg+xml")
 
 
 @bp.get("/waves/<wave_code>/sites/<int:link_id>/qr.png")
@@ -119,7 +112,7 @@ def site_qr_svg(wave: Wave, link_id: int):
 def site_qr_png(wave: Wave, link_id: int):
     link = _link(wave, link_id)
     body = site_links.qr_png(link_url(link))
-    return _download(body, "image/png", f"site-{site_links.format_code(link.code)}.png")
+    return download(body, f"site-{site_links.format_code(link.code)}.png", "image/png")
 
 
 @bp.get("/waves/<wave_code>/sites/<int:link_id>/poster")

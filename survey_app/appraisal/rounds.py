@@ -4,14 +4,14 @@ evidence files."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import storage
 from ..accounts import audit
 from ..accounts.auth import role_required
-from ..downloads import content_disposition
+from ..downloads import download
 from ..extensions import db
 from ..fieldwork import waves as waves_service
 from ..i18n import to_utc
@@ -246,10 +246,7 @@ def round_export(appraisal_round):
         audit.record(
             tx, "export_appraisal", {"round": appraisal_round.id, "block": appraisal_round.block}
         )
-    name = _file_name(appraisal_round)
-    response = Response(text, mimetype="text/csv")
-    response.headers["Content-Disposition"] = content_disposition(name)
-    return response
+    return download(text, _file_name(appraisal_round), "text/csv")
 
 
 @bp.get("/evidence/<int:evidence_id>")
@@ -260,11 +257,13 @@ def evidence_file(evidence):
     content = storage.get(db.session, evidence.file_key)
     if content is None:
         abort(404)
-    response = Response(content, mimetype=evidence.content_type)
     # always a download, never shown inline: a document is not run in our origin
-    response.headers["Content-Disposition"] = content_disposition(evidence.filename or "evidence")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(
+        content,
+        evidence.filename or "evidence",
+        evidence.content_type,
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
 @bp.get("/rounds/<int:round_id>/results")

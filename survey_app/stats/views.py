@@ -24,7 +24,7 @@ from analysis.choices import METHODS
 
 from ..accounts import audit
 from ..accounts.auth import role_required
-from ..downloads import content_disposition
+from ..downloads import download
 from ..extensions import db
 from ..fieldwork.waves import all_waves, complete_by_wave, complete_counts
 from ..handlers import wave_view
@@ -66,10 +66,6 @@ def _chosen_run(wave: Wave, done: bool) -> AnalysisRun | None:
 def _audit_export(what: str, **details) -> None:
     with db.transaction() as tx:
         audit.record(tx, "export_" + what, details)
-
-
-def _attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": content_disposition(filename)}
 
 
 @bp.get("/stats.css")
@@ -222,10 +218,10 @@ def run_file(run_id: int, name: str):
     _audit_export("run_file", wave=wave.code, run=run.id, file=name)
     if name.endswith(".csv") and not content.startswith(EXCEL_BOM):
         content = EXCEL_BOM + content
-    return Response(
+    return download(
         content,
-        mimetype=RUN_FILE_TYPES.get(Path(name).suffix, "application/octet-stream"),
-        headers=_attachment(f"{wave.code}-run{run.id}-{name}"),
+        f"{wave.code}-run{run.id}-{name}",
+        RUN_FILE_TYPES.get(Path(name).suffix, "application/octet-stream"),
     )
 
 
@@ -279,10 +275,10 @@ def export_responses(wave: Wave, questionnaire: str, fmt: str):
         name += f"-{labels}"
     if fmt == "csv":
         _audit_export("responses", **details)  # streamed: logged as it starts
-        return Response(
+        return download(
             stream_with_context(itertools.chain(["\ufeff"], frame_csv_chunks(frames, columns))),
-            mimetype=RESPONSE_FORMATS["csv"],
-            headers=_attachment(name + ".csv"),
+            name + ".csv",
+            RESPONSE_FORMATS["csv"],
         )
     path = data.temporary_file("." + fmt)
     try:
@@ -303,10 +299,11 @@ def export_responses(wave: Wave, questionnaire: str, fmt: str):
         path.unlink(missing_ok=True)
         raise
     _audit_export("responses", **details)  # logged once the file exists, not for a failed one
-    response = Response(
+    response = download(
         data.file_blocks(path),
-        mimetype=RESPONSE_FORMATS[fmt],
-        headers={**_attachment(f"{name}.{fmt}"), "Content-Length": str(path.stat().st_size)},
+        f"{name}.{fmt}",
+        RESPONSE_FORMATS[fmt],
+        headers={"Content-Length": str(path.stat().st_size)},
     )
     # The temporary file goes when the download ends, read to the end or not.
     response.call_on_close(lambda: path.unlink(missing_ok=True))
@@ -326,10 +323,10 @@ def export_codebook(wave: Wave, questionnaire: str, fmt: str):
     _audit_export("codebook", wave=wave.code, questionnaire=questionnaire, format=fmt)
     if fmt == "csv":
         table = codebook(definition)
-        return Response(
+        return download(
             "\ufeff" + "".join(frame_csv_chunks([table], list(table.columns))),
-            mimetype=RESPONSE_FORMATS["csv"],
-            headers=_attachment(f"{questionnaire}-codebook.csv"),
+            f"{questionnaire}-codebook.csv",
+            RESPONSE_FORMATS["csv"],
         )
     headings = {
         "title": _("Codebook"),
@@ -341,15 +338,14 @@ def export_codebook(wave: Wave, questionnaire: str, fmt: str):
         "page": _("Page"),
     }
     page = codebook_html(definition, g.lang, headings)
-    return Response(
+    # opens in the browser tab (and "save as" keeps the name); a stand-alone document with its
+    # own <style> and no script, so it gets a policy of its own
+    return download(
         page,
-        mimetype="text/html",
+        f"{questionnaire}-codebook-{g.lang}.html",
+        "text/html",
+        disposition="inline",
         headers={
-            # opens in the browser tab (and "save as" keeps the name); a stand-alone document
-            # with its own <style> and no script, so it gets a policy of its own
-            "Content-Disposition": content_disposition(
-                f"{questionnaire}-codebook-{g.lang}.html", "inline"
-            ),
             "Content-Security-Policy": (
                 "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
                 "base-uri 'none'; form-action 'none'"

@@ -9,12 +9,12 @@ import re
 
 import pytest
 from app_support import PASSWORD
+from browser_support import click_and_load
 from sqlalchemy import select
 from test_browser import (  # the citizen walk's helpers and its live server
     REQUIRED_ANSWERS,
     Tab,
     answer_page,
-    click_and_load,
     live,  # noqa: F401 - a fixture
     open_tab,
     server,  # noqa: F401 - a fixture
@@ -37,17 +37,17 @@ def log_in(tab: Tab, email: str) -> None:
     tab.goto("/en/admin/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    click_and_load(tab, page.get_by_role("button", name="Log in"))
+    click_and_load(tab.page, page.get_by_role("button", name="Log in"))
 
 
 def enter_paper_form(tab: Tab, lang: str, answers: dict[str, str]) -> None:
     """From the paper entry page, in `lang`: choose the citizen questionnaire, type the form in."""
     page = tab.page
     tab.goto(f"/{lang}/admin/paper")
-    click_and_load(tab, page.locator('button[data-paper="citizen"]'))
+    click_and_load(tab.page, page.locator('button[data-paper="citizen"]'))
     assert tab.path() == f"/{lang}/s/citizen"
     assert page.locator("[data-paper-entry]").count() == 1
-    click_and_load(tab, page.get_by_role("button", name=WORDS[lang]["start"], exact=True))
+    click_and_load(tab.page, page.get_by_role("button", name=WORDS[lang]["start"], exact=True))
     pages = 0
     while "/p/" in tab.path():
         pages += 1
@@ -57,7 +57,7 @@ def enter_paper_form(tab: Tab, lang: str, answers: dict[str, str]) -> None:
         answer_page(page, answers, every=False)
         send = page.get_by_role("button", name=WORDS[lang]["send"])
         button = send if send.count() else page.get_by_role("button", name=WORDS[lang]["next"])
-        click_and_load(tab, button)
+        click_and_load(tab.page, button)
     assert tab.path() == f"/{lang}/s/citizen/done"
     assert page.locator("h1").inner_text() == WORDS[lang]["done"]
 

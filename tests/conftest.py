@@ -48,9 +48,29 @@ def pytest_configure(config):
     os.environ["TEST_DATABASE_URL"] = base.set(database=name).render_as_string(False)
 
 
+#: The files that take longest (CI's --durations), run first: pytest-xdist hands whole files to
+#: the workers in the order collected, and one of these started last kept one worker busy alone
+#: for minutes at the end.
+SLOW_FILES = (
+    "tests/security/test_hostile_inputs.py",
+    "tests/security/test_hostile_inputs_more_roles.py",
+    "tests/test_accessibility.py",
+    "tests/stats/test_stats.py",
+    "tests/stats/test_stats_wording.py",
+    "tests/test_multihost.py",
+    "tests/fieldwork/test_quotas.py",
+    "tests/respond/test_sites_browser.py",
+    "tests/appraisal/test_round_browser.py",
+)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own ordering, which groups by fixture values
 def pytest_collection_modifyitems(config, items):
-    """A test marked postgresql_only is about a server several processes share: its SQLite
+    """The slow files first (SLOW_FILES), each file's tests in the order pytest chose for them.
+    A test marked postgresql_only is about a server several processes share: its SQLite
     variant is deselected (said in the summary), not skipped."""
+    rank = {name: place for place, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
     kept, dropped = [], []
     for item in items:
         variant = getattr(item, "callspec", None)
@@ -64,6 +84,12 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+#: Databases this process has migrated, by the fixture's parameter. pytest keeps one value of a
+#: parametrized session fixture at a time, and under pytest-xdist's loadfile each file switches
+#: between SQLite and PostgreSQL: without this, every switch emptied and migrated one again.
+_MIGRATED: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session", params=_database_params())
 def database_url(request, tmp_path_factory) -> str:
     """A database migrated to the newest schema, once per test session and database."""
@@ -71,6 +97,8 @@ def database_url(request, tmp_path_factory) -> str:
     from survey_app.schema import upgrade
 
     url = request.param
+    if url in _MIGRATED:
+        return _MIGRATED[url]
     if url is None:
         pytest.fail(
             "CI must test on PostgreSQL too but TEST_DATABASE_URL is not set "
@@ -101,6 +129,7 @@ def database_url(request, tmp_path_factory) -> str:
             )
     upgrade(engine)
     engine.dispose()
+    _MIGRATED[request.param] = url
     return url
 
 

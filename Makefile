@@ -59,7 +59,7 @@ test-oldest: $(OLDEST_VENV)/.installed
 	@$(OLDEST_BIN)/python -c 'import importlib.metadata as m; \
 	print("test-oldest:", ", ".join(f"{p} {m.version(p)}" for p in \
 	("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pyreadstat")))'
-	$(OLDEST_BIN)/python -m pytest -q tests/analysis $(PYTEST_ARGS)
+	$(OLDEST_BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests/analysis $(PYTEST_ARGS)
 
 lint: setup-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
